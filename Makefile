@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11 and make:
+#   make run   - create .venv, install, start the dashboard on a bundled sample
+#   make test  - create .venv, install runtime + dev requirements and Chromium, run the suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test install install-dev chromium bench samples clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Browser tests drive Debian's Chromium; Playwright's own browser download is not used.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: install
+	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+test: install-dev chromium
+	$(PY) -m pytest -q
+
+bench: install-dev chromium
+	$(PY) -m benchmarks
+
+samples: install
+	$(PY) sample_data/make_samples.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

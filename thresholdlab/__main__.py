@@ -1,0 +1,3 @@
+from thresholdlab.cli import main
+
+raise SystemExit(main())

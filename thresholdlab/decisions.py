@@ -1,0 +1,120 @@
+"""What a set of thresholds does to each row (SPEC §3).
+
+Thresholds live in probability space, one per class, compared as ``p >= t``. This module is the
+row-by-row reference for every rule; the curve index (``curves.py``) answers the same question in
+O(K log n) for the rules that allow it, and tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NO_PREDICTION = -1
+"""Class id that multi-class decisions use for "no prediction" (abstain)."""
+
+RULES = {
+    "binary": ("threshold",),
+    "multilabel": ("threshold",),
+    "multiclass": ("argmax", "threshold_argmax"),
+}
+NO_PREDICTION_OPTIONS = {
+    "binary": ("none",),
+    "multilabel": ("none", "at_least_one"),
+    "multiclass": ("abstain", "fallback_argmax"),
+}
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How thresholds turn probabilities into predictions.
+
+    rule : "threshold" (binary, multi-label), "argmax" or "threshold_argmax" (multi-class)
+    no_prediction : "none" (binary, multi-label), "at_least_one" (multi-label: a row with no label
+        passing gets its top label), "abstain" or "fallback_argmax" (multi-class: predict the
+        argmax instead of abstaining)
+    """
+
+    task: str
+    rule: str
+    no_prediction: str
+
+    def __post_init__(self):
+        if self.task not in RULES:
+            raise ValueError(f"unknown task {self.task!r}; expected one of {sorted(RULES)}")
+        if self.rule not in RULES[self.task]:
+            raise ValueError(
+                f"decision rule {self.rule!r} does not apply to {self.task} data; "
+                f"use one of {', '.join(RULES[self.task])}"
+            )
+        if self.no_prediction not in NO_PREDICTION_OPTIONS[self.task]:
+            raise ValueError(
+                f"no-prediction option {self.no_prediction!r} does not apply to {self.task} data; "
+                f"use one of {', '.join(NO_PREDICTION_OPTIONS[self.task])}"
+            )
+
+    @classmethod
+    def default(cls, task: str, rule: str | None = None, no_prediction: str | None = None):
+        return cls(
+            task=task,
+            rule=rule or RULES[task][0],
+            no_prediction=no_prediction or NO_PREDICTION_OPTIONS[task][0],
+        )
+
+    @property
+    def abstains(self) -> bool:
+        return self.task == "multiclass" and self.no_prediction == "abstain"
+
+    @property
+    def per_class(self) -> bool:
+        """True when class c's one-vs-rest decisions depend on t_c alone (the fast index path)."""
+        if self.task == "multiclass":
+            return self.rule == "argmax"
+        return self.no_prediction == "none"
+
+
+def decide(probabilities: np.ndarray, thresholds: np.ndarray, rule: DecisionRule) -> np.ndarray:
+    """Decisions for every row.
+
+    Parameters
+    ----------
+    probabilities : ndarray, shape (n, K)
+    thresholds : ndarray, shape (K,)
+    rule : DecisionRule
+
+    Returns
+    -------
+    ndarray
+        Multi-class: int64 shape (n,), the predicted class id or ``NO_PREDICTION`` (-1).
+        Binary and multi-label: bool shape (n, K), True where the class is predicted.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    t = np.asarray(thresholds, dtype=np.float64).reshape(1, -1)
+    passing = p >= t
+    if rule.task != "multiclass":
+        if rule.no_prediction == "at_least_one":
+            empty = ~passing.any(axis=1)
+            # np.argmax breaks ties towards the lowest class index, as SPEC §3 asks.
+            top = np.argmax(p, axis=1)
+            passing[np.flatnonzero(empty), top[empty]] = True
+        return passing
+
+    top = np.argmax(p, axis=1)
+    rows = np.arange(p.shape[0])
+    if rule.rule == "argmax":
+        chosen = np.where(passing[rows, top], top, NO_PREDICTION)
+    else:  # threshold_argmax: the most probable class among those passing their threshold
+        masked = np.where(passing, p, -np.inf)
+        best = np.argmax(masked, axis=1)
+        chosen = np.where(passing.any(axis=1), best, NO_PREDICTION)
+    if rule.no_prediction == "fallback_argmax":
+        chosen = np.where(chosen == NO_PREDICTION, top, chosen)
+    return chosen.astype(np.int64)
+
+
+def one_hot_decisions(decisions: np.ndarray, n_classes: int) -> np.ndarray:
+    """bool (n, K) view of any task's decisions; a multi-class abstention is an all-False row."""
+    if decisions.ndim == 2:
+        return decisions
+    return decisions[:, None] == np.arange(n_classes)[None, :]

@@ -1,0 +1,174 @@
+"""The clean, validated form of a prediction file that everything downstream trusts.
+
+Loading (``loading.py``) turns a user's file into a :class:`PredictionSet` or raises
+:class:`DataError`; nothing after it re-checks the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Task = Literal["binary", "multiclass", "multilabel"]
+ScoreKind = Literal["probability", "logit"]
+Activation = Literal["none", "softmax", "sigmoid"]
+
+TASKS: tuple[str, ...] = ("binary", "multiclass", "multilabel")
+
+
+class DataError(ValueError):
+    """Input the user must fix: one sentence naming the file, column and row where it applies.
+
+    The command line prints it on one line and exits with code 2; the dashboard shows it in one
+    ``st.error`` and keeps the previous data.
+    """
+
+
+@dataclass(frozen=True, eq=False)
+class PredictionSet:
+    """Scores and true labels of one validation set, ready for thresholding.
+
+    Attributes
+    ----------
+    task : {"binary", "multiclass", "multilabel"}
+    classes : tuple of str, length K
+        Class names. Binary data has K = 1: the positive class.
+    scores : ndarray of float64, shape (n, K)
+        Scores as the file gives them (probabilities or logits), finite.
+    probabilities : ndarray of float64, shape (n, K)
+        Scores after ``activation``; thresholds live in this space (SPEC §3).
+    labels : ndarray
+        Multi-class: int64 class ids in ``0..K-1``, shape (n,).
+        Binary and multi-label: bool, shape (n, K), True where the class is present.
+    score_kind : {"probability", "logit"}
+    activation : {"none", "softmax", "sigmoid"}
+    file : str
+        Name of the file the data came from (for messages and configs).
+    sha256 : str
+        Hex digest of the file's bytes; caches and configs key on it.
+    ids : ndarray or None, shape (n,)
+        Values of the file's id column, when it has one.
+    columns : dict
+        Column roles: ``{"id", "label", "labels", "scores", "ignored"}`` (SPEC §7 ``inspect``).
+    label_mapping : dict of str to str
+        Label as spelled in the file -> class name.
+    notes, warnings : tuple of str
+        One sentence per inference made while loading / per degenerate-but-valid finding.
+    """
+
+    task: Task
+    classes: tuple[str, ...]
+    scores: np.ndarray
+    probabilities: np.ndarray
+    labels: np.ndarray
+    score_kind: ScoreKind = "probability"
+    activation: Activation = "none"
+    file: str = "<memory>"
+    sha256: str = ""
+    ids: np.ndarray | None = None
+    columns: dict = field(default_factory=dict)
+    label_mapping: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.scores.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def truth(self) -> np.ndarray:
+        """bool array (n, K): True where row i belongs to class k, for every task."""
+        if self.task == "multiclass":
+            return self.labels[:, None] == np.arange(self.n_classes)[None, :]
+        return self.labels
+
+    @property
+    def positives(self) -> np.ndarray:
+        """int64 array (K,): rows that belong to each class."""
+        if self.task == "multiclass":
+            return np.bincount(self.labels, minlength=self.n_classes).astype(np.int64)
+        return self.labels.sum(axis=0).astype(np.int64)
+
+    @property
+    def sigmoid_logits(self) -> bool:
+        """True when thresholds also exist on raw logits (sigmoid tasks given logits, SPEC §5)."""
+        return self.activation == "sigmoid"
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64, shifted by the row max so large logits do not overflow."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Element-wise logistic function in float64, stable for large |logit|."""
+    x = np.asarray(logits, dtype=np.float64)
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    ex = np.exp(x[~pos])
+    out[~pos] = ex / (1.0 + ex)
+    return out
+
+
+def logit(p: np.ndarray | float) -> np.ndarray | float:
+    """Inverse of :func:`sigmoid`; +-inf at 1 and 0."""
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        out = np.log(p) - np.log1p(-p)
+    return out if out.ndim else float(out)
+
+
+def from_arrays(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    *,
+    task: Task,
+    classes: list[str] | tuple[str, ...] | None = None,
+    score_kind: ScoreKind | None = None,
+    file: str = "<memory>",
+) -> PredictionSet:
+    """Build a PredictionSet from clean arrays (tests, notebooks, the torch collector).
+
+    ``scores`` is (n, K) (or (n,) for binary); ``labels`` is (n,) class ids for multi-class,
+    (n,) 0/1 for binary or (n, K) 0/1 for multi-label. No file-level detection is done.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    k = scores.shape[1]
+    if classes is None:
+        classes = ("positive",) if task == "binary" else tuple(f"class_{i}" for i in range(k))
+    labels = np.asarray(labels)
+    if task == "multiclass":
+        labels = labels.astype(np.int64)
+    else:
+        labels = labels.reshape(scores.shape[0], k).astype(bool)
+    if score_kind is None:
+        score_kind = "probability" if ((scores >= 0) & (scores <= 1)).all() else "logit"
+    if score_kind == "probability":
+        activation, probabilities = "none", scores
+    elif task == "multiclass":
+        activation, probabilities = "softmax", softmax(scores)
+    else:
+        activation, probabilities = "sigmoid", sigmoid(scores)
+    return PredictionSet(
+        task=task,
+        classes=tuple(str(c) for c in classes),
+        scores=scores,
+        probabilities=probabilities,
+        labels=labels,
+        score_kind=score_kind,
+        activation=activation,
+        file=file,
+    )
