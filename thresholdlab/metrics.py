@@ -1,0 +1,386 @@
+"""Metrics of SPEC §4, computed from counts so a threshold change never touches the rows.
+
+Every formula follows scikit-learn's definitions on the same decisions (``zero_division=0``):
+per-class F-beta is ``(1 + b^2) tp / ((1 + b^2) tp + fp + b^2 fn)``, MCC is one-vs-rest, macro
+averages are plain means over classes, micro sums the counts, weighted weighs by support.
+Average precision and ROC AUC are threshold-free and follow ``average_precision_score`` and
+``roc_auc_score`` exactly, ties included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from thresholdlab.curves import Counts, CurveIndex
+from thresholdlab.decisions import decide
+
+WILSON_Z = 1.959963984540054
+"""Normal quantile of 0.975: Wilson intervals are 95% two-sided."""
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """num / den with 0 where den == 0, and the mask of those zero divisions."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    undefined = den == 0
+    out = np.divide(num, den, out=np.zeros_like(num), where=~undefined)
+    return out, undefined
+
+
+def wilson_interval(successes: np.ndarray, trials: np.ndarray, z: float = WILSON_Z) -> np.ndarray:
+    """Wilson score interval for a proportion, shape (..., 2); NaN where ``trials`` is 0."""
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        z2 = z * z
+        denom = 1.0 + z2 / n
+        centre = (p + z2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+        out = np.stack((centre - half, centre + half), axis=-1)
+    out = np.clip(out, 0.0, 1.0)
+    out[n == 0] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """Per-class metrics at one set of thresholds; every array has shape (K,).
+
+    ``precision_ci`` and ``recall_ci`` have shape (K, 2) (Wilson 95%, NaN when undefined).
+    ``undefined`` maps a metric name to a bool (K,) mask of classes where it hit a zero division
+    and is reported as 0.
+    """
+
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    fbeta: np.ndarray
+    beta: float
+    specificity: np.ndarray
+    fpr: np.ndarray
+    mcc: np.ndarray
+    precision_ci: np.ndarray
+    recall_ci: np.ndarray
+    undefined: dict = field(default_factory=dict)
+
+
+def class_metrics(counts: Counts, beta: float = 1.0) -> ClassMetrics:
+    tp, fp, fn, tn = counts.tp, counts.fp, counts.fn, counts.tn
+    precision, no_predicted = _ratio(tp, tp + fp)
+    recall, no_support = _ratio(tp, tp + fn)
+    f1, f1_undefined = _ratio(2 * tp, 2 * tp + fp + fn)
+    b2 = beta * beta
+    fbeta, _ = _ratio((1 + b2) * tp, (1 + b2) * tp + fp + b2 * fn)
+    specificity, no_negatives = _ratio(tn, tn + fp)
+    fpr, _ = _ratio(fp, tn + fp)
+    mcc = _mcc(tp, fp, fn, tn)
+    return ClassMetrics(
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        fbeta=fbeta,
+        beta=float(beta),
+        specificity=specificity,
+        fpr=fpr,
+        mcc=mcc,
+        precision_ci=wilson_interval(tp, tp + fp),
+        recall_ci=wilson_interval(tp, tp + fn),
+        undefined={
+            "precision": no_predicted,
+            "recall": no_support,
+            "f1": f1_undefined,
+            "specificity": no_negatives,
+        },
+    )
+
+
+def _mcc(tp, fp, fn, tn) -> np.ndarray:
+    """One-vs-rest Matthews correlation, 0 when a margin is empty (scikit-learn's convention)."""
+    tp, fp, fn, tn = (np.asarray(x, dtype=np.float64) for x in (tp, fp, fn, tn))
+    den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    out, _ = _ratio(tp * tn - fp * fn, den)
+    return out
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """Averages over classes and whole-row metrics; None where a value does not apply.
+
+    macro, micro, weighted : dict with "precision", "recall", "f1"
+    accuracy : multi-class (an abstained row counts as wrong) and binary share of right rows;
+        multi-label subset accuracy (needs the rows; None when not computed)
+    accuracy_covered, coverage : multi-class only
+    hamming_loss : multi-label, from counts
+    subset_accuracy, samples_f1 : multi-label, need the rows (O(n K)); None when not computed
+    """
+
+    macro: dict
+    micro: dict
+    weighted: dict
+    accuracy: float | None = None
+    accuracy_covered: float | None = None
+    coverage: float | None = None
+    hamming_loss: float | None = None
+    subset_accuracy: float | None = None
+    samples_f1: float | None = None
+
+
+def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates:
+    """Everything of §4 that follows from the counts alone (O(K))."""
+    support = counts.support.astype(np.float64)
+    macro = {
+        "precision": float(per_class.precision.mean()),
+        "recall": float(per_class.recall.mean()),
+        "f1": float(per_class.f1.mean()),
+    }
+    tp, fp, fn = counts.tp.sum(), counts.fp.sum(), counts.fn.sum()
+    micro_p, _ = _ratio(tp, tp + fp)
+    micro_r, _ = _ratio(tp, tp + fn)
+    micro_f, _ = _ratio(2 * tp, 2 * tp + fp + fn)
+    micro = {"precision": float(micro_p), "recall": float(micro_r), "f1": float(micro_f)}
+    total = support.sum()
+    if total > 0:
+        weighted = {
+            name: float(np.average(getattr(per_class, name), weights=support))
+            for name in ("precision", "recall", "f1")
+        }
+    else:
+        weighted = {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    n = counts.n_rows
+    if task == "multiclass":
+        correct = int(np.trace(counts.confusion))
+        covered = n - counts.abstained
+        return Aggregates(
+            macro,
+            micro,
+            weighted,
+            accuracy=correct / n if n else 0.0,
+            accuracy_covered=correct / covered if covered else None,
+            coverage=covered / n if n else 0.0,
+        )
+    if task == "binary":
+        return Aggregates(
+            macro, micro, weighted, accuracy=float((counts.tp[0] + counts.tn[0]) / n)
+        )
+    k = len(counts.tp)
+    return Aggregates(
+        macro, micro, weighted, hamming_loss=float((fp + fn) / (n * k)) if n else 0.0
+    )
+
+
+def sample_based(truth: np.ndarray, decisions: np.ndarray) -> dict:
+    """Multi-label metrics that need every row: subset accuracy and samples-F1 (``zero_division=0``)."""
+    exact = (decisions == truth).all(axis=1)
+    both = (decisions & truth).sum(axis=1)
+    sizes = decisions.sum(axis=1) + truth.sum(axis=1)
+    per_row, _ = _ratio(2 * both, sizes)
+    return {"subset_accuracy": float(exact.mean()), "samples_f1": float(per_row.mean())}
+
+
+@dataclass(frozen=True)
+class RankingMetrics:
+    """Threshold-free per-class metrics, arrays of shape (K,); NaN where undefined.
+
+    average_precision : undefined when the class has no positives
+    roc_auc : undefined when the class has no positives or no negatives
+    prevalence : share of rows in the class
+    """
+
+    average_precision: np.ndarray
+    roc_auc: np.ndarray
+    prevalence: np.ndarray
+
+
+def binary_curve(is_positive: np.ndarray, scores: np.ndarray):
+    """(thresholds desc, tp, fp) at each distinct score, as scikit-learn's
+    ``confusion_matrix_at_thresholds``."""
+    order = np.argsort(scores, kind="stable")[::-1]
+    s = scores[order]
+    y = is_positive[order]
+    ends = np.concatenate((np.flatnonzero(np.diff(s)), [len(s) - 1]))
+    tp = np.cumsum(y, dtype=np.int64)[ends]
+    return s[ends], tp, ends + 1 - tp
+
+
+def average_precision(tp: np.ndarray, fp: np.ndarray, positives: int) -> float:
+    """Step-function AP from counts at descending thresholds, as ``average_precision_score``."""
+    if positives == 0:
+        return float("nan")
+    predicted = tp + fp
+    precision = np.where(predicted > 0, tp / np.maximum(predicted, 1), 0.0)
+    recall = tp / positives
+    # scikit-learn reverses the curve and closes it at (recall 0, precision 1).
+    precision = np.concatenate((precision[::-1], [1.0]))
+    recall = np.concatenate((recall[::-1], [0.0]))
+    return float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
+
+
+def roc_points(tp: np.ndarray, fp: np.ndarray, positives: int, negatives: int):
+    """(fpr, tpr) with scikit-learn's ``drop_intermediate`` and its (0, 0) start, or None when
+    the class has no positives or no negatives."""
+    if positives == 0 or negatives == 0:
+        return None
+    if len(fp) > 2:
+        keep = np.concatenate(([True], np.diff(fp, 2) != 0, [True])) | np.concatenate(
+            ([True], np.diff(tp, 2) != 0, [True])
+        )
+        tp, fp = tp[keep], fp[keep]
+    fpr = np.concatenate(([0.0], fp / negatives))
+    tpr = np.concatenate(([0.0], tp / positives))
+    return fpr, tpr
+
+
+def roc_auc(tp: np.ndarray, fp: np.ndarray, positives: int, negatives: int) -> float:
+    points = roc_points(tp, fp, positives, negatives)
+    if points is None:
+        return float("nan")
+    fpr, tpr = points
+    return float(np.trapezoid(tpr, fpr))
+
+
+def ranking_metrics(index: CurveIndex) -> RankingMetrics:
+    """AP and ROC AUC of every class on its one-vs-rest scores over all rows.
+
+    Binary and multi-label reuse the index's curves; multi-class curves under ``argmax`` cover
+    only candidate rows, so the full column is ranked here once.
+    """
+    predictions = index.predictions
+    k = predictions.n_classes
+    n = predictions.n_rows
+    ap = np.full(k, np.nan)
+    auc = np.full(k, np.nan)
+    for c in range(k):
+        positives = int(index.positives[c])
+        if predictions.task == "multiclass":
+            _, tp, fp = binary_curve(predictions.labels == c, predictions.probabilities[:, c])
+        else:
+            curve = index.curve(c)
+            tp, fp = curve.tp, curve.fp
+        ap[c] = average_precision(tp, fp, positives)
+        auc[c] = roc_auc(tp, fp, positives, n - positives)
+    return RankingMetrics(ap, auc, index.positives / n if n else np.zeros(k))
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything §4 says about one set of thresholds."""
+
+    classes: tuple
+    task: str
+    counts: Counts
+    per_class: ClassMetrics
+    aggregates: Aggregates
+    ranking: RankingMetrics
+    warnings: tuple = ()
+
+    def to_dict(self) -> dict:
+        """The §7 ``evaluate --json`` shape (null where a value does not apply or is undefined)."""
+        per_class = {}
+        m, c, r = self.per_class, self.counts, self.ranking
+        for i, name in enumerate(self.classes):
+            per_class[name] = {
+                "threshold": float(c.thresholds[i]),
+                "tp": int(c.tp[i]),
+                "fp": int(c.fp[i]),
+                "fn": int(c.fn[i]),
+                "tn": int(c.tn[i]),
+                "support": int(c.support[i]),
+                "predicted": int(c.predicted[i]),
+                "precision": float(m.precision[i]),
+                "recall": float(m.recall[i]),
+                "f1": float(m.f1[i]),
+                "fbeta": float(m.fbeta[i]),
+                "specificity": float(m.specificity[i]),
+                "fpr": float(m.fpr[i]),
+                "mcc": float(m.mcc[i]),
+                "precision_ci": _interval(m.precision_ci[i]),
+                "recall_ci": _interval(m.recall_ci[i]),
+                "average_precision": _finite(r.average_precision[i]),
+                "roc_auc": _finite(r.roc_auc[i]),
+                "prevalence": float(r.prevalence[i]),
+            }
+        a = self.aggregates
+        out = {
+            "task": self.task,
+            "classes": list(self.classes),
+            "per_class": per_class,
+            "macro": a.macro,
+            "micro": a.micro,
+            "weighted": a.weighted,
+            "accuracy": a.accuracy,
+            "accuracy_covered": a.accuracy_covered,
+            "coverage": a.coverage,
+            "beta": m.beta,
+        }
+        if self.task == "multilabel":
+            out.update(
+                hamming_loss=a.hamming_loss,
+                subset_accuracy=a.subset_accuracy,
+                samples_f1=a.samples_f1,
+            )
+        if self.task == "multiclass":
+            out["confusion"] = {
+                "true_by_predicted": c.confusion.tolist(),
+                "columns": [*self.classes, "no prediction"],
+            }
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def _finite(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(x)
+
+
+def _interval(pair: np.ndarray) -> list | None:
+    return None if not np.isfinite(pair).all() else [float(pair[0]), float(pair[1])]
+
+
+def zero_division_warnings(classes, counts: Counts, per_class: ClassMetrics) -> list[str]:
+    """One sentence per class whose precision or recall hit a zero division (reported as 0)."""
+    out = []
+    for i, name in enumerate(classes):
+        if per_class.undefined["recall"][i]:
+            out.append(f"Class '{name}' has no positive rows, so its recall is reported as 0.")
+        if per_class.undefined["precision"][i]:
+            out.append(
+                f"Class '{name}' has no predicted rows at threshold "
+                f"{counts.thresholds[i]:.6g}, so its precision is reported as 0."
+            )
+    return out
+
+
+def evaluate(
+    index: CurveIndex,
+    thresholds,
+    *,
+    beta: float = 1.0,
+    ranking: RankingMetrics | None = None,
+    sample_based_metrics: bool = True,
+) -> Report:
+    """Counts, per-class metrics and aggregates at ``thresholds``.
+
+    Pass ``ranking`` (from :func:`ranking_metrics`, computed once per data set) to keep a
+    threshold change O(K log n); multi-label ``sample_based_metrics`` look at every row.
+    """
+    counts = index.counts_at(thresholds)
+    per_class = class_metrics(counts, beta)
+    agg = aggregates(counts, per_class, index.task)
+    if index.task == "multilabel" and sample_based_metrics:
+        decisions = decide(index.predictions.probabilities, counts.thresholds, index.rule)
+        rows = sample_based(index.predictions.labels, decisions)
+        agg = Aggregates(
+            agg.macro,
+            agg.micro,
+            agg.weighted,
+            accuracy=rows["subset_accuracy"],
+            hamming_loss=agg.hamming_loss,
+            subset_accuracy=rows["subset_accuracy"],
+            samples_f1=rows["samples_f1"],
+        )
+    if ranking is None:
+        ranking = ranking_metrics(index)
+    warnings = [*index.predictions.warnings, *zero_division_warnings(index.classes, counts, per_class)]
+    return Report(index.classes, index.task, counts, per_class, agg, ranking, tuple(warnings))

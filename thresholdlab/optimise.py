@@ -1,0 +1,324 @@
+"""Exact threshold optimisation over every distinct candidate score (SPEC §5).
+
+Each class's curve (``CurveIndex.curve``) already holds TP and FP at every distinct candidate
+score, so an objective is evaluated at all of them at once and the best is picked; no grid.
+
+Ties between equally good thresholds go to the highest one (fewest predicted rows). Constrained
+objectives break ties on their other rate first: ``precision>=X`` takes the highest recall, then
+the highest precision; ``recall>=X`` the highest precision, then the highest recall.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from thresholdlab.curves import CurveIndex
+from thresholdlab.predictions import logit, sigmoid
+
+OBJECTIVES_HELP = "f1, fbeta:B, youden, cost:CFP:CFN, precision>=X or recall>=X"
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What "best" means. Build with :meth:`parse` from the text users type."""
+
+    kind: str  # "f1" | "fbeta" | "youden" | "cost" | "precision>=" | "recall>="
+    beta: float = 1.0
+    cost_fp: float = 1.0
+    cost_fn: float = 1.0
+    target: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "Objective":
+        t = str(text).strip().lower().replace(" ", "")
+        number = r"([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)"
+        if t == "f1":
+            return cls("f1")
+        if t == "youden":
+            return cls("youden")
+        if m := re.fullmatch(rf"fbeta:{number}", t):
+            beta = float(m.group(1))
+            if beta <= 0:
+                raise ValueError(f"objective {text!r}: beta must be above 0.")
+            return cls("fbeta", beta=beta)
+        if m := re.fullmatch(rf"cost:{number}:{number}", t):
+            return cls("cost", cost_fp=float(m.group(1)), cost_fn=float(m.group(2)))
+        if m := re.fullmatch(rf"(precision|recall)>={number}", t):
+            target = float(m.group(2))
+            if not 0 <= target <= 1:
+                raise ValueError(f"objective {text!r}: the target must lie between 0 and 1.")
+            return cls(f"{m.group(1)}>=", target=target)
+        raise ValueError(f"unknown objective {text!r}; use one of {OBJECTIVES_HELP}.")
+
+    @property
+    def text(self) -> str:
+        """Canonical spelling, as written into configs."""
+        if self.kind == "fbeta":
+            return f"fbeta:{self.beta:g}"
+        if self.kind == "cost":
+            return f"cost:{self.cost_fp:g}:{self.cost_fn:g}"
+        if self.target is not None:
+            return f"{self.kind}{self.target:g}"
+        return self.kind
+
+    @property
+    def constrained(self) -> bool:
+        return self.target is not None
+
+    def score(self, tp, fp, positives, negatives) -> np.ndarray:
+        """The quantity to maximise, per candidate (cost is negated); float64 arrays.
+
+        For constrained objectives this is the rate to maximise within the feasible set.
+        """
+        tp = np.asarray(tp, dtype=np.float64)
+        fp = np.asarray(fp, dtype=np.float64)
+        fn = positives - tp
+        if self.kind in ("f1", "fbeta"):
+            b2 = self.beta * self.beta
+            den = (1 + b2) * tp + fp + b2 * fn
+            return np.divide((1 + b2) * tp, den, out=np.zeros_like(tp), where=den > 0)
+        if self.kind == "youden":
+            tpr = tp / positives if np.all(positives) else _safe(tp, positives)
+            fpr = fp / negatives if np.all(negatives) else _safe(fp, negatives)
+            return tpr - fpr
+        if self.kind == "cost":
+            return -(self.cost_fp * fp + self.cost_fn * fn)
+        precision = _safe(tp, tp + fp)
+        recall = _safe(tp, positives)
+        return recall if self.kind == "precision>=" else precision
+
+    def feasible_and_tiebreak(self, tp, fp, positives):
+        """(feasible mask, secondary rate) for constrained objectives."""
+        tp = np.asarray(tp, dtype=np.float64)
+        fp = np.asarray(fp, dtype=np.float64)
+        precision = _safe(tp, tp + fp)
+        recall = _safe(tp, positives)
+        if self.kind == "precision>=":
+            return precision >= self.target, precision
+        return recall >= self.target, recall
+
+
+def _safe(num, den) -> np.ndarray:
+    num = np.asarray(num, dtype=np.float64)
+    den = np.broadcast_to(np.asarray(den, dtype=np.float64), num.shape)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """Thresholds that optimise an objective.
+
+    thresholds : ndarray (K,), probability space, each the midpoint below the chosen score
+    logit_thresholds : ndarray (K,) or None, for sigmoid tasks given logits (the midpoint on logits)
+    values : ndarray (K,), the per-class objective at the thresholds (cost is positive here)
+    value : float, the macro objective (mean over classes; total cost for ``cost``)
+    infeasible : class name -> one sentence, for constrained targets no threshold meets
+    """
+
+    objective: Objective
+    mode: str
+    thresholds: np.ndarray
+    logit_thresholds: np.ndarray | None
+    values: np.ndarray
+    value: float
+    infeasible: dict = field(default_factory=dict)
+
+
+def _best(primary: np.ndarray, secondary: np.ndarray | None = None, feasible=None) -> int:
+    """First (highest-threshold) candidate maximising ``primary`` within ``feasible``, ties
+    broken by ``secondary``."""
+    p = primary if feasible is None else np.where(feasible, primary, -np.inf)
+    best = np.flatnonzero(p == p.max())
+    if secondary is None:
+        return int(best[0])
+    s = secondary[best]
+    return int(best[np.flatnonzero(s == s.max())[0]])
+
+
+def _pick(objective: Objective, tp, fp, positives, negatives) -> tuple[int, bool]:
+    """Index of the best candidate (candidates ordered from highest threshold), and whether
+    it meets the objective's target."""
+    primary = objective.score(tp, fp, positives, negatives)
+    if not objective.constrained:
+        return _best(primary), True
+    feasible, secondary = objective.feasible_and_tiebreak(tp, fp, positives)
+    if feasible.any():
+        return _best(primary, secondary, feasible), True
+    # Closest to feasible: best on the constrained rate itself, then on the other one.
+    return _best(secondary, primary), False
+
+
+def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_class") -> Optimum:
+    """Best thresholds for ``objective``, exactly, over every distinct candidate score.
+
+    Parameters
+    ----------
+    index : CurveIndex
+    objective : Objective or str (see :meth:`Objective.parse`)
+    mode : "per_class" (each class on its own) or "global" (one threshold for every class,
+        maximising the macro objective)
+    """
+    if isinstance(objective, str):
+        objective = Objective.parse(objective)
+    if mode not in ("per_class", "global"):
+        raise ValueError(f"unknown mode {mode!r}; use 'per_class' or 'global'")
+    k = len(index.classes)
+    positives = index.positives.astype(np.float64)
+    negatives = index.n_rows - positives
+    curves = [index.curve(c) for c in range(k)]
+    infeasible: dict[str, str] = {}
+
+    if mode == "per_class":
+        chosen = np.empty(k)
+        lower = np.empty(k)
+        for c, curve in enumerate(curves):
+            candidates, tp, fp = _with_predict_nothing(curve.thresholds, curve.tp, curve.fp)
+            i, ok = _pick(objective, tp, fp, positives[c], negatives[c])
+            if not ok:
+                infeasible[index.classes[c]] = _infeasible_sentence(
+                    objective, index.classes[c], tp[i], fp[i], positives[c]
+                )
+            chosen[c] = candidates[i]
+            lower[c] = candidates[i + 1] if i + 1 < len(candidates) else -np.inf
+    else:
+        union = np.unique(np.concatenate([cv.thresholds for cv in curves]))[::-1]
+        tp_all = np.empty((k, len(union)))
+        fp_all = np.empty((k, len(union)))
+        for c, curve in enumerate(curves):
+            tp_all[c], fp_all[c] = _counts_at(curve, union)
+        candidates, tp_all, fp_all = _with_predict_nothing(union, tp_all, fp_all)
+        i, ok = _pick_global(objective, tp_all, fp_all, positives, negatives)
+        if not ok:
+            _, (recall, precision) = _macro_rates(
+                Objective("precision>=", target=0.0), tp_all[:, i : i + 1], fp_all[:, i : i + 1],
+                positives,
+            )
+            rate = "precision" if objective.kind == "precision>=" else "recall"
+            sentence = (
+                f"No single threshold gives macro {rate} >= {objective.target:g}: the best is "
+                f"{(precision if rate == 'precision' else recall)[0]:.4g} (macro precision "
+                f"{precision[0]:.4g}, macro recall {recall[0]:.4g}), used instead."
+            )
+            infeasible = {name: sentence for name in index.classes}
+        chosen = np.full(k, candidates[i])
+        lower = np.full(k, candidates[i + 1] if i + 1 < len(candidates) else -np.inf)
+
+    thresholds, logit_thresholds = _midpoints(index, chosen, lower, mode)
+    counts = index.counts_at(thresholds)
+    values = objective.score(counts.tp, counts.fp, positives, negatives)
+    if objective.kind == "cost":
+        values = -values
+    value = float(values.sum() if objective.kind == "cost" else values.mean())
+    return Optimum(objective, mode, thresholds, logit_thresholds, values, value, infeasible)
+
+
+def _with_predict_nothing(thresholds, tp, fp):
+    """Prepend the "predict nothing" candidate (a threshold above every score).
+
+    Kept as +inf here and turned into a threshold just above the top score by ``_midpoints``.
+    A top score of exactly 1 leaves no probability threshold above it, so then there is none.
+    """
+    if len(thresholds) and thresholds[0] >= 1.0:
+        return thresholds, tp, fp
+    tp = np.asarray(tp)
+    fp = np.asarray(fp)
+    zeros = np.zeros(tp.shape[:-1] + (1,), dtype=tp.dtype)
+    return (
+        np.concatenate(([np.inf], thresholds)),
+        np.concatenate((zeros, tp), axis=-1),
+        np.concatenate((zeros, fp), axis=-1),
+    )
+
+
+def _counts_at(curve, thresholds_desc: np.ndarray):
+    """TP and FP of one class at arbitrary thresholds: those of its lowest distinct score >= t."""
+    ascending = curve.thresholds[::-1]
+    above = len(ascending) - np.searchsorted(ascending, thresholds_desc, side="left")
+    tp = np.where(above > 0, curve.tp[np.maximum(above - 1, 0)], 0) if len(ascending) else np.zeros(len(thresholds_desc))
+    fp = np.where(above > 0, curve.fp[np.maximum(above - 1, 0)], 0) if len(ascending) else np.zeros(len(thresholds_desc))
+    return tp, fp
+
+
+def _macro_rates(objective: Objective, tp, fp, positives):
+    precision = _safe(tp, tp + fp).mean(axis=0)
+    recall = _safe(tp, positives[:, None] * np.ones_like(tp)).mean(axis=0)
+    if objective.kind == "precision>=":
+        return precision >= objective.target, (recall, precision)
+    return recall >= objective.target, (precision, recall)
+
+
+def _pick_global(objective: Objective, tp, fp, positives, negatives) -> tuple[int, bool]:
+    """Best single threshold for the macro objective; tp, fp have shape (K, candidates)."""
+    if not objective.constrained:
+        per_class = objective.score(tp, fp, positives[:, None], negatives[:, None])
+        total = per_class.sum(axis=0) if objective.kind == "cost" else per_class.mean(axis=0)
+        return _best(total), True
+    feasible, (primary, secondary) = _macro_rates(objective, tp, fp, positives)
+    if feasible.any():
+        return _best(primary, secondary, feasible), True
+    return _best(secondary, primary), False
+
+
+def _infeasible_sentence(objective: Objective, name: str, tp, fp, positives) -> str:
+    rate = "precision" if objective.kind == "precision>=" else "recall"
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / positives if positives else 0.0
+    best = precision if rate == "precision" else recall
+    return (
+        f"No threshold gives {rate} >= {objective.target:g} for {name}: the best is "
+        f"{best:.4g} (precision {precision:.4g}, recall {recall:.4g}), used instead."
+    )
+
+
+def _midpoints(index: CurveIndex, chosen: np.ndarray, lower: np.ndarray, mode: str):
+    """Thresholds halfway between each chosen score and the next lower candidate score.
+
+    The midpoint keeps the optimum on this data with the widest margin either side. It is taken
+    where the file's scores live: on logits for sigmoid tasks given logits (the probability
+    threshold is the sigmoid of it), on probabilities otherwise. Below the lowest candidate
+    the other end is 0 (or one logit unit lower); above the top one ("predict nothing") it is 1
+    (or one logit unit higher).
+    """
+    predictions = index.predictions
+    k = len(chosen)
+    on_logits = predictions.activation == "sigmoid"
+    thresholds = np.empty(k)
+    logit_thresholds = np.empty(k) if on_logits else None
+    for c in range(k):
+        v, w = chosen[c], lower[c]
+        if mode == "global":
+            prob, raw = predictions.probabilities, predictions.scores
+        else:
+            prob, raw = predictions.probabilities[:, c], predictions.scores[:, c]
+        if on_logits:
+            hi = np.inf if np.isinf(v) else raw[prob == v].min()
+            lo = -np.inf if np.isinf(w) else raw[prob == w].max()
+            if np.isinf(hi):
+                mid_logit = lo + 1.0
+            elif np.isinf(lo):
+                mid_logit = hi - 1.0
+            else:
+                mid_logit = (hi + lo) / 2
+            t = float(sigmoid(np.array([mid_logit]))[0])
+            if _separates(t, v, w):
+                thresholds[c], logit_thresholds[c] = t, mid_logit
+                continue
+        top = 1.0 if np.isinf(v) else v
+        bottom = 0.0 if np.isinf(w) else w
+        t = (top + bottom) / 2
+        if not _separates(t, v, w):
+            # Adjacent floats (or a top score of exactly 1): the chosen score itself still
+            # reproduces the optimum, with no margin.
+            t = v if np.isfinite(v) else np.nextafter(top, np.inf)
+        thresholds[c] = t
+        if on_logits:
+            logit_thresholds[c] = logit(t)
+    return thresholds, logit_thresholds
+
+
+def _separates(t: float, chosen: float, lower: float) -> bool:
+    """True when ``p >= t`` holds for the chosen score and fails for the next lower one."""
+    return lower < t <= chosen
