@@ -315,3 +315,25 @@ def counts_from_decisions(
     fn = positives - tp
     tn = (n - positives) - fp
     return Counts(np.asarray(thresholds, dtype=np.float64), tp, fp, fn, tn, n)
+
+
+def downsample(curve: Curve, max_points: int = 2000) -> Curve:
+    """At most ``max_points`` of ``curve``'s points, for plotting.
+
+    Points are kept on an even grid in both TP and FP (hence in recall and in FPR), plus the
+    first and last, so PR and ROC shapes and the step-function AP survive the thinning.
+    """
+    n = len(curve.thresholds)
+    if n <= max_points:
+        return curve
+    per_axis = max(2, (max_points - 2) // 2)
+    keep = np.concatenate(
+        (
+            [0, n - 1],
+            np.searchsorted(curve.tp, np.linspace(curve.tp[0], curve.tp[-1], per_axis)),
+            np.searchsorted(curve.fp, np.linspace(curve.fp[0], curve.fp[-1], per_axis)),
+        )
+    )
+    keep = np.unique(np.clip(keep, 0, n - 1))
+    return Curve(curve.thresholds[keep], curve.tp[keep], curve.fp[keep], curve.positives,
+                 curve.negatives)

@@ -118,3 +118,26 @@ def one_hot_decisions(decisions: np.ndarray, n_classes: int) -> np.ndarray:
     if decisions.ndim == 2:
         return decisions
     return decisions[:, None] == np.arange(n_classes)[None, :]
+
+
+def decisions_frame(predictions, decisions: np.ndarray):
+    """Per-row decisions as a table, in input order (the §7 ``apply`` output).
+
+    First column: the file's id column when it has one, else ``row`` counting from 0. Then a
+    ``prediction`` column of class names (empty for no prediction) for multi-class data, or one
+    0/1 column ``pred_<class>`` per class for binary and multi-label data.
+    """
+    import pandas as pd
+
+    id_name = (predictions.columns or {}).get("id")
+    if predictions.ids is not None and id_name:
+        out = pd.DataFrame({id_name: predictions.ids})
+    else:
+        out = pd.DataFrame({"row": np.arange(predictions.n_rows)})
+    if decisions.ndim == 1:
+        names = np.array([*predictions.classes, ""], dtype=object)
+        out["prediction"] = names[np.where(decisions == NO_PREDICTION, len(predictions.classes), decisions)]
+    else:
+        for c, name in enumerate(predictions.classes):
+            out[f"pred_{name}"] = decisions[:, c].astype(np.int8)
+    return out
