@@ -70,7 +70,7 @@ class DecisionRule:
     def per_class(self) -> bool:
         """True when class c's one-vs-rest decisions depend on t_c alone (the fast index path)."""
         if self.task == "multiclass":
-            return self.rule == "argmax"
+            return self.rule == "argmax" and self.no_prediction == "abstain"
         return self.no_prediction == "none"
 
 
