@@ -103,7 +103,8 @@ class PredictionSet:
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax in float64, shifted by the row max so large logits do not overflow."""
-    z = np.asarray(logits, dtype=np.float64)
+    # C order fixes the summation order, so the same logits always give the same bits.
+    z = np.ascontiguousarray(logits, dtype=np.float64)
     z = z - z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)

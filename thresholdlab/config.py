@@ -1,0 +1,859 @@
+"""The threshold config users download, re-import and serve with (SPEC §6).
+
+A :class:`ThresholdConfig` is the chosen thresholds plus everything needed to apply them to raw
+model outputs: task, classes, score kind, activation and decision rule. It is written as JSON
+(``to_json`` / ``save``), validated against ``config_schema.json`` (shipped in the package) when
+read back (``from_json`` / ``load``), and applied to new scores by :func:`apply`.
+
+Floats round-trip bit for bit: Python's ``json`` writes floats with ``repr``, the shortest text
+that reads back as the same float64, and nothing here rounds them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from thresholdlab.decisions import NO_PREDICTION, DecisionRule, decide
+from thresholdlab.predictions import DataError, PredictionSet, logit, sigmoid, softmax
+
+__all__ = ["SCHEMA_VERSION", "ConfigError", "ThresholdConfig", "apply", "config_schema"]
+
+SCHEMA_VERSION = 1
+"""The ``schema_version`` this module writes and reads."""
+
+SCHEMA_FILE = "config_schema.json"
+
+# Order of the keys in the written JSON (SPEC §6).
+_KEY_ORDER = (
+    "schema_version", "created_by", "created_at", "task", "classes", "score_kind", "activation",
+    "decision_rule", "comparison", "no_prediction", "thresholds", "logit_thresholds", "objective",
+    "metrics", "data",
+)
+
+# How far (relative) an explicit logit threshold's sigmoid may sit from its probability threshold.
+# The optimiser derives one from the other in float64, so they agree to a few ulps; a hand edit
+# of one without the other is off by far more.
+_LOGIT_CONSISTENCY_TOL = 1e-9
+
+# The torch path recomputes with numpy the rows whose decision could flip on the last bits of the
+# activation: torch's float64 exp differs from numpy's by up to 1 ulp, and sums run in another
+# order (relative error <= K * 2**-52). A row is sure when every probability is further than this
+# from its threshold and from the row's winner; the slack covers K up to ~10**6 classes.
+_REL_SLACK = 1e-9
+_ABS_SLACK = 1e-300  # exp underflowing to subnormals loses relative precision
+
+
+class ConfigError(DataError):
+    """A threshold config that is invalid; ``detail`` is the sentence without the source prefix."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail or message
+
+
+def _created_by() -> str:
+    from thresholdlab import __version__  # lazy: thresholdlab/__init__ may import this module
+
+    return f"thresholdlab {__version__}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThresholdConfig:
+    """Chosen thresholds and how to apply them (SPEC §6); fields in the JSON's order.
+
+    Construct with :meth:`from_choice` (from a loaded data set), :meth:`from_json` / :meth:`load`
+    (from a file), or directly with keywords; every path validates and normalises the fields.
+
+    Attributes
+    ----------
+    schema_version : int
+        Always 1.
+    created_by, created_at : str or None
+        ``"thresholdlab X.Y.Z"`` and an ISO 8601 UTC timestamp; None when a loaded file omits them.
+    task : {"binary", "multiclass", "multilabel"}
+    classes : tuple of str, length K
+        In the order of the score columns; binary has one class, the positive class.
+    score_kind : {"probability", "logit"}
+        What the model's raw outputs are, and so what :func:`apply` expects.
+    activation : {"none", "softmax", "sigmoid"}
+        Derived from ``task`` and ``score_kind`` when not given.
+    decision_rule, no_prediction : str
+        As in :class:`~thresholdlab.decisions.DecisionRule`; defaults for the task when not given.
+    comparison : str
+        Always ``">="``.
+    thresholds : dict of str to float
+        Class -> threshold on the probability, in [0, 1], in ``classes`` order.
+    logit_thresholds : dict of str to float, or None
+        Sigmoid tasks only (``activation == "sigmoid"``): class -> threshold on the raw logit,
+        ``logit(thresholds[c])`` unless given explicitly (the optimiser passes its logit
+        midpoints). +-inf where the threshold is 1 or 0 (written as ``null``). None otherwise.
+    objective : str
+        ``"manual"`` or the optimiser's objective (``"f1"``, ``"fbeta:2"``, ...).
+    metrics : dict
+        Metrics at these thresholds, plain JSON values; undefined ones are None.
+    data : dict or None
+        ``{"file", "sha256", "rows"}`` of the data set the thresholds were chosen on.
+
+    Treat the dicts as read-only: the dataclass is frozen, their contents are not.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    created_by: str | None = field(default_factory=_created_by)
+    created_at: str | None = field(default_factory=_now)
+    task: str
+    classes: tuple[str, ...]
+    score_kind: str = "probability"
+    activation: str | None = None
+    decision_rule: str | None = None
+    comparison: str = ">="
+    no_prediction: str | None = None
+    thresholds: Mapping[str, float]
+    logit_thresholds: Mapping[str, float] | None = None
+    objective: str = "manual"
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] | None = None
+
+    def __post_init__(self):
+        try:
+            _normalise(self)
+        except _Problem as problem:
+            message = f"Invalid threshold config: {problem.detail}."
+            raise ConfigError(message, problem.detail) from None
+
+    # ----------------------------------------------------------------------------- building
+    @classmethod
+    def from_choice(
+        cls,
+        pset: PredictionSet,
+        thresholds,
+        rule: DecisionRule | None = None,
+        *,
+        objective: str = "manual",
+        metrics: Mapping[str, Any] | None = None,
+        logit_thresholds=None,
+    ) -> ThresholdConfig:
+        """The config for thresholds chosen on ``pset``.
+
+        Parameters
+        ----------
+        pset : PredictionSet
+        thresholds : array-like, shape (K,), in ``pset.classes`` order, or dict class -> float
+            Probability thresholds.
+        rule : DecisionRule, optional
+            Defaults to the task's default rule.
+        objective : str
+        metrics : dict, optional
+            Metrics at these thresholds (any JSON-like mapping, or a dataclass); NaN and inf
+            become None, numpy scalars and arrays become plain numbers and lists.
+        logit_thresholds : array-like (K,) or dict, optional
+            Sigmoid tasks only; defaults to ``logit(thresholds)``.
+        """
+        rule = rule if rule is not None else DecisionRule.default(pset.task)
+        if rule.task != pset.task:
+            raise ConfigError(
+                f"Invalid threshold config: the decision rule is for {rule.task} data "
+                f"but the data is {pset.task}."
+            )
+        if metrics is not None and not isinstance(metrics, Mapping):
+            if dataclasses.is_dataclass(metrics):
+                metrics = dataclasses.asdict(metrics)
+            elif hasattr(metrics, "to_dict"):
+                metrics = metrics.to_dict()
+        return cls(
+            task=pset.task,
+            classes=tuple(pset.classes),
+            score_kind=pset.score_kind,
+            activation=pset.activation,
+            decision_rule=rule.rule,
+            no_prediction=rule.no_prediction,
+            thresholds=_per_class(thresholds, pset.classes, "thresholds"),
+            logit_thresholds=(
+                None if logit_thresholds is None
+                else _per_class(logit_thresholds, pset.classes, "logit_thresholds")
+            ),
+            objective=objective,
+            metrics=metrics if metrics is not None else {},
+            data={"file": str(pset.file), "sha256": str(pset.sha256), "rows": pset.n_rows},
+        )
+
+    # ------------------------------------------------------------------------------ queries
+    @property
+    def rule(self) -> DecisionRule:
+        return DecisionRule(self.task, self.decision_rule, self.no_prediction)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def thresholds_for(self, classes) -> np.ndarray:
+        """float64 array (K,): the thresholds in the order of ``classes`` (e.g. the data's).
+
+        Raises DataError naming the differing classes when ``classes`` is not the config's set.
+        """
+        classes = tuple(str(c) for c in classes)
+        _check_same_classes(self.classes, classes)
+        return np.array([self.thresholds[c] for c in classes], dtype=np.float64)
+
+    def check_matches(self, pset: PredictionSet) -> None:
+        """Raise DataError unless this config can be used on ``pset``: same task, same classes.
+
+        The classes may come in another order; use :meth:`thresholds_for` to line them up.
+        """
+        if self.task != pset.task:
+            raise DataError(f"The config is for {self.task} data but the data is {pset.task}.")
+        _check_same_classes(self.classes, tuple(pset.classes))
+
+    # --------------------------------------------------------------------------- writing
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict, keys in the SPEC §6 order; infinite logit thresholds -> None."""
+        out: dict[str, Any] = {}
+        for key in _KEY_ORDER:
+            value = getattr(self, key)
+            if key in ("created_by", "created_at") and value is None:
+                continue
+            if key == "logit_thresholds":
+                if self.activation != "sigmoid":
+                    continue
+                value = {c: (v if math.isfinite(v) else None) for c, v in value.items()}
+            elif key == "classes":
+                value = list(value)
+            elif key in ("thresholds", "data", "metrics") and value is not None:
+                value = dict(value)
+            out[key] = value
+        return out
+
+    def to_json(self) -> str:
+        """The config as JSON text (indent 2, SPEC §6 key order, UTF-8 class names kept as is)."""
+        # allow_nan=False: non-finite values were turned into null above; never write NaN.
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+
+    def save(self, path: str | os.PathLike) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    # --------------------------------------------------------------------------- reading
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str = "config") -> ThresholdConfig:
+        """Parse and validate config JSON; any problem raises DataError in one sentence.
+
+        ``source`` names the file in messages ("Config 'x.json': ...").
+        """
+        if isinstance(text, (bytes, bytearray)):
+            try:
+                text = bytes(text).decode("utf-8-sig")
+            except UnicodeDecodeError as e:
+                raise DataError(
+                    f"Config {source!r} is not UTF-8 text: byte 0x{text[e.start]:02x} at "
+                    f"position {e.start} cannot be decoded."
+                ) from None
+        elif text.startswith("\ufeff"):
+            text = text[1:]
+        doc = _parse(text, source)
+        _validate_document(doc, source)
+        logits = doc.get("logit_thresholds")
+        if logits is not None:
+            # null stands for the infinite logit of a threshold of exactly 0 or 1.
+            logits = {
+                c: (float(v) if v is not None else _null_logit(doc["thresholds"], c, source))
+                for c, v in logits.items()
+            }
+        try:
+            return cls(
+                schema_version=doc["schema_version"],
+                created_by=doc.get("created_by"),
+                created_at=doc.get("created_at"),
+                task=doc["task"],
+                classes=tuple(doc["classes"]),
+                score_kind=doc["score_kind"],
+                activation=doc["activation"],
+                decision_rule=doc["decision_rule"],
+                comparison=doc.get("comparison", ">="),
+                no_prediction=doc["no_prediction"],
+                thresholds=doc["thresholds"],
+                logit_thresholds=logits,
+                objective=doc.get("objective", "manual"),
+                metrics=doc.get("metrics", {}),
+                data=doc.get("data"),
+            )
+        except ConfigError as e:
+            raise DataError(f"Config {source!r}: {e.detail}.") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ThresholdConfig:
+        """Read and validate a config file; DataError (one sentence) when it is unusable."""
+        name = Path(path).name
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as e:
+            raise DataError(f"Cannot read config {name!r}: {e.strerror or e}.") from None
+        return cls.from_json(raw, source=name)
+
+
+# ---------------------------------------------------------------------------------- apply
+def apply(config: ThresholdConfig | str | os.PathLike, scores):
+    """Decisions of ``config`` on raw model outputs (SPEC §3, §6).
+
+    Parameters
+    ----------
+    config : ThresholdConfig, or the path of a config file
+    scores : numpy array (or array-like) or torch tensor
+        Raw outputs in the config's ``score_kind`` (logits are passed through the config's
+        activation, in float64), columns in ``config.classes`` order. Multi-class and
+        multi-label: shape (n, K). Binary: shape (n,) or (n, 1).
+
+    Returns
+    -------
+    ndarray or torch tensor (same device as ``scores``)
+        Multi-class: int64 / torch.long, shape (n,), class id or -1 (no prediction).
+        Multi-label: bool, shape (n, K). Binary: bool, the shape of ``scores``.
+
+    Decisions equal ``decide(probabilities, thresholds, rule)`` exactly, for numpy and torch
+    input alike: probabilities are compared with ``thresholds`` (``>=``), never logits with
+    ``logit_thresholds``, so ``apply`` agrees with what the dashboard showed for the same data.
+    """
+    if not isinstance(config, ThresholdConfig):
+        config = ThresholdConfig.load(config)
+    torch = sys.modules.get("torch")  # a tensor implies torch is imported; never import it here
+    if torch is not None and isinstance(scores, torch.Tensor):
+        return _apply_torch(config, scores, torch)
+    x = np.asarray(scores)
+    shape = _check_shape(config, x.shape)
+    # C order: numpy's row sums (inside softmax) add in another order for Fortran-ordered input.
+    x = np.ascontiguousarray(x, dtype=np.float64).reshape(shape)
+    _check_values(config, x, bool(np.isfinite(x).all()), lambda: x.min(), lambda: x.max())
+    decisions = decide(_probabilities(config, x), _thresholds(config), config.rule)
+    return decisions.reshape(np.shape(scores)) if config.task == "binary" else decisions
+
+
+def _probabilities(config: ThresholdConfig, x: np.ndarray) -> np.ndarray:
+    """float64 (n, K): the same functions loading uses, so decisions match the dashboard."""
+    if config.activation == "softmax":
+        return softmax(x)
+    if config.activation == "sigmoid":
+        return sigmoid(x)
+    return x
+
+
+def _thresholds(config: ThresholdConfig) -> np.ndarray:
+    return np.array([config.thresholds[c] for c in config.classes], dtype=np.float64)
+
+
+def _check_shape(config: ThresholdConfig, shape: tuple[int, ...]) -> tuple[int, int]:
+    """(n, K) the scores are read as; ValueError when ``shape`` does not fit the config."""
+    shape = tuple(int(s) for s in shape)
+    k = config.n_classes
+    if config.task == "binary":
+        if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
+            return (shape[0], 1)
+        raise ValueError(
+            f"scores for a binary config must have shape (n,) or (n, 1), got {shape}; pass the "
+            f"positive class {config.classes[0]!r}'s column only (e.g. scores[:, 1])."
+        )
+    if len(shape) != 2:
+        raise ValueError(
+            f"scores for a {config.task} config must be 2-D (rows, classes), got shape {shape}."
+        )
+    if shape[1] != k:
+        raise ValueError(
+            f"scores have {shape[1]} columns but the config has {k} classes "
+            f"({_names(config.classes)}); pass one column per class, in the config's order."
+        )
+    return shape
+
+
+def _check_values(config: ThresholdConfig, x, finite: bool, lo, hi) -> None:
+    if not finite:
+        raise ValueError("scores contain NaN or infinite values; decisions need finite scores.")
+    if config.score_kind == "probability" and x.shape[0]:
+        low, high = float(lo()), float(hi())
+        if low < 0 or high > 1:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"the config expects probabilities (score_kind 'probability') but the scores "
+                f"include {bad!r}, outside [0, 1]; pass probabilities, or use a config made "
+                f"from logits."
+            )
+
+
+def _apply_torch(config: ThresholdConfig, scores, torch):
+    """The torch twin of ``decide`` on ``_probabilities``: same rules, same ties, same results."""
+    device = scores.device
+    # MPS has no float64; compute there on the CPU and move the decisions back.
+    work = torch.device("cpu") if device.type == "mps" else device
+    shape = _check_shape(config, tuple(scores.shape))
+    x = scores.detach().to(device=work, dtype=torch.float64).reshape(shape)
+    _check_values(
+        config, x, bool(torch.isfinite(x).all()), lambda: x.min().item(), lambda: x.max().item()
+    )
+    t = torch.tensor(_thresholds(config), dtype=torch.float64, device=work)
+    p = _torch_probabilities(x, config.activation, torch)
+    rule = config.rule
+    decisions = _torch_decide(p, t, rule, torch)
+    if config.activation != "none":
+        # exp and the row sums differ from numpy's in the last bits; redo the rows where that
+        # could change a decision with the reference functions (few rows: ties and near-ties).
+        unsure = _unsure_rows(x, p, t, rule, torch)
+        if bool(unsure.any()):
+            rows = torch.nonzero(unsure).squeeze(1)
+            sub = x.index_select(0, rows).cpu().numpy()
+            exact = decide(_probabilities(config, sub), _thresholds(config), rule)
+            decisions[rows] = torch.from_numpy(exact).to(work)
+    if config.task == "binary":
+        decisions = decisions.reshape(scores.shape)
+    return decisions.to(device)
+
+
+def _torch_probabilities(x, activation: str, torch):
+    """float64 (n, K) on x's device: ``predictions.softmax`` / ``sigmoid`` step by step."""
+    if activation == "softmax":
+        z = x - x.max(dim=1, keepdim=True).values
+        e = torch.exp(z)
+        return e / e.sum(dim=1, keepdim=True)
+    if activation == "sigmoid":
+        return _torch_sigmoid(x, torch)
+    return x
+
+
+def _torch_sigmoid(x, torch):
+    """Mirror of ``predictions.sigmoid``: the branch that cannot overflow for each sign."""
+    pos = x >= 0
+    ex = torch.exp(torch.where(pos, -x, x))  # exp(-|x|) <= 1
+    return torch.where(pos, 1.0 / (1.0 + ex), ex / (1.0 + ex))
+
+
+def _torch_decide(p, t, rule: DecisionRule, torch):
+    """Mirror of ``decisions.decide`` in torch ops; p (n, K) float64, t (K,) float64."""
+    passing = p >= t.reshape(1, -1)
+    if rule.task != "multiclass":
+        if rule.no_prediction == "at_least_one" and p.shape[1]:
+            empty = ~passing.any(dim=1)
+            # torch.argmax returns the first maximal index, as np.argmax (SPEC §3 ties).
+            top = torch.argmax(p, dim=1)
+            top_hot = torch.nn.functional.one_hot(top, p.shape[1]).bool()
+            passing = passing | (empty.unsqueeze(1) & top_hot)
+        return passing
+    none = torch.full((p.shape[0],), NO_PREDICTION, dtype=torch.long, device=p.device)
+    top = torch.argmax(p, dim=1)
+    if rule.rule == "argmax":
+        chosen = torch.where(passing.gather(1, top.unsqueeze(1)).squeeze(1), top, none)
+    else:  # threshold_argmax: the most probable class among those passing their threshold
+        masked = torch.where(passing, p, torch.full_like(p, -math.inf))
+        best = torch.argmax(masked, dim=1)
+        chosen = torch.where(passing.any(dim=1), best, none)
+    if rule.no_prediction == "fallback_argmax":
+        chosen = torch.where(chosen == NO_PREDICTION, top, chosen)
+    return chosen
+
+
+def _unsure_rows(x, p, t, rule: DecisionRule, torch):
+    """bool (n,): rows whose decision could differ if p moved by a few ulps.
+
+    Sure means every probability is clear of its threshold and, where an argmax matters, clear
+    of the row's winner. A class exactly tied with the winner, on raw score and probability, is
+    tied in numpy too (same input, same function), so such exact ties alone do not make a row
+    unsure.
+    """
+    slack = _REL_SLACK * p + _ABS_SLACK
+    tt = t.reshape(1, -1)
+    unsure = ((p - tt).abs() <= torch.maximum(slack, _REL_SLACK * tt + _ABS_SLACK)).any(dim=1)
+    if p.shape[1] < 2 or not (rule.task == "multiclass" or rule.no_prediction == "at_least_one"):
+        return unsure
+
+    def near_winner(q):
+        top = torch.argmax(q, dim=1, keepdim=True)
+        q_top, x_top = q.gather(1, top), x.gather(1, top)
+        # Equal raw scores with equal probabilities tie in numpy too; anything else this close
+        # might not (torch may even give equal inputs different exps: vector body, scalar tail).
+        near = (q_top - q <= 2 * (_REL_SLACK * q_top + _ABS_SLACK)) & ((x != x_top) | (q != q_top))
+        return near.any(dim=1)
+
+    unsure |= near_winner(p)
+    if rule.rule == "threshold_argmax":
+        passing = p >= tt
+        masked = torch.where(passing, p, torch.full_like(p, -math.inf))
+        unsure |= near_winner(masked) & passing.any(dim=1)
+    return unsure
+
+
+# ------------------------------------------------------------------------------ validation
+class _Problem(Exception):
+    """One invalid field; ``detail`` is the sentence after "Config 'x':", without the period."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _normalise(cfg: ThresholdConfig) -> None:
+    """Check the fields together and store them in canonical types (frozen: via __setattr__)."""
+
+    def put(name, value):
+        object.__setattr__(cfg, name, value)
+
+    if cfg.schema_version != SCHEMA_VERSION or isinstance(cfg.schema_version, bool):
+        raise _Problem(
+            f"schema_version must be {SCHEMA_VERSION} (the only version this thresholdlab "
+            f"reads), got {_show(cfg.schema_version)}"
+        )
+    put("schema_version", SCHEMA_VERSION)
+    if cfg.comparison != ">=":
+        raise _Problem(f"comparison must be '>=', got {_show(cfg.comparison)}")
+    if isinstance(cfg.classes, str):
+        raise _Problem("classes must be a list of class names, not one string")
+    classes = tuple(str(c) for c in cfg.classes)
+    if not classes:
+        raise _Problem("classes must name at least one class")
+    if len(set(classes)) != len(classes):
+        dup = next(c for i, c in enumerate(classes) if c in classes[:i])
+        raise _Problem(f"classes lists {dup!r} more than once")
+    put("classes", classes)
+
+    if cfg.score_kind not in ("probability", "logit"):
+        raise _Problem(f"score_kind must be 'probability' or 'logit', got {_show(cfg.score_kind)}")
+    if not isinstance(cfg.task, str):
+        raise _Problem(
+            f"task must be 'binary', 'multiclass' or 'multilabel', got {_show(cfg.task)}"
+        )
+    try:
+        rule = DecisionRule.default(cfg.task, cfg.decision_rule, cfg.no_prediction)
+    except ValueError as e:
+        raise _Problem(str(e)) from None
+    put("decision_rule", rule.rule)
+    put("no_prediction", rule.no_prediction)
+    if cfg.task == "binary" and len(classes) != 1:
+        raise _Problem(f"binary data has one class (the positive class), got {len(classes)}")
+    if cfg.task == "multiclass" and len(classes) < 2:
+        raise _Problem("multiclass data needs at least two classes")
+    expected = (
+        "none" if cfg.score_kind == "probability"
+        else "softmax" if cfg.task == "multiclass" else "sigmoid"
+    )
+    if cfg.activation is None:
+        put("activation", expected)
+    elif cfg.activation != expected:
+        raise _Problem(
+            f"activation must be {expected!r} for {cfg.task} data with score_kind "
+            f"{cfg.score_kind!r}, got {_show(cfg.activation)}"
+        )
+
+    thresholds = _class_floats(cfg.thresholds, classes, "thresholds")
+    for c, v in thresholds.items():
+        if not (math.isfinite(v) and 0 <= v <= 1):
+            raise _Problem(
+                f"{_path(['thresholds', c])} must be a number between 0 and 1, got {v!r}"
+            )
+    put("thresholds", thresholds)
+
+    if cfg.activation == "sigmoid":
+        if cfg.logit_thresholds is None:
+            t = np.array([thresholds[c] for c in classes])
+            put("logit_thresholds", dict(zip(classes, np.atleast_1d(logit(t)).tolist())))
+        else:
+            logits = _class_floats(cfg.logit_thresholds, classes, "logit_thresholds")
+            for c, v in logits.items():
+                if math.isnan(v):
+                    raise _Problem(f"{_path(['logit_thresholds', c])} must be a number, got nan")
+                back = float(sigmoid(np.array([v]))[0])
+                t = thresholds[c]
+                if abs(back - t) > _LOGIT_CONSISTENCY_TOL * max(back, t) + 1e-300:
+                    raise _Problem(
+                        f"{_path(['logit_thresholds', c])} is {v!r}, whose sigmoid {back!r} does "
+                        f"not match {_path(['thresholds', c])} {thresholds[c]!r}; change both "
+                        f"together or remove logit_thresholds"
+                    )
+            put("logit_thresholds", logits)
+    elif cfg.logit_thresholds is not None:
+        raise _Problem(
+            "logit_thresholds is only allowed when activation is 'sigmoid' (binary or multilabel "
+            "logits); remove it"
+        )
+
+    if cfg.created_by is not None and not isinstance(cfg.created_by, str):
+        raise _Problem(f"created_by must be a string, got {_show(cfg.created_by)}")
+    if cfg.created_at is not None:
+        try:
+            datetime.fromisoformat(cfg.created_at)
+        except (TypeError, ValueError):
+            raise _Problem(
+                f"created_at must be an ISO 8601 date and time, got {_show(cfg.created_at)}"
+            ) from None
+    if not isinstance(cfg.objective, str) or not cfg.objective:
+        raise _Problem(f"objective must be a non-empty string, got {_show(cfg.objective)}")
+    if not isinstance(cfg.metrics, Mapping):
+        raise _Problem(f"metrics must be an object, got {_show(cfg.metrics)}")
+    put("metrics", _plain_json(cfg.metrics))
+    if cfg.data is not None:
+        data = dict(cfg.data)
+        if set(data) != {"file", "sha256", "rows"}:
+            raise _Problem(
+                f"data must have exactly the keys file, sha256 and rows, got {sorted(data)}"
+            )
+        rows = data["rows"]
+        if isinstance(rows, bool) or not isinstance(rows, (int, np.integer, float)) or rows < 0 \
+                or rows != int(rows):
+            raise _Problem(f"data.rows must be a whole number of rows, got {_show(rows)}")
+        put("data", {"file": str(data["file"]), "sha256": str(data["sha256"]), "rows": int(rows)})
+
+
+def _class_floats(values, classes: tuple[str, ...], name: str) -> dict[str, float]:
+    """{class: float} in ``classes`` order from a mapping with exactly those keys."""
+    if not isinstance(values, Mapping):
+        raise _Problem(f"{name} must map each class to a number")
+    keys = [str(k) for k in values]
+    missing = [c for c in classes if c not in set(keys)]
+    extra = [k for k in keys if k not in set(classes)]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {_names(missing)}")
+        if extra:
+            parts.append(f"not a class: {_names(extra)}")
+        raise _Problem(f"{name} must have one entry per class; {'; '.join(parts)}")
+    by_key = {str(k): v for k, v in values.items()}
+    out = {}
+    for c in classes:
+        v = by_key[c]
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise _Problem(f"{_path([name, c])} must be a number, got {_show(v)}")
+        out[c] = float(v)
+    return out
+
+
+def _per_class(values, classes, name: str) -> dict[str, float] | Mapping:
+    """Array (K,) in ``classes`` order -> dict; mappings pass through to be checked later."""
+    if isinstance(values, Mapping):
+        return values
+    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if arr.shape != (len(classes),):
+        raise ConfigError(
+            f"Invalid threshold config: {name} has shape {arr.shape} but the data has "
+            f"{len(classes)} classes."
+        )
+    return dict(zip((str(c) for c in classes), arr.tolist()))
+
+
+def _check_same_classes(config_classes: tuple[str, ...], data_classes: tuple[str, ...]) -> None:
+    in_config = set(config_classes)
+    in_data = set(data_classes)
+    if in_config == in_data and len(config_classes) == len(data_classes):
+        return
+    missing = [c for c in data_classes if c not in in_config]
+    extra = [c for c in config_classes if c not in in_data]
+    parts = []
+    if missing:
+        parts.append(f"missing from the config: {_names(missing)}")
+    if extra:
+        parts.append(f"not in the data: {_names(extra)}")
+    raise DataError(f"The config's classes do not match the data: {'; '.join(parts)}.")
+
+
+def _null_logit(thresholds: dict, c: str, source: str) -> float | None:
+    if c not in thresholds:
+        return None  # not a class: the key check in ThresholdConfig says so
+    t = thresholds[c]
+    if t in (0, 1) and not isinstance(t, bool):
+        return float(logit(float(t)))
+    raise DataError(
+        f"Config {source!r}: {_path(['logit_thresholds', c])} may be null only where "
+        f"{_path(['thresholds', c])} is 0 or 1, got null."
+    )
+
+
+def _plain_json(value, path=("metrics",)):
+    """``value`` as plain JSON types: NaN/inf -> None, numpy -> Python, tuples -> lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain_json(v, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return _plain_json(value.tolist(), path)
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v, (*path, i)) for i, v in enumerate(value)]
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    raise _Problem(f"{_path(path)} must be a JSON value, got {type(value).__name__}")
+
+
+# ------------------------------------------------------------------------- JSON + schema
+class _NonFinite:
+    """A NaN, Infinity or out-of-range number in the JSON text, kept to be reported by path."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def __repr__(self) -> str:
+        return self.token
+
+
+class _Object(dict):
+    """A JSON object that remembers keys it saw twice (json keeps only the last)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _pairs(pairs):
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        seen: set = set()
+        obj.duplicates = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+    return obj
+
+
+def _parse_float(token: str):
+    value = float(token)
+    return value if math.isfinite(value) else _NonFinite(token)
+
+
+def _parse(text: str, source: str):
+    try:
+        return json.loads(
+            text, parse_float=_parse_float, parse_constant=_NonFinite, object_pairs_hook=_pairs
+        )
+    except json.JSONDecodeError as e:
+        raise DataError(
+            f"Config {source!r} is not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}."
+        ) from None
+    except (ValueError, RecursionError) as e:  # e.g. an integer with too many digits
+        raise DataError(f"Config {source!r} is not valid JSON: {str(e).rstrip('.')}.") from None
+
+
+def _walk(node, path=()):
+    yield path, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, (*path, i))
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("thresholdlab").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def config_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of a threshold config, as shipped in the package."""
+    return json.loads(_schema_text())
+
+
+@functools.lru_cache(maxsize=1)
+def _validator():
+    import jsonschema  # lazy: only reading a config needs it
+
+    return jsonschema.Draft202012Validator(config_schema())
+
+
+def _validate_document(doc, source: str) -> None:
+    """Raise DataError for the first problem: duplicate key, schema violation, NaN in metrics."""
+    for path, node in _walk(doc):
+        if isinstance(node, _Object) and node.duplicates:
+            where = f"Config {source!r}: {_path(path)}" if path else f"Config {source!r}"
+            raise DataError(f"{where} has the key {node.duplicates[0]!r} more than once.")
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(doc))
+    if error is not None:
+        raise DataError(_schema_message(error, source)) from None
+    for path, node in _walk(doc):
+        if isinstance(node, _NonFinite):
+            raise DataError(
+                f"Config {source!r}: {_path(path)} is {node.token}, which is not a finite "
+                f"number; write null for an undefined value."
+            )
+
+
+def _schema_message(error, source: str) -> str:
+    """One sentence for a jsonschema error, worded from the schema's ``x-message`` templates."""
+    path = list(error.absolute_path)
+    where = _path(path) if path else "the config"
+    prefix = f"Config {source!r}"
+    if error.validator == "required":
+        missing = next(k for k in error.validator_value if k not in error.instance)
+        if path:
+            return f"{prefix}: {where} is missing the required field {missing!r}."
+        return f"{prefix} is missing the required field {missing!r}."
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        known = list(error.schema.get("properties", {}))
+        extra = next(k for k in error.instance if k not in known)
+        close = difflib.get_close_matches(extra, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        if path:
+            return f"{prefix}: {where} has an unknown field {extra!r}{hint}."
+        return f"{prefix} has an unknown field {extra!r}{hint}."
+    if error.validator == "uniqueItems":
+        items = list(error.instance)
+        dup = next(v for i, v in enumerate(items) if v in items[:i])
+        return f"{prefix}: {where} lists {_show(dup)} more than once."
+    template = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if template:
+        text = template.format(path=where, value=_show(error.instance))
+        if not path:  # "Config 'x.json' must be a JSON object, ..."
+            return f"{prefix} {text.removeprefix(where).lstrip()}."
+        return f"{prefix}: {text}."
+    return f"{prefix}: {where}: {error.message.rstrip('.')}."
+
+
+_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _path(parts) -> str:
+    """JSON path as users read it: thresholds.cat, thresholds["a b"], classes[2]."""
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif _SIMPLE_KEY.match(p):
+            out += f".{p}" if out else p
+        else:
+            out += f"[{json.dumps(p, ensure_ascii=False)}]"
+    return out
+
+
+def _show(value) -> str:
+    """A value in a message: strings quoted, containers by kind, JSON spellings for literals."""
+    if isinstance(value, _NonFinite):
+        return value.token
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return repr(value)
+
+
+def _names(names, limit: int = 10) -> str:
+    """'a', 'b' and 3 more."""
+    names = list(names)
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
