@@ -1,0 +1,682 @@
+"""Loading prediction files (SPEC §2): role detection, label mapping, score kind, bad input.
+
+Files are small and hand-written, so each test reads as the file a user would have. The bad-input
+table lives in ``tests/conftest.py`` (``BAD_INPUTS``) and is shared with the CLI tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from thresholdlab.loading import DEFAULT_MAX_BYTES, inspect_report, load
+from thresholdlab.predictions import DataError, sigmoid, softmax
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_text(tmp_path, text, name="data.csv", **overrides):
+    return load(write(tmp_path, name, text), **overrides)
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: one DataError sentence per case (table in tests/conftest.py)
+# --------------------------------------------------------------------------------------------
+
+
+def test_bad_input_raises_one_sentence(bad_input, tmp_path):
+    path = bad_input.make(tmp_path)
+    with pytest.raises(DataError) as info:
+        load(path, **bad_input.overrides)
+    message = str(info.value)
+    assert bad_input.fragment in message
+    assert "\n" not in message
+    assert "Traceback" not in message
+    assert message.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("tail", "fragment"),
+    [
+        (b"1,0.5,0.5,caf\xe9\n", "column 'note', row 5001: the text is not UTF-8"),
+        (b"1,0.5,0.5\n", "row 5001: 3 fields but the header has 4"),
+        (b"1,0.5,x,ok\n", "column 'p_b', row 5001: 'x' is not a number."),
+        (b"1,0.5,,ok\n", "column 'p_b', row 5001: the score is missing or NaN"),
+    ],
+)
+def test_errors_far_into_a_file_name_the_right_row(tail, fragment):
+    # Past the sniffed head (64 KiB) and pyarrow's first block, so the slow paths are used.
+    head = b"label,p_a,p_b,note\n" + b"0,0.125,0.875,fine\n" * 5000
+    with pytest.raises(DataError, match=re.escape(f"File 'late.csv', {fragment}")):
+        load(head + tail + b"0,0.25,0.75,ok\n", name="late.csv")
+
+
+def test_size_limit_is_checked_before_parsing(tmp_path):
+    path = write(tmp_path, "small.csv", "label,p_a\n1,0.5\n0,0.25\n")
+    with pytest.raises(DataError, match=r"^File 'small.csv' is 23 bytes, over the limit of 10 "
+                                        r"bytes; load a sample of its rows or split it\.$"):
+        load(path, max_bytes=10)
+    assert DEFAULT_MAX_BYTES == 2 * 1024**3
+
+
+def test_bytes_over_limit(tmp_path):
+    with pytest.raises(DataError, match="is 2 KiB, over the limit of 1 KiB"):
+        load(b"x" * 2048, name="big.csv", max_bytes=1024)
+
+
+def test_bytes_need_a_name():
+    with pytest.raises(DataError, match="needs a file name whose extension"):
+        load(b"label,p\n1,0.5\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Column roles
+# --------------------------------------------------------------------------------------------
+
+
+def test_multiclass_with_text_labels_any_case(tmp_path):
+    pset = load_text(
+        tmp_path,
+        "sample_id,label,p_cat,p_dog,p_bird\n"
+        "s1,cat,0.7,0.2,0.1\ns2,dog,0.1,0.8,0.1\ns3,Bird,0.2,0.2,0.6\ns4,CAT,0.5,0.3,0.2\n",
+    )
+    assert pset.task == "multiclass"
+    assert pset.classes == ("cat", "dog", "bird")
+    assert pset.labels.tolist() == [0, 1, 2, 0]
+    assert pset.labels.dtype == np.int64
+    assert pset.columns == {
+        "id": "sample_id", "label": "label", "labels": None,
+        "scores": ["p_cat", "p_dog", "p_bird"], "ignored": [],
+    }
+    assert pset.label_mapping == {"CAT": "cat", "cat": "cat", "dog": "dog", "Bird": "bird"}
+    assert pset.ids.tolist() == ["s1", "s2", "s3", "s4"]
+    assert pset.notes == (
+        "Column 'sample_id' looks like a row id and is ignored for scoring.",
+        "Labels name the classes, matched ignoring case: CAT -> cat, cat -> cat, dog -> dog, "
+        "Bird -> bird.",
+        "All scores lie in [0, 1], so they are read as probabilities.",
+    )
+    assert pset.warnings == ()
+
+
+@pytest.mark.parametrize("id_name", ["id", "ID", "Index", "row_id", "SAMPLE_ID", "uid"])
+def test_id_like_columns_are_ignored_any_case(tmp_path, id_name):
+    pset = load_text(tmp_path, f"{id_name},y,p_a,p_b,p_c\n7,0,.2,.3,.5\n8,2,.1,.1,.8\n")
+    assert pset.columns["id"] == id_name
+    assert pset.columns["scores"] == ["p_a", "p_b", "p_c"]
+    assert f"Column '{id_name}' looks like a row id and is ignored for scoring." in pset.notes
+
+
+def test_unnamed_index_is_ignored(tmp_path):
+    # What DataFrame.to_csv writes by default: an empty first header cell.
+    pset = load_text(tmp_path, ",label,p_a,p_b,p_c\n0,0,.2,.3,.5\n1,2,.1,.1,.8\n")
+    assert pset.columns["id"] is None
+    assert pset.columns["ignored"] == ["Unnamed: 0"]
+    assert "Column 'Unnamed: 0' looks like a saved row index and is ignored." in pset.notes
+    assert pset.classes == ("a", "b", "c")
+
+
+@pytest.mark.parametrize(
+    "label_name",
+    ["label", "Labels", "TARGET", "y", "Y_True", "true", "Class", "truth", "Ground_Truth"],
+)
+def test_label_column_names_any_case(tmp_path, label_name):
+    pset = load_text(tmp_path, f"{label_name},p_a,p_b,p_c\n0,.2,.3,.5\n2,.1,.1,.8\n1,.1,.8,.1\n")
+    assert pset.columns["label"] == label_name
+    assert pset.task == "multiclass"
+    assert pset.labels.tolist() == [0, 2, 1]
+
+
+def test_several_label_like_columns_first_wins_and_is_noted(tmp_path):
+    pset = load_text(tmp_path, "target,label,p_a,p_b,p_c\n0,2,.2,.3,.5\n1,1,.1,.8,.1\n")
+    assert pset.columns["label"] == "target"
+    assert pset.columns["ignored"] == ["label"]
+    assert (
+        "Columns 'target', 'label' all look like labels; 'target' is used "
+        "(choose another with --label-col)." in pset.notes
+    )
+
+
+def test_text_column_naming_score_columns_is_the_label(tmp_path):
+    pset = load_text(
+        tmp_path,
+        "species,prob_setosa,prob_versicolor,prob_virginica\n"
+        "setosa,.8,.1,.1\nvirginica,.1,.2,.7\nversicolor,.2,.6,.2\n",
+    )
+    assert pset.columns["label"] == "species"
+    assert pset.classes == ("setosa", "versicolor", "virginica")
+    assert pset.labels.tolist() == [0, 2, 1]
+    assert (
+        "Column 'species' holds text naming the score columns, so it is read as the labels."
+        in pset.notes
+    )
+
+
+def test_text_column_naming_unprefixed_numeric_columns(tmp_path):
+    pset = load_text(tmp_path, "animal,cat,dog,bird\ndog,.1,.8,.1\nbird,.2,.2,.6\n")
+    assert pset.columns["label"] == "animal"
+    assert pset.classes == ("cat", "dog", "bird")
+    assert pset.labels.tolist() == [1, 2]
+
+
+def test_unprefixed_numeric_columns_are_scores_when_a_label_exists(tmp_path):
+    pset = load_text(
+        tmp_path, "wine,barolo,grignolino,barbera\n1,.7,.2,.1\n3,.1,.1,.8\n2,.2,.6,.2\n",
+        label_col="wine",
+    )
+    assert pset.classes == ("barolo", "grignolino", "barbera")
+    assert pset.labels.tolist() == [0, 2, 1]
+    assert (
+        "No column has a score prefix, so the numeric columns 'barolo', 'grignolino', 'barbera' "
+        "are read as scores." in pset.notes
+    )
+    assert "Labels look 1-based: 1 -> barolo, 2 -> grignolino, 3 -> barbera." in pset.notes
+
+
+def test_prefixed_scores_leave_other_numeric_columns_unused(tmp_path):
+    pset = load_text(tmp_path, "label,fold,p_a,p_b,p_c\n0,1,.2,.3,.5\n2,2,.1,.1,.8\n")
+    assert pset.columns["scores"] == ["p_a", "p_b", "p_c"]
+    assert pset.columns["ignored"] == ["fold"]
+    assert "Column 'fold' is not used." in pset.notes
+
+
+@pytest.mark.parametrize("prefix", ["p_", "prob_", "proba_", "score_", "logit_", "pred_", "y_pred_",
+                                    "P_", "Y_PRED_"])
+def test_every_score_prefix(tmp_path, prefix):
+    pset = load_text(tmp_path, f"label,{prefix}a,{prefix}b,{prefix}c\n0,.2,.3,.5\n1,.1,.8,.1\n")
+    assert pset.classes == ("a", "b", "c")
+
+
+def test_y_pred_prefix_is_a_score_not_a_y_truth_column(tmp_path):
+    pset = load_text(
+        tmp_path, "y_true,y_pred_cat,y_pred_dog,y_pred_fox\ncat,.7,.2,.1\nfox,.1,.1,.8\n"
+    )
+    assert pset.task == "multiclass"
+    assert pset.columns["label"] == "y_true"
+    assert pset.classes == ("cat", "dog", "fox")
+
+
+@pytest.mark.parametrize("truth_prefix", ["y_", "true_", "label_", "target_", "y_true_"])
+def test_multilabel_truth_paired_by_suffix(tmp_path, truth_prefix):
+    t = truth_prefix
+    pset = load_text(
+        tmp_path,
+        f"id,{t}b,{t}a,y_pred_a,y_pred_b\n1,1,0,0.2,0.9\n2,0,1,0.7,0.1\n3,1,1,0.6,0.8\n",
+    )
+    assert pset.task == "multilabel"
+    assert pset.classes == ("a", "b")
+    assert pset.columns["labels"] == [f"{t}a", f"{t}b"]  # in score-column order
+    assert pset.labels.tolist() == [[False, True], [True, False], [True, True]]
+    assert pset.label_mapping == {f"{t}a": "a", f"{t}b": "b"}
+    assert pset.columns["label"] is None
+
+
+def test_one_truth_column_pair_is_binary(tmp_path):
+    pset = load_text(tmp_path, "y_fraud,p_fraud\n0,0.1\n1,0.8\n")
+    assert pset.task == "binary"
+    assert pset.classes == ("fraud",)
+    assert pset.columns["label"] == "y_fraud"
+
+
+def test_multilabel_with_true_false_and_minus_one(tmp_path):
+    pset = load_text(tmp_path, "y_a,y_b,p_a,p_b\nTrue,-1,.2,.3\nFalse,1,.5,.9\n")
+    assert pset.labels.tolist() == [[True, False], [False, True]]
+    assert "Truth values -1/1 in column 'y_b' are read as absent/present." in pset.notes
+
+
+# --------------------------------------------------------------------------------------------
+# Task and binary naming
+# --------------------------------------------------------------------------------------------
+
+
+def test_binary_positive_named_by_score_suffix(tmp_path):
+    pset = load_text(tmp_path, "label,p_fraud\n0,0.1\n1,0.8\n0,0.3\n")
+    assert pset.task == "binary"
+    assert pset.classes == ("fraud",)
+    assert pset.labels.shape == (3, 1) and pset.labels.dtype == bool
+    assert pset.labels[:, 0].tolist() == [False, True, False]
+    assert pset.label_mapping == {"0": "not fraud", "1": "fraud"}
+    assert "Labels are 0/1: 1 is the positive class 'fraud'." in pset.notes
+
+
+def test_binary_positive_named_by_label_spelling_without_prefix(tmp_path):
+    pset = load_text(tmp_path, "y_true,y_pred\n0,0.2\n1,0.8\n")
+    assert pset.classes == ("1",)
+    assert pset.columns["scores"] == ["y_pred"]
+    assert (
+        "No column has a score prefix, so the numeric column 'y_pred' is read as the score."
+        in pset.notes
+    )
+
+
+def test_binary_true_false_labels(tmp_path):
+    pset = load_text(tmp_path, "label,p_spam\nTrue,0.9\nFalse,0.2\n")
+    assert pset.labels[:, 0].tolist() == [True, False]
+    assert pset.label_mapping == {"False": "not spam", "True": "spam"}
+
+
+def test_binary_minus_one_one_labels_are_noted(tmp_path):
+    pset = load_text(tmp_path, "label,score_churn\n-1,0.1\n1,0.7\n-1,0.4\n")
+    assert pset.labels[:, 0].tolist() == [False, True, False]
+    assert "Labels are -1/1: 1 is the positive class 'churn' and -1 the negative." in pset.notes
+
+
+def test_binary_text_labels_one_naming_the_class(tmp_path):
+    pset = load_text(tmp_path, "label,p_fraud\nlegit,0.1\nFraud,0.9\nlegit,0.2\n")
+    assert pset.classes == ("fraud",)
+    assert pset.labels[:, 0].tolist() == [False, True, False]
+    assert pset.label_mapping == {"legit": "not fraud", "Fraud": "fraud"}
+    note = "Label 'Fraud' names the positive class 'fraud'; 'legit' is read as negative."
+    assert note in pset.notes
+
+
+def test_float_labels_that_are_whole_numbers(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0.0,.2,.3,.5\n2.0,.1,.1,.8\n1.0,.1,.8,.1\n")
+    assert pset.labels.tolist() == [0, 2, 1]
+    assert pset.label_mapping == {"0": "a", "1": "b", "2": "c"}
+    assert "Labels are class numbers counted from 0: 0 -> a, 1 -> b, 2 -> c." in pset.notes
+
+
+def test_numeric_class_names_match_labels_by_name_before_position(tmp_path):
+    # Class 0 never occurs: by name 1 -> "1", not 1-based 1 -> "0".
+    pset = load_text(tmp_path, "label,p_0,p_1,p_2\n1,.2,.5,.3\n2,.1,.1,.8\n")
+    assert pset.labels.tolist() == [1, 2]
+    assert pset.label_mapping == {"1": "1", "2": "2"}
+
+
+def test_two_probability_columns_with_binary_labels_are_binary_on_the_second(tmp_path):
+    pset = load_text(tmp_path, "label,p_cat,p_dog\n0,0.7,0.3\n1,0.2,0.8\n1,0.4,0.6\n")
+    assert pset.task == "binary"
+    assert pset.classes == ("dog",)
+    np.testing.assert_array_equal(pset.scores[:, 0], [0.3, 0.8, 0.6])
+    assert pset.columns["scores"] == ["p_dog"]
+    assert pset.columns["ignored"] == ["p_cat"]
+    assert (
+        "Two score columns with binary labels: the task is binary on the second, 'p_dog' "
+        "(class 'dog'), and 'p_cat' is not used; use --task multiclass to keep both."
+        in pset.notes
+    )
+
+
+def test_two_logit_columns_become_their_difference(tmp_path):
+    logits = np.array([[1.0, 2.5], [3.0, -1.0], [0.25, 0.5]])
+    text = "label,logit_neg,logit_pos\n" + "".join(
+        f"{y},{float(a)!r},{float(b)!r}\n" for y, (a, b) in zip([1, 0, 1], logits)
+    )
+    pset = load_text(tmp_path, text)
+    assert pset.task == "binary" and pset.classes == ("pos",)
+    assert pset.score_kind == "logit" and pset.activation == "sigmoid"
+    np.testing.assert_array_equal(pset.scores[:, 0], logits[:, 1] - logits[:, 0])
+    np.testing.assert_allclose(pset.probabilities[:, 0], softmax(logits)[:, 1], rtol=1e-12)
+    assert any("softmax over two classes equals the sigmoid of that difference" in n
+               for n in pset.notes)
+
+
+def test_task_override_keeps_two_classes(tmp_path):
+    pset = load_text(tmp_path, "label,p_cat,p_dog\n0,0.7,0.3\n1,0.2,0.8\n", task="multiclass")
+    assert pset.task == "multiclass"
+    assert pset.classes == ("cat", "dog")
+    assert pset.labels.tolist() == [0, 1]
+
+
+# --------------------------------------------------------------------------------------------
+# Score kind
+# --------------------------------------------------------------------------------------------
+
+
+def test_multiclass_logits_get_softmax(tmp_path):
+    pset = load_text(tmp_path, "label,logit_a,logit_b,logit_c\n0,2.0,-1.0,0.5\n2,0.1,0.2,3.0\n")
+    assert pset.score_kind == "logit" and pset.activation == "softmax"
+    np.testing.assert_allclose(pset.probabilities, softmax(pset.scores))
+    assert (
+        "Scores lie outside [0, 1], so they are read as logits and turned into probabilities "
+        "by softmax." in pset.notes
+    )
+
+
+def test_binary_logits_get_sigmoid(tmp_path):
+    pset = load_text(tmp_path, "label,logit_fraud\n0,-2.0\n1,1.5\n")
+    assert pset.activation == "sigmoid"
+    np.testing.assert_allclose(pset.probabilities, sigmoid(pset.scores))
+
+
+def test_probabilities_are_used_as_given(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0,.2,.3,.5\n1,.1,.8,.1\n")
+    assert pset.score_kind == "probability" and pset.activation == "none"
+    np.testing.assert_array_equal(pset.probabilities, pset.scores)
+
+
+def test_score_kind_override_reads_probabilities_as_logits(tmp_path):
+    pset = load_text(tmp_path, "label,p_a\n0,0.2\n1,0.9\n", score_kind="logit")
+    assert pset.activation == "sigmoid"
+    assert (
+        "Scores are read as logits, as requested, and turned into probabilities by sigmoid."
+        in pset.notes
+    )
+
+
+def test_rows_not_summing_to_one_warn(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0,.9,.8,.7\n1,.1,.8,.1\n2,.1,.1,.8\n")
+    assert pset.warnings == (
+        "Scores do not sum to 1 per row (1 of 3 rows are off by more than 0.001); "
+        "thresholds still apply to them as given.",
+    )
+
+
+def test_scores_are_c_contiguous_float64(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0,1,0,0\n1,.1,.8,.1\n")
+    for array in (pset.scores, pset.probabilities):
+        assert array.dtype == np.float64 and array.flags["C_CONTIGUOUS"]
+        assert array.shape == (2, 3)
+
+
+# --------------------------------------------------------------------------------------------
+# Degenerate but valid data
+# --------------------------------------------------------------------------------------------
+
+
+def test_class_with_no_positives_loads_with_a_warning(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\na,.6,.3,.1\nb,.1,.8,.1\n")
+    assert pset.classes == ("a", "b", "c")  # never dropped
+    assert pset.positives.tolist() == [1, 1, 0]
+    assert pset.warnings == (
+        "Class 'c' has no positive rows, so its average precision and ROC AUC are undefined.",
+    )
+
+
+def test_whole_file_of_one_class_is_valid(tmp_path):
+    pset = load_text(tmp_path, "label,p_fraud\n1,0.9\n1,0.4\n")
+    assert pset.labels[:, 0].tolist() == [True, True]
+    assert pset.warnings == ("Class 'fraud' has no negative rows, so its ROC AUC is undefined.",)
+
+
+def test_single_non_matching_text_label_is_negative(tmp_path):
+    pset = load_text(tmp_path, "label,p_fraud\nlegit,0.1\nlegit,0.3\n")
+    assert pset.labels[:, 0].tolist() == [False, False]
+    assert pset.warnings == (
+        "Class 'fraud' has no positive rows, so its average precision and ROC AUC are undefined.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Formats
+# --------------------------------------------------------------------------------------------
+
+
+MULTICLASS_ROWS = [(0, 0.7, 0.2, 0.1), (2, 0.1, 0.1, 0.8), (1, 0.25, 0.5, 0.25)]
+
+
+@pytest.mark.parametrize(
+    ("name", "sep", "note"),
+    [
+        ("data.csv", ",", None),
+        ("data.csv", ";", "Columns are separated by semicolons."),
+        ("data.csv", "\t", "Columns are separated by tabs."),
+        ("data.csv", "|", "Columns are separated by pipes."),
+        ("data.tsv", "\t", None),
+        ("data.txt", ";", "Columns are separated by semicolons."),
+    ],
+)
+def test_delimiters(tmp_path, name, sep, note):
+    lines = [sep.join(["label", "p_a", "p_b", "p_c"])]
+    lines += [sep.join(str(v) for v in row) for row in MULTICLASS_ROWS]
+    pset = load_text(tmp_path, "\n".join(lines) + "\n", name=name)
+    assert pset.classes == ("a", "b", "c")
+    assert pset.labels.tolist() == [0, 2, 1]
+    np.testing.assert_array_equal(pset.scores, [row[1:] for row in MULTICLASS_ROWS])
+    if note:
+        assert note in pset.notes
+    else:
+        assert not any(n.startswith("Columns are separated") for n in pset.notes)
+
+
+def test_semicolon_csv_with_decimal_commas(tmp_path):
+    pset = load_text(tmp_path, "label;p_a;p_b\n0;0,25;0,75\n1;0,5;0,5\n", task="multiclass")
+    np.testing.assert_array_equal(pset.scores, [[0.25, 0.75], [0.5, 0.5]])
+    assert "Numbers use a decimal comma." in pset.notes
+
+
+def test_quoted_fields_with_delimiters_inside(tmp_path):
+    pset = load_text(tmp_path, 'note,label,p_a,p_b,p_c\n"a, b",0,.2,.3,.5\n"c",1,.1,.8,.1\n')
+    assert pset.labels.tolist() == [0, 1]
+    assert pset.columns["ignored"] == ["note"]
+
+
+def test_bom_crlf_and_padded_header_names(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufefflabel; p_a; p_b; p_c\r\n0;0.2;0.3;0.5\r\n2;0.1;0.1;0.8\r\n".encode())
+    pset = load(path)
+    assert pset.columns["label"] == "label"
+    assert pset.classes == ("a", "b", "c")
+    assert pset.labels.tolist() == [0, 2]
+
+
+def test_parquet_keeps_a_saved_index_as_the_id(tmp_path):
+    frame = pd.DataFrame({"y": [0, 1], "p_x": [0.2, 0.9]}, index=pd.Index(["u1", "u2"], name="uid"))
+    path = tmp_path / "indexed.parquet"
+    frame.to_parquet(path)
+    pset = load(path)
+    assert pset.columns["id"] == "uid"
+    assert pset.ids.tolist() == ["u1", "u2"]
+
+
+def test_parquet(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "row_id": ["r1", "r2", "r3"],
+            "truth": pd.Series(["b", "a", "c"], dtype="category"),
+            "proba_a": [0.2, 0.6, 0.1],
+            "proba_b": [0.7, 0.3, 0.1],
+            "proba_c": [0.1, 0.1, 0.8],
+        }
+    )
+    path = tmp_path / "preds.parquet"
+    frame.to_parquet(path)
+    pset = load(path)
+    assert pset.task == "multiclass" and pset.classes == ("a", "b", "c")
+    assert pset.labels.tolist() == [1, 0, 2]
+    assert pset.columns["id"] == "row_id"
+    assert pset.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_parquet_with_bool_labels(tmp_path):
+    path = tmp_path / "b.parquet"
+    pd.DataFrame({"label": [True, False], "p_spam": np.float32([0.9, 0.2])}).to_parquet(path)
+    pset = load(path)
+    assert pset.task == "binary" and pset.classes == ("spam",)
+    assert pset.scores.dtype == np.float64
+
+
+def test_npz_multiclass_with_classes(tmp_path):
+    path = tmp_path / "val.npz"
+    scores = np.array([[2.0, 0.1, -1.0], [0.0, 3.0, 1.0]], dtype=np.float32)
+    np.savez(path, scores=scores, labels=np.array([0, 1]), classes=np.array(["x", "y", "z"]))
+    pset = load(path)
+    assert pset.task == "multiclass" and pset.classes == ("x", "y", "z")
+    assert pset.activation == "softmax"
+    np.testing.assert_array_equal(pset.scores, scores.astype(np.float64))
+    assert pset.columns == {"id": None, "label": "labels", "labels": None, "scores": ["scores"],
+                            "ignored": []}
+
+
+def test_npz_binary_without_classes_is_named_by_positive_label(tmp_path):
+    path = tmp_path / "bin.npz"
+    np.savez(path, scores=np.array([0.1, 0.9, 0.4]), labels=np.array([0, 1, 0]))
+    pset = load(path)
+    assert pset.task == "binary" and pset.classes == ("1",)
+    assert pset.labels[:, 0].tolist() == [False, True, False]
+
+
+def test_npz_multilabel(tmp_path):
+    path = tmp_path / "ml.npz"
+    labels = np.array([[1, 0, 0], [0, 1, 1]])
+    np.savez(path, scores=np.array([[0.9, 0.2, 0.1], [0.1, 0.6, 0.7]]), labels=labels)
+    pset = load(path)
+    assert pset.task == "multilabel"
+    assert pset.classes == ("class_0", "class_1", "class_2")
+    np.testing.assert_array_equal(pset.labels, labels.astype(bool))
+
+
+def test_npz_one_based_labels_without_classes(tmp_path):
+    path = tmp_path / "ob.npz"
+    np.savez(path, scores=np.eye(3)[[0, 2, 1]], labels=np.array([1, 3, 2]))
+    pset = load(path)
+    assert pset.labels.tolist() == [0, 2, 1]
+    assert "Labels look 1-based: 1 -> class_0, 2 -> class_1, 3 -> class_2." in pset.notes
+
+
+def test_pt_dict_of_tensors(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "val.pt"
+    scores = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], dtype=torch.bfloat16)
+    torch.save({"scores": scores, "labels": torch.tensor([0, 2]), "classes": ["a", "b", "c"]}, path)
+    pset = load(path)
+    assert pset.task == "multiclass" and pset.classes == ("a", "b", "c")
+    assert pset.labels.tolist() == [0, 2]
+    np.testing.assert_array_equal(pset.scores, scores.to(torch.float64).numpy())
+
+
+def test_pt_multilabel_bool_tensor(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "ml.pt"
+    truth = torch.tensor([[True, False], [False, True]])
+    torch.save({"scores": torch.tensor([[3.0, -2.0], [-1.0, 4.0]]), "labels": truth}, path)
+    pset = load(path)
+    assert pset.task == "multilabel" and pset.activation == "sigmoid"
+    np.testing.assert_array_equal(pset.labels, truth.numpy())
+
+
+def test_bytes_and_file_like_sources(tmp_path):
+    data = b"label,p_a\n0,0.2\n1,0.9\n"
+    from_bytes = load(data, name="upload.csv")
+    assert from_bytes.file == "upload.csv"
+    assert from_bytes.sha256 == hashlib.sha256(data).hexdigest()
+
+    class Upload(io.BytesIO):  # what Streamlit's UploadedFile looks like to us
+        name = "up.csv"
+
+    from_upload = load(Upload(data))
+    assert from_upload.file == "up.csv"
+    np.testing.assert_array_equal(from_upload.scores, from_bytes.scores)
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides
+# --------------------------------------------------------------------------------------------
+
+
+def test_overrides_win_over_detection(tmp_path):
+    text = "label,target,p_a,p_b,p_c,extra\n0,b,.2,.3,.5,7\n1,c,.1,.8,.1,9\n"
+    pset = load_text(tmp_path, text, label_col="target", score_cols=["p_b", "p_c"])
+    assert pset.columns["label"] == "target"
+    assert pset.task == "binary" and pset.classes == ("c",)
+    assert pset.labels[:, 0].tolist() == [False, True]
+
+
+def test_score_cols_override_as_comma_string(tmp_path):
+    pset = load_text(tmp_path, "y,a,b,c\n0,.2,.3,.5\n2,.1,.1,.8\n", score_cols="a, b, c")
+    assert pset.classes == ("a", "b", "c")
+
+
+def test_label_cols_override_pairs_by_order(tmp_path):
+    pset = load_text(
+        tmp_path,
+        "has_cat,has_dog,cat_score,dog_score\n1,0,.9,.1\n0,1,.2,.7\n",
+        label_cols=["has_cat", "has_dog"], score_cols=["cat_score", "dog_score"],
+    )
+    assert pset.task == "multilabel"
+    assert pset.classes == ("cat_score", "dog_score")
+    assert pset.labels.tolist() == [[True, False], [False, True]]
+
+
+def test_label_cols_override_pairs_by_suffix(tmp_path):
+    pset = load_text(tmp_path, "y_a,y_b,p_b,p_a\n1,0,.1,.9\n0,1,.7,.2\n", label_cols=["y_b", "y_a"])
+    assert pset.task == "multilabel"
+    assert pset.classes == ("b", "a")
+    assert pset.columns["scores"] == ["p_b", "p_a"]
+    assert pset.labels.tolist() == [[False, True], [True, False]]
+
+
+def test_one_based_rule_wins_when_class_zero_is_absent(tmp_path):
+    # SPEC §2: labels within 1..K with no 0 are 1-based, even when they also fit 0..K-1.
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n1,.2,.3,.5\n2,.1,.1,.8\n")
+    assert pset.labels.tolist() == [0, 1]
+    assert "Labels look 1-based: 1 -> a, 2 -> b." in pset.notes
+
+
+def test_two_columns_with_only_label_one_stay_positive(tmp_path):
+    pset = load_text(tmp_path, "label,p_neg,p_pos\n1,.2,.8\n1,.6,.4\n")
+    assert pset.labels[:, 0].tolist() == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"task": "nonsense"}, "Task 'nonsense' is not one of binary, multiclass, multilabel."),
+        ({"score_kind": "odds"}, "Score kind 'odds' is not one of probability, logit."),
+        ({"label_col": "label", "label_cols": ["y_a"]}, "Give either one label column"),
+        ({"label_col": "label", "score_cols": ["label"]}, "Column 'label' is given two roles"),
+        ({"task": "multilabel"}, "multi-label data needs one 0/1 truth column per class"),
+        ({"task": "multiclass", "score_cols": ["p_a"]}, "multi-class data needs one per class"),
+    ],
+)
+def test_invalid_overrides(tmp_path, overrides, fragment):
+    with pytest.raises(DataError) as info:
+        load_text(tmp_path, "label,p_a,p_b,p_c\n0,.2,.3,.5\n", **overrides)
+    assert fragment in str(info.value)
+
+
+# --------------------------------------------------------------------------------------------
+# inspect report
+# --------------------------------------------------------------------------------------------
+
+
+def test_inspect_report_has_exactly_the_spec_keys_and_is_json(tmp_path):
+    pset = load_text(tmp_path, "id,y,p_a,p_b,p_c\n1,1,.2,.3,.5\n2,3,.1,.1,.8\n")
+    report = inspect_report(pset)
+    assert list(report) == ["file", "rows", "task", "classes", "score_kind", "activation",
+                            "columns", "label_mapping", "positives", "notes", "warnings"]
+    assert list(report["columns"]) == ["id", "label", "labels", "scores", "ignored"]
+    assert json.loads(json.dumps(report)) == report
+    assert report["rows"] == 2
+    assert report["positives"] == {"a": 1, "b": 0, "c": 1}
+    assert report["label_mapping"] == {"1": "a", "3": "c"}
+
+
+# --------------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(1, 30).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 2), min_size=n, max_size=n),
+            st.lists(
+                st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=64), min_size=3, max_size=3),
+                min_size=n, max_size=n,
+            ),
+        )
+    )
+)
+def test_csv_round_trip_keeps_every_score_bit_for_bit(rows):
+    labels, scores = rows
+    text = "label,logit_a,logit_b,logit_c\n" + "".join(
+        f"{y},{a!r},{b!r},{c!r}\n" for y, (a, b, c) in zip(labels, scores)
+    )
+    pset = load(text.encode(), name="rt.csv", task="multiclass")
+    np.testing.assert_array_equal(pset.scores, np.array(scores, dtype=np.float64))
+    assert pset.positives.sum() == len(labels)

@@ -1,0 +1,1477 @@
+"""Turn a user's prediction file into a :class:`PredictionSet` (SPEC §2).
+
+This is the boundary where user data is validated, once: every problem becomes one
+:class:`DataError` sentence naming the file, column and row, and everything downstream trusts the
+result. The steps, in order:
+
+1. ``read_source``   bytes and a file name from a path, an upload or raw bytes; size limit.
+2. ``read_table`` / ``read_npz`` / ``read_pt``   parse the file, never unpickling anything.
+3. ``detect_roles``  which columns are the id, the labels, the scores (tables only).
+4. ``decide_task``, ``map_labels``, ``decide_score_kind``   what the numbers mean.
+
+Each inference is reported in ``PredictionSet.notes`` as one sentence; degenerate but valid data
+(a class with no positives) is reported in ``PredictionSet.warnings``.
+
+Row numbers in messages count data rows from 1, as a spreadsheet shows them below the header.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thresholdlab.predictions import TASKS, DataError, PredictionSet, sigmoid, softmax
+
+DEFAULT_MAX_BYTES = 2 * 1024**3
+"""Largest file :func:`load` reads (2 GiB); exact mode holds every row in memory."""
+
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".npz": "npz",
+    ".pt": "pt",
+    ".pth": "pt",
+}
+SCORE_KINDS = ("probability", "logit")
+
+ID_NAMES = frozenset({"id", "index", "row_id", "sample_id", "uid"})
+LABEL_NAMES = (
+    "label", "labels", "target", "y", "y_true", "true", "class", "truth", "ground_truth",
+)
+SCORE_PREFIXES = ("p_", "prob_", "proba_", "score_", "logit_", "pred_", "y_pred_")
+# ``y_true_`` is not in SPEC §2's list but is the obvious partner of ``y_pred_``; longest prefix
+# wins, so ``y_true_cat`` pairs with ``y_pred_cat`` instead of being read as ``y_`` + "true_cat".
+TRUTH_PREFIXES = ("y_", "true_", "label_", "target_", "y_true_")
+
+SUM_TOLERANCE = 1e-3
+"""Multi-class probability rows further than this from 1 count as "not summing to 1"."""
+SUM_ROW_SHARE = 0.01
+"""Warn about row sums only when more than this share of rows is off."""
+
+_SNIFF_BYTES = 64 * 1024
+_TRUE_WORDS = frozenset({"true"})
+_FALSE_WORDS = frozenset({"false"})
+_MAX_LISTED = 10
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def load(
+    source,
+    *,
+    name: str | None = None,
+    label_col: str | None = None,
+    label_cols: list[str] | str | None = None,
+    score_cols: list[str] | str | None = None,
+    task: str | None = None,
+    score_kind: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> PredictionSet:
+    """Read a prediction file, detect what its columns mean and validate every value.
+
+    Parameters
+    ----------
+    source : str, Path, bytes or a binary file-like object (e.g. a Streamlit upload)
+        The file. For bytes, ``name`` gives the file name whose extension picks the format.
+    name : str, optional
+        File name for messages, configs and the format; defaults to the path's base name or the
+        upload's ``.name``.
+    label_col, label_cols, score_cols, task, score_kind : optional
+        Overrides of the detected roles (SPEC §2); they win over detection and are validated.
+        ``label_cols`` and ``score_cols`` are lists of column names or one comma-separated string.
+    max_bytes : int
+        Files larger than this are refused before they are parsed.
+
+    Returns
+    -------
+    PredictionSet
+
+    Raises
+    ------
+    DataError
+        One sentence naming the file, column and row, ending with what to do.
+    """
+    data, file = read_source(source, name, max_bytes)
+    overrides = Overrides.checked(label_col, label_cols, score_cols, task, score_kind)
+    fmt = file_format(file)
+    # hashlib releases the GIL, so hashing a large file overlaps with parsing it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        if fmt in ("npz", "pt"):
+            arrays = read_npz(data, file) if fmt == "npz" else read_pt(data, file)
+            raw = raw_from_arrays(arrays, file, overrides, "array" if fmt == "npz" else "tensor")
+        else:
+            table, table_notes = read_table(data, file, fmt)
+            raw = raw_from_table(table, file, overrides)
+            raw.notes[:0] = table_notes
+        return finish(raw, overrides, sha256=digest.result())
+
+
+def inspect_report(pset: PredictionSet) -> dict:
+    """The SPEC §7 ``inspect --json`` object for a loaded file, in plain JSON-ready types."""
+    columns = pset.columns or {}
+    return {
+        "file": pset.file,
+        "rows": pset.n_rows,
+        "task": pset.task,
+        "classes": list(pset.classes),
+        "score_kind": pset.score_kind,
+        "activation": pset.activation,
+        "columns": {
+            "id": columns.get("id"),
+            "label": columns.get("label"),
+            "labels": None if columns.get("labels") is None else list(columns["labels"]),
+            "scores": list(columns.get("scores") or []),
+            "ignored": list(columns.get("ignored") or []),
+        },
+        "label_mapping": {str(k): str(v) for k, v in (pset.label_mapping or {}).items()},
+        "positives": {c: int(n) for c, n in zip(pset.classes, pset.positives)},
+        "notes": list(pset.notes),
+        "warnings": list(pset.warnings),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The user's corrections to detection (CLI options, sidebar controls)."""
+
+    label_col: str | None = None
+    label_cols: tuple[str, ...] | None = None
+    score_cols: tuple[str, ...] | None = None
+    task: str | None = None
+    score_kind: str | None = None
+
+    @classmethod
+    def checked(cls, label_col, label_cols, score_cols, task, score_kind) -> Overrides:
+        if task is not None and task not in TASKS:
+            raise DataError(f"Task '{task}' is not one of {', '.join(TASKS)}.")
+        if score_kind is not None and score_kind not in SCORE_KINDS:
+            raise DataError(f"Score kind '{score_kind}' is not one of {', '.join(SCORE_KINDS)}.")
+        label_cols, score_cols = _name_list(label_cols), _name_list(score_cols)
+        if label_col is not None and label_cols is not None:
+            raise DataError(
+                "Give either one label column (--label-col) or several multi-label truth "
+                "columns (--label-cols), not both."
+            )
+        if label_cols is not None and task in ("binary", "multiclass") and len(label_cols) > 1:
+            raise DataError(
+                f"Several label columns mean multi-label data, not {task}; "
+                "name a single label column with --label-col."
+            )
+        if label_col is not None and task == "multilabel":
+            raise DataError(
+                "Multi-label data needs one 0/1 truth column per class; "
+                "name them with --label-cols instead of --label-col."
+            )
+        return cls(label_col or None, label_cols, score_cols, task, score_kind)
+
+    @property
+    def columns(self) -> list[str]:
+        named = [self.label_col] if self.label_col else []
+        return named + list(self.label_cols or ()) + list(self.score_cols or ())
+
+
+def _name_list(value) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    names = tuple(str(v).strip() for v in value if str(v).strip())
+    return names or None
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Bytes and name
+# --------------------------------------------------------------------------------------------
+
+
+def read_source(source, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+    """Bytes and display name of ``source``; refuses files over ``max_bytes`` before reading."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        file = name or path.name
+        try:
+            size = path.stat().st_size
+            if path.is_dir():
+                raise DataError(f"'{source}' is a folder, not a file; give the path of a file.")
+            _check_size(file, size, max_bytes)
+            return path.read_bytes(), file
+        except FileNotFoundError:
+            raise DataError(f"File '{source}' was not found; check the path.") from None
+        except PermissionError:
+            raise DataError(f"File '{source}' cannot be read: permission denied.") from None
+        except OSError as exc:
+            raise DataError(f"File '{source}' cannot be read: {exc.strerror or exc}.") from None
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif hasattr(source, "read"):
+        name = name or getattr(source, "name", None)
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise DataError("Uploads must be opened in binary mode; read the file as bytes.")
+        data = bytes(data)
+    else:
+        raise DataError(
+            f"Cannot read predictions from a {type(source).__name__}; "
+            "give a file path or the file's bytes."
+        )
+    if not name:
+        raise DataError(
+            "Uploaded data needs a file name whose extension tells its format "
+            "(.csv, .tsv, .parquet, .npz or .pt)."
+        )
+    file = Path(str(name)).name or str(name)
+    _check_size(file, len(data), max_bytes)
+    return data, file
+
+
+def _check_size(file: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise DataError(
+            f"File '{file}' is {_human_size(size)}, over the limit of {_human_size(max_bytes)}; "
+            "load a sample of its rows or split it."
+        )
+
+
+def _human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+    raise AssertionError("unreachable")
+
+
+def file_format(file: str) -> str:
+    """Format key (``csv``, ``tsv``, ``parquet``, ``npz``, ``pt``) from the file's extension."""
+    ext = Path(file).suffix.lower()
+    if ext not in FORMATS:
+        shown = f"extension '{ext}'" if ext else "no extension"
+        raise DataError(
+            f"File '{file}' has {shown}, which ThresholdLab does not read; "
+            "save it as .csv, .tsv, .parquet, .npz or .pt."
+        )
+    return FORMATS[ext]
+
+
+# --------------------------------------------------------------------------------------------
+# 2a. Tables: CSV, TSV, Parquet
+# --------------------------------------------------------------------------------------------
+
+
+def read_table(data: bytes, file: str, fmt: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse a table; returns the frame and notes on how it was read (delimiter, decimals)."""
+    if fmt == "parquet":
+        return _read_parquet(data, file), []
+    if not data[:_SNIFF_BYTES].strip() and not data.strip():
+        raise _empty_error(file)
+    text_head = _check_text(data, file)
+    if fmt == "tsv":
+        sep, decimal, notes = "\t", ".", []
+    else:
+        sep, decimal, notes = sniff_dialect(text_head)
+    frame = _read_csv(data, file, sep, decimal)
+    _check_decoded(frame, file)
+    if frame.shape[1] == 0:
+        raise _empty_error(file)
+    if len(frame) == 0:
+        raise _no_rows_error(file, "has a header")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame, notes
+
+
+def _empty_error(file: str) -> DataError:
+    return DataError(f"File '{file}' is empty; choose a file with a header and data rows.")
+
+
+def _no_rows_error(file: str, what: str) -> DataError:
+    return DataError(f"File '{file}' {what} but no data rows; add the rows and load it again.")
+
+
+def _read_parquet(data: bytes, file: str) -> pd.DataFrame:
+    if not data:
+        raise _empty_error(file)
+    try:
+        frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+    except Exception:  # pyarrow raises many types; the user only needs to know it is not Parquet
+        raise DataError(
+            f"File '{file}' is not a valid Parquet file; write it with pandas.DataFrame.to_parquet "
+            "or save it as CSV."
+        ) from None
+    if frame.shape[1] == 0:
+        raise DataError(f"File '{file}' has no columns; choose a file with scores and labels.")
+    if len(frame) == 0:
+        raise _no_rows_error(file, "has columns")
+    # A saved pandas index comes back as the frame's index; keep it visible as a column.
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _check_text(data: bytes, file: str) -> str:
+    """Decoded head of the file; refuses binary data and text that is not UTF-8."""
+    head = data[:_SNIFF_BYTES]
+    if b"\x00" in head:
+        raise DataError(
+            f"File '{file}' holds binary data, not text; "
+            "choose a CSV or TSV file, or save the data as .parquet, .npz or .pt."
+        )
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # final=False: a multi-byte character cut by the head's end is not an error.
+        text = decoder.decode(head, final=len(head) == len(data))
+    except UnicodeDecodeError as exc:
+        garbled = head.decode("utf-8", errors="replace").count("\ufffd")
+        if garbled > 0.05 * max(len(head), 1) or not _looks_like_text(head):
+            raise DataError(
+                f"File '{file}' holds binary data, not text; "
+                "choose a CSV or TSV file, or save the data as .parquet, .npz or .pt."
+            ) from None
+        raise DataError(_not_utf8_message(file, head, exc.start)) from None
+    return text.lstrip("\ufeff")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    return control <= 0.01 * max(len(head), 1)
+
+
+def _not_utf8_message(file: str, data: bytes, position: int) -> str:
+    line = data.count(b"\n", 0, position) + 1
+    where = "in the header" if line == 1 else f"in row {line - 1}"
+    return (
+        f"File '{file}' is not UTF-8 text (byte 0x{data[position]:02x} {where}); "
+        "save it with UTF-8 encoding and load it again."
+    )
+
+
+def sniff_dialect(text: str) -> tuple[str, str, list[str]]:
+    """Delimiter and decimal mark from the first lines of a CSV.
+
+    The header decides: it holds no numbers, so a decimal comma cannot be mistaken for the
+    delimiter there. Among delimiters present in the header, one that splits the next lines into
+    the same number of fields wins; ties go to the most fields.
+    """
+    lines = [line for line in text.splitlines()[:21] if line.strip()]
+    if not lines:
+        return ",", ".", []
+    if len(text) >= _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of the head may be cut short
+    header, body = lines[0], lines[1:]
+    best, best_key = ",", None
+    for sep in (",", ";", "\t", "|"):
+        fields = _count_outside_quotes(header, sep)
+        if fields == 0:
+            continue
+        consistent = all(_count_outside_quotes(line, sep) == fields for line in body)
+        key = (consistent, fields)
+        if best_key is None or key > best_key:
+            best, best_key = sep, key
+    notes = []
+    if best != ",":
+        word = {";": "semicolons", "\t": "tabs", "|": "pipes"}[best]
+        notes.append(f"Columns are separated by {word}.")
+    decimal = "."
+    sample = "\n".join(body)
+    if best != "," and re.search(r"\d,\d", sample) and not re.search(r"\d\.\d", sample):
+        decimal = ","
+        notes.append("Numbers use a decimal comma.")
+    return best, decimal, notes
+
+
+def _count_outside_quotes(line: str, sep: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            count += 1
+    return count
+
+
+def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
+    """pyarrow's multi-threaded parser first; the csv module and the C engine only on failure."""
+    try:
+        return pd.read_csv(io.BytesIO(data), engine="pyarrow", sep=sep, decimal=decimal)
+    except Exception:
+        pass
+    # pyarrow's messages name neither the row nor (for short rows) the problem in a form a
+    # user can act on, so look for a ragged row ourselves before trying the slower C engine.
+    _raise_ragged_row(data, file, sep)
+    try:
+        return pd.read_csv(
+            io.BytesIO(data), engine="c", sep=sep, decimal=decimal, encoding="utf-8-sig",
+            low_memory=False,
+        )
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8_message(file, data, exc.start)) from None
+    except pd.errors.EmptyDataError:
+        raise _empty_error(file) from None
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"File '{file}' could not be read as a table ({reason.rstrip('.')}); "
+            "check that it is a CSV or TSV file."
+        ) from None
+
+
+def _raise_ragged_row(data: bytes, file: str, sep: str) -> None:
+    """Raise DataError for the first data row whose field count differs from the header's."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8_message(file, data, exc.start)) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    n_fields, row = None, 0
+    try:
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # blank lines are skipped, as the parsers do
+            if n_fields is None:
+                n_fields = len(record)
+                continue
+            row += 1
+            if len(record) != n_fields:
+                more = "more" if len(record) > n_fields else "fewer"
+                raise DataError(
+                    f"File '{file}', row {row}: {len(record)} fields but the header has "
+                    f"{n_fields} ({more} values than columns); fix that row and load it again."
+                )
+    except csv.Error:
+        return  # let the C engine report what it makes of it
+
+
+def _check_decoded(frame: pd.DataFrame, file: str) -> None:
+    """pyarrow reads a column holding invalid UTF-8 as raw bytes; name the first bad value."""
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        for row, value in enumerate(frame[column].to_numpy(), start=1):
+            if isinstance(value, bytes):
+                try:
+                    value.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise DataError(
+                        f"File '{file}', column '{column}', row {row}: the text is not UTF-8; "
+                        "save the file with UTF-8 encoding and load it again."
+                    ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# 2b. Arrays: NPZ and PyTorch .pt
+# --------------------------------------------------------------------------------------------
+
+
+def read_npz(data: bytes, file: str) -> dict[str, Any]:
+    """Arrays of an NPZ archive; pickled (object) arrays are refused, never loaded."""
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception:
+        raise DataError(
+            f"File '{file}' is not a valid NPZ file; "
+            "save it with numpy.savez(path, scores=..., labels=...)."
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(
+            f"File '{file}' holds a single array, not an NPZ archive; "
+            "save it with numpy.savez(path, scores=..., labels=...)."
+        )
+    arrays = {}
+    with archive:
+        for key in archive.files:
+            try:
+                arrays[key] = archive[key]
+            except ValueError:
+                raise DataError(
+                    f"File '{file}', array '{key}' holds Python objects, which are never "
+                    "unpickled; save numbers, and class names as a string array."
+                ) from None
+            except Exception:
+                raise DataError(
+                    f"File '{file}', array '{key}' is damaged; save the file again."
+                ) from None
+    return arrays
+
+
+def read_pt(data: bytes, file: str) -> dict[str, Any]:
+    """A dict of tensors from ``torch.save``, loaded with ``weights_only=True`` only."""
+    if not data.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive since PyTorch 1.6
+        raise DataError(
+            f"File '{file}' is not a valid PyTorch file; "
+            "save it with torch.save({'scores': ..., 'labels': ...}, path)."
+        )
+    try:
+        import torch  # lazily: most users never open a .pt file, and torch is slow to import
+    except ImportError:
+        raise DataError(
+            f"Reading '{file}' needs PyTorch; install it (pip install torch) or save the "
+            "scores and labels as .npz."
+        ) from None
+    try:
+        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    except Exception:
+        raise DataError(
+            f"File '{file}' could not be loaded safely: only tensors, numbers, strings, lists "
+            "and dicts are read, never other Python objects; "
+            "save {'scores': tensor, 'labels': tensor, 'classes': [names]} with torch.save."
+        ) from None
+    if not isinstance(obj, dict):
+        raise DataError(
+            f"File '{file}' holds a {type(obj).__name__}, not a dict; "
+            "save {'scores': tensor, 'labels': tensor} with torch.save."
+        )
+    arrays = {}
+    for key, value in obj.items():
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu()
+            if value.is_floating_point() and value.dtype != torch.float64:
+                value = value.to(torch.float64)  # bfloat16 has no numpy equivalent
+            value = value.numpy()
+        arrays[str(key)] = value
+    return arrays
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Roles: which column is what
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Raw:
+    """What detection found, before task, label mapping and score kind are decided.
+
+    ``score_names`` and ``label_names`` are how messages refer to each score column and label
+    source (``column 'p_cat'``, ``array 'labels'``).
+    """
+
+    file: str
+    scores: np.ndarray  # float64 (n, K), as in the file, not yet checked for finiteness
+    score_names: list[str]
+    classes: list[str] | None  # None: arrays without class names
+    named: bool  # class names come from score prefixes or a classes array
+    label: pd.Series | None = None
+    label_name: str = ""
+    truth: list[pd.Series] | None = None
+    truth_names: list[str] | None = None
+    ids: np.ndarray | None = None
+    columns: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Roles:
+    """Column roles of a table (SPEC §7 ``columns``) plus the class name of each score column."""
+
+    id: str | None
+    label: str | None
+    labels: list[str] | None
+    scores: list[str]
+    classes: list[str]
+    named: bool
+    ignored: list[str]
+    notes: list[str]
+
+    @property
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "labels": self.labels,
+            "scores": list(self.scores),
+            "ignored": list(self.ignored),
+        }
+
+
+def _prefix(column: str) -> tuple[str | None, str]:
+    """("score" | "truth" | None, suffix) by the longest matching prefix, ignoring case."""
+    low = column.strip().lower()
+    best_kind, best_len = None, 0
+    for kind, prefixes in (("score", SCORE_PREFIXES), ("truth", TRUTH_PREFIXES)):
+        for p in prefixes:
+            if low.startswith(p) and len(low) > len(p) and len(p) > best_len:
+                best_kind, best_len = kind, len(p)
+    return best_kind, column.strip()[best_len:]
+
+
+def _is_unnamed(column: str) -> bool:
+    low = column.strip().lower()
+    return low == "" or low.startswith("unnamed:")
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _is_text(series: pd.Series) -> bool:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return pd.api.types.is_string_dtype(series.cat.categories)
+    return pd.api.types.is_string_dtype(series)
+
+
+def _quoted(names, limit: int = _MAX_LISTED) -> str:
+    names = list(names)
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _plain(names) -> str:
+    names = list(names)
+    shown = ", ".join(str(n) for n in names[:_MAX_LISTED])
+    return shown + (f" and {len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else "")
+
+
+def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
+    """Assign each column a role by the SPEC §2 rules; overrides win and are validated."""
+    columns = list(frame.columns)
+    missing = [c for c in ov.columns if c not in columns]
+    if missing:
+        raise DataError(
+            f"File '{file}' has no column '{missing[0]}'; its columns are {_quoted(columns)}."
+        )
+    twice = sorted({c for c in ov.columns if ov.columns.count(c) > 1})
+    if twice:
+        raise DataError(
+            f"Column '{twice[0]}' is given two roles; a column is either a label or a score."
+        )
+    notes: list[str] = []
+    claimed = set(ov.columns)
+
+    named_ids = [c for c in columns if c.strip().lower() in ID_NAMES and c not in claimed]
+    unnamed = [c for c in columns if _is_unnamed(c) and c not in claimed]
+    id_col = named_ids[0] if named_ids else None
+    for c in named_ids:
+        notes.append(f"Column '{c}' looks like a row id and is ignored for scoring.")
+    for c in unnamed:
+        notes.append(f"Column '{c}' looks like a saved row index and is ignored.")
+    free = [c for c in columns if c not in claimed and c not in named_ids and c not in unnamed]
+
+    prefixes = {c: _prefix(c) for c in columns}
+    label, labels = ov.label_col, list(ov.label_cols) if ov.label_cols else None
+
+    # Score columns: given, else those with a score prefix.
+    if ov.score_cols:
+        scores = list(ov.score_cols)
+    else:
+        scores = [c for c in free if prefixes[c][0] == "score"]
+    classes = [prefixes[c][1] if prefixes[c][0] == "score" else c.strip() for c in scores]
+    named = bool(scores) and all(prefixes[c][0] == "score" for c in scores)
+
+    if labels is not None:
+        scores, classes = _pair_given_truth(labels, scores, classes, prefixes, ov, file)
+        named = all(prefixes[c][0] == "score" for c in scores)
+    elif label is None:
+        label, labels, found_notes = _find_labels(frame, free, scores, classes, prefixes, file)
+        notes += found_notes
+
+    used = {label, id_col, *(labels or []), *scores}
+    if not scores:
+        # No score prefix anywhere: with a label column, every remaining numeric column is a score.
+        numeric = [c for c in free if c not in used and _is_numeric(frame[c])]
+        if label is None and labels is None:
+            label = _text_label_column(frame, free, numeric, [c.strip() for c in numeric])
+            if label is not None:
+                notes.append(
+                    f"Column '{label}' holds text naming the numeric columns, "
+                    "so it is read as the labels."
+                )
+            elif numeric:
+                raise _no_label_error(file)
+        scores = [c for c in numeric if c != label]
+        if not scores:
+            raise DataError(
+                f"File '{file}' has no score columns: none is named with a score prefix "
+                f"({', '.join(SCORE_PREFIXES)}) and no numeric column is left besides the labels; "
+                "choose them with --score-cols (or in the sidebar)."
+            )
+        classes, named = [c.strip() for c in scores], False
+        notes.append(
+            f"No column has a score prefix, so the numeric column {_quoted(scores)} is read as "
+            "the score."
+            if len(scores) == 1
+            else f"No column has a score prefix, so the numeric columns {_quoted(scores)} "
+            "are read as scores."
+        )
+    if label is None and labels is None:
+        raise _no_label_error(file)
+
+    _check_distinct_classes(scores, classes, file)
+    used = {label, id_col, *(labels or []), *scores}
+    ignored = [c for c in columns if c not in used]
+    unused = [c for c in ignored if c in free]
+    if unused:
+        notes.append(
+            f"Column {_quoted(unused)} is not used."
+            if len(unused) == 1
+            else f"Columns {_quoted(unused)} are not used."
+        )
+    return Roles(id_col, label, labels, scores, classes, named, ignored, notes)
+
+
+def _no_label_error(file: str) -> DataError:
+    return DataError(
+        f"File '{file}' has no column that looks like the true labels "
+        f"(such as {', '.join(LABEL_NAMES[:5])}); name it with --label-col (or in the sidebar)."
+    )
+
+
+def _find_labels(frame, free, scores, classes, prefixes, file):
+    """(label column, truth columns, notes) by name, by suffix pairing, or by text values."""
+    notes = []
+    truth_by_suffix = {}
+    for c in free:
+        kind, suffix = prefixes[c]
+        if kind == "truth":
+            truth_by_suffix.setdefault(suffix.lower(), c)
+    paired = [truth_by_suffix.get(k.lower()) for k in classes]
+    named_labels = [c for c in free if c.strip().lower() in LABEL_NAMES and c not in scores]
+
+    # Truth columns covering every score column beat a label column: a multi-label file may
+    # carry a "labels" text column as a convenience next to its 0/1 columns.
+    if scores and all(paired):
+        if len(scores) == 1:
+            return paired[0], None, notes
+        notes.append(
+            f"The {len(paired)} columns {_quoted(paired, limit=3)} hold 0/1 truth paired by "
+            "suffix with the score columns, so the task is multi-label."
+        )
+        return None, paired, notes
+    if named_labels:
+        if len(named_labels) > 1:
+            notes.append(
+                f"Columns {_quoted(named_labels)} all look like labels; '{named_labels[0]}' is "
+                "used (choose another with --label-col)."
+            )
+        return named_labels[0], None, notes
+    if scores and any(paired):
+        lonely = scores[paired.index(None)]
+        raise DataError(
+            f"File '{file}': score column '{lonely}' has no 0/1 truth column to pair with "
+            f"(such as 'y_{classes[scores.index(lonely)]}'); add it, or choose the columns with "
+            "--score-cols and --label-cols."
+        )
+    if scores:
+        text = _text_label_column(frame, free, scores, classes)
+        if text is not None:
+            notes.append(
+                f"Column '{text}' holds text naming the score columns, so it is read as the labels."
+            )
+            return text, None, notes
+    return None, None, notes
+
+
+def _text_label_column(frame, free, exclude, classes) -> str | None:
+    """First text column most of whose distinct values name a class (ignoring case)."""
+    wanted = {c.strip().lower() for c in classes}
+    for c in free:
+        if c in exclude or not _is_text(frame[c]):
+            continue
+        # Distinct values first: lower-casing a million strings is what would cost time.
+        distinct = {str(v).strip().lower() for v in pd.unique(frame[c].dropna())}
+        if distinct and sum(v in wanted for v in distinct) * 2 >= len(distinct):
+            return c
+    return None
+
+
+def _pair_given_truth(labels, scores, classes, prefixes, ov, file):
+    """Score columns for given multi-label truth columns: by order if given, else by suffix."""
+    if ov.score_cols:
+        if len(labels) != len(scores):
+            raise DataError(
+                f"--label-cols names {len(labels)} columns but --score-cols names {len(scores)}; "
+                "give one truth column per score column, in the same order."
+            )
+        return scores, classes
+    by_class = {k.lower(): (s, k) for s, k in zip(scores, classes)}
+    paired = []
+    for c in labels:
+        kind, suffix = prefixes[c]
+        key = (suffix if kind == "truth" else c.strip()).lower()
+        if key not in by_class:
+            raise DataError(
+                f"File '{file}': truth column '{c}' has no score column with the same suffix "
+                f"(such as 'p_{key}'); name the score columns with --score-cols in the same order."
+            )
+        paired.append(by_class[key])
+    return [s for s, _ in paired], [k for _, k in paired]
+
+
+def _check_distinct_classes(scores, classes, file) -> None:
+    seen = {}
+    for s, k in zip(scores, classes):
+        if k.lower() in seen:
+            raise DataError(
+                f"File '{file}': score columns '{seen[k.lower()]}' and '{s}' both name class "
+                f"'{k}'; choose one of them with --score-cols."
+            )
+        seen[k.lower()] = s
+
+
+def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
+    """Detect roles and pull scores, labels and ids out of a parsed table."""
+    roles = detect_roles(frame, file, ov)
+    scores = score_matrix(frame, roles.scores, file)
+    raw = Raw(
+        file=file,
+        scores=scores,
+        score_names=[f"column '{c}'" for c in roles.scores],
+        classes=roles.classes,
+        named=roles.named,
+        ids=None if roles.id is None else frame[roles.id].to_numpy(),
+        columns=roles.as_dict,
+        notes=roles.notes,
+    )
+    if roles.labels is not None:
+        raw.truth = [frame[c] for c in roles.labels]
+        raw.truth_names = [f"column '{c}'" for c in roles.labels]
+    else:
+        raw.label, raw.label_name = frame[roles.label], f"column '{roles.label}'"
+    return raw
+
+
+def score_matrix(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarray:
+    """float64 (n, K) C-contiguous scores; the first text value that is no number is an error."""
+    out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for k, c in enumerate(columns):
+        series = frame[c]
+        if pd.api.types.is_numeric_dtype(series):
+            out[:, k] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            continue
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = (numbers.isna() & series.notna()).to_numpy()
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise DataError(
+                f"File '{file}', column '{c}', row {row + 1}: '{series.iloc[row]}' is not a number."
+            )
+        out[:, k] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str = "array") -> Raw:
+    """Scores, labels and class names from an NPZ or ``.pt`` dict, shapes checked.
+
+    ``noun`` is what messages call an entry: "array" (NPZ) or "tensor" (``.pt``).
+    """
+    if ov.label_col or ov.label_cols or ov.score_cols:
+        raise DataError(
+            f"File '{file}' holds {noun}s, not columns; --label-col, --label-cols and "
+            "--score-cols apply to tables only."
+        )
+    for key in ("scores", "labels"):
+        if key not in arrays:
+            held = ", ".join(f"'{k}'" for k in arrays) or "nothing"
+            raise DataError(
+                f"File '{file}' has no {noun} '{key}' (it holds {held}); "
+                "save the scores and labels under the names 'scores' and 'labels'."
+            )
+    scores = np.asarray(arrays["scores"])
+    labels = np.asarray(arrays["labels"])
+    if scores.dtype.kind not in "biuf":
+        raise DataError(
+            f"File '{file}', {noun} 'scores' holds {scores.dtype} values, not numbers; "
+            "save the scores as a float array."
+        )
+    if scores.ndim not in (1, 2) or labels.ndim not in (1, 2):
+        bad, arr = ("scores", scores) if scores.ndim not in (1, 2) else ("labels", labels)
+        raise DataError(
+            f"File '{file}', {noun} '{bad}' has {arr.ndim} dimensions; "
+            "it must be (rows,) or (rows, classes)."
+        )
+    if scores.shape[0] != labels.shape[0]:
+        raise DataError(
+            f"File '{file}': {noun} 'scores' has {scores.shape[0]} rows but {noun} 'labels' has "
+            f"{labels.shape[0]}; save one score row and one label per sample."
+        )
+    if scores.shape[0] == 0:
+        raise DataError(f"File '{file}' has no data rows; save at least one scored sample.")
+    scores = np.ascontiguousarray(scores.reshape(scores.shape[0], -1), dtype=np.float64)
+    k = scores.shape[1]
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim == 2 and labels.shape[1] != k:
+        raise DataError(
+            f"File '{file}': {noun} 'labels' has {labels.shape[1]} columns but 'scores' has {k}; "
+            "multi-label truth needs one 0/1 column per score column."
+        )
+    classes, named = _array_classes(arrays.get("classes"), k, labels.ndim, file)
+    ignored = [key for key in arrays if key not in ("scores", "labels", "classes")]
+    raw = Raw(
+        file=file,
+        scores=scores,
+        score_names=(
+            [f"{noun} 'scores'"]
+            if k == 1
+            else [f"{noun} 'scores', column {j + 1}" for j in range(k)]
+        ),
+        classes=classes,
+        named=named,
+        columns={
+            "id": None, "label": None, "labels": None, "scores": ["scores"], "ignored": ignored,
+        },
+    )
+    if labels.ndim == 2:
+        raw.truth = [pd.Series(labels[:, j]) for j in range(k)]
+        raw.truth_names = [f"{noun} 'labels', column {j + 1}" for j in range(k)]
+        raw.columns["labels"] = ["labels"]
+    else:
+        raw.label, raw.label_name = pd.Series(labels), f"{noun} 'labels'"
+        raw.columns["label"] = "labels"
+    return raw
+
+
+def _array_classes(classes, k: int, label_ndim: int, file: str):
+    """Class names from the optional ``classes`` array; binary may name [negative, positive]."""
+    if classes is None:
+        if label_ndim == 1 and k <= 2:
+            return None, False  # binary: named after the positive label later
+        return [f"class_{j}" for j in range(k)], False
+    names = [str(c) for c in np.asarray(classes, dtype=object).reshape(-1)]
+    if len(names) == k:
+        return names, True
+    if k == 1 and len(names) == 2:
+        return names[1:], True  # [negative, positive] for a single binary score
+    raise DataError(
+        f"File '{file}': 'classes' names {len(names)} classes but 'scores' has {k} columns; "
+        "give one name per score column."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Task, labels, score kind
+# --------------------------------------------------------------------------------------------
+
+
+def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
+    """Decide the task, map labels to classes, decide the score kind; build the PredictionSet."""
+    check_finite(raw)
+    notes, warnings = raw.notes, []
+    task = decide_task(raw, ov)
+    if raw.classes is None and task != "binary":
+        raw.classes = [f"class_{j}" for j in range(raw.scores.shape[1])]
+    scores, columns = raw.scores, dict(raw.columns)
+    mapping: dict[str, str]
+
+    if task == "multilabel":
+        classes = list(raw.classes)
+        labels, mapping, label_notes = map_truth_columns(raw, classes)
+    elif task == "multiclass":
+        classes = list(raw.classes)
+        labels, mapping, label_notes = map_labels(
+            raw.label, classes, file=raw.file, where=raw.label_name
+        )
+    else:
+        two = scores.shape[1] == 2
+        names = raw.classes if raw.classes is not None else None
+        positive, labels, mapping, label_notes = map_binary_labels(
+            raw.label, names, named=raw.named or (two and names is not None),
+            file=raw.file, where=raw.label_name,
+        )
+        classes = [positive]
+        labels = labels[:, None]
+    notes += label_notes
+
+    kind, activation = decide_score_kind(raw, task, ov, notes)
+    if task == "binary" and scores.shape[1] == 2:
+        scores, columns = _binary_from_two(raw, kind, columns, classes[0], notes)
+
+    if activation == "softmax":
+        probabilities = softmax(scores)
+    elif activation == "sigmoid":
+        probabilities = sigmoid(scores)
+    else:
+        probabilities = scores
+    warnings += class_balance_warnings(task, classes, labels)
+    if task == "multiclass" and activation == "none":
+        warnings += sum_warnings(scores)
+
+    return PredictionSet(
+        task=task,
+        classes=tuple(classes),
+        scores=np.ascontiguousarray(scores, dtype=np.float64),
+        probabilities=np.ascontiguousarray(probabilities, dtype=np.float64),
+        labels=labels,
+        score_kind=kind,
+        activation=activation,
+        file=raw.file,
+        sha256=sha256,
+        ids=raw.ids,
+        columns=columns,
+        label_mapping=mapping,
+        notes=tuple(notes),
+        warnings=tuple(warnings),
+    )
+
+
+def check_finite(raw: Raw) -> None:
+    """The first missing, NaN or infinite score (row order, then column order) is an error."""
+    # min and max carry any NaN or inf through without an (n, K) temporary; the boolean
+    # mask is only built on the error path.
+    low, high = raw.scores.min(), raw.scores.max()
+    if np.isfinite(low) and np.isfinite(high):
+        return
+    finite = np.isfinite(raw.scores)
+    row = int(np.argmin(finite.all(axis=1)))
+    col = int(np.argmin(finite[row]))
+    value = raw.scores[row, col]
+    if np.isnan(value):
+        what = "missing or NaN"  # pandas reads an empty cell as NaN, so the two look alike
+    else:
+        what = "infinite (inf)" if value > 0 else "infinite (-inf)"
+    raise DataError(
+        f"File '{raw.file}', {raw.score_names[col]}, row {row + 1}: the score is {what}; "
+        "every score must be a finite number, so fix or drop that row."
+    )
+
+
+def decide_task(raw: Raw, ov: Overrides) -> str:
+    """SPEC §2: one score column -> binary; K truth columns -> multi-label; else multi-class,
+    except that two score columns with a single label column are binary on the second."""
+    k = raw.scores.shape[1]
+    if raw.truth is not None:
+        if ov.task in ("binary", "multiclass"):
+            raise DataError(
+                f"File '{raw.file}' has one truth column per class, which is multi-label data; "
+                f"for {ov.task} data name a single label column with --label-col."
+            )
+        if ov.task is None and k == 1:
+            # One 0/1 truth column paired with one score column is plain binary data.
+            raw.label, raw.label_name = raw.truth[0], raw.truth_names[0]
+            raw.truth = None
+            if raw.columns.get("labels"):
+                raw.columns["label"], raw.columns["labels"] = raw.columns["labels"][0], None
+            return "binary"
+        return "multilabel"
+    if ov.task == "multilabel":
+        raise DataError(
+            f"File '{raw.file}' has a single label column; multi-label data needs one 0/1 truth "
+            "column per class, named with --label-cols."
+        )
+    if k == 1:
+        if ov.task == "multiclass":
+            raise DataError(
+                f"File '{raw.file}' has one score column; multi-class data needs one per class, "
+                "named with --score-cols."
+            )
+        return "binary"
+    if ov.task == "multiclass":
+        return "multiclass"
+    if k == 2:
+        return "binary"
+    if ov.task == "binary":
+        raise DataError(
+            f"File '{raw.file}' has {k} score columns; binary data needs one (or two, for the "
+            "negative and positive class), so choose them with --score-cols."
+        )
+    return "multiclass"
+
+
+def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> tuple[str, str]:
+    """(score kind, activation): probabilities when every score lies in [0, 1], else logits."""
+    all_inside = bool(raw.scores.min() >= 0.0 and raw.scores.max() <= 1.0)
+    if ov.score_kind == "probability" and not all_inside:
+        inside = (raw.scores >= 0.0) & (raw.scores <= 1.0)
+        row = int(np.argmin(inside.all(axis=1)))
+        col = int(np.argmin(inside[row]))
+        raise DataError(
+            f"File '{raw.file}', {raw.score_names[col]}, row {row + 1}: score "
+            f"{raw.scores[row, col]:g} lies outside [0, 1], so it cannot be a probability; "
+            "use --score-kind logit."
+        )
+    kind = ov.score_kind or ("probability" if all_inside else "logit")
+    if kind == "probability":
+        activation = "none"
+        if ov.score_kind:
+            notes.append("Scores are read as probabilities, as requested.")
+        else:
+            notes.append("All scores lie in [0, 1], so they are read as probabilities.")
+    else:
+        activation = "softmax" if task == "multiclass" else "sigmoid"
+        if ov.score_kind:
+            notes.append(
+                f"Scores are read as logits, as requested, and turned into probabilities by "
+                f"{activation}."
+            )
+        else:
+            notes.append(
+                "Scores lie outside [0, 1], so they are read as logits and turned into "
+                f"probabilities by {activation}."
+            )
+    return kind, activation
+
+
+def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: list[str]):
+    """Binary scores from a negative and a positive column (SPEC §2: the positive one)."""
+    names = raw.columns.get("scores") or []
+    neg_col, pos_col = (names[0], names[1]) if len(names) == 2 else ("scores[:, 0]", "scores[:, 1]")
+    if kind == "logit":
+        # softmax over two logits equals the sigmoid of their difference, so nothing is lost.
+        scores = (raw.scores[:, 1] - raw.scores[:, 0])[:, None]
+        notes.append(
+            f"Two logit columns with binary labels: the task is binary on '{pos_col}' (class "
+            f"'{positive}') with logit '{pos_col}' minus '{neg_col}', since softmax over two "
+            "classes equals the sigmoid of that difference; use --task multiclass to keep both."
+        )
+        return scores, columns
+    notes.append(
+        f"Two score columns with binary labels: the task is binary on the second, '{pos_col}' "
+        f"(class '{positive}'), and '{neg_col}' is not used; use --task multiclass to keep both."
+    )
+    if len(names) == 2:
+        ignored = [*columns.get("ignored", []), neg_col]
+        columns = {**columns, "scores": [pos_col], "ignored": ignored}
+    return np.ascontiguousarray(raw.scores[:, 1:2]), columns
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+# --------------------------------------------------------------------------------------------
+
+
+def _factorize(values: pd.Series, file: str, where: str) -> tuple[np.ndarray, list]:
+    """Codes and distinct values; a missing label is an error naming its row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if (codes < 0).any():
+        row = int(np.argmax(codes < 0))
+        raise DataError(
+            f"File '{file}', {where}, row {row + 1}: the label is missing; "
+            "fill it in or drop the row."
+        )
+    return codes, list(uniques)
+
+
+def _spell(value) -> str:
+    """A label as the file spells it; 1.0 read from a CSV is spelled 1."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _as_int(value) -> int | None:
+    """The whole number a label stands for (1, 1.0, "1"), or None."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return int(value) if float(value).is_integer() else None
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _as_bool(value) -> bool | None:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE_WORDS:
+            return True
+        if low in _FALSE_WORDS:
+            return False
+    return None
+
+
+def _first_row(codes: np.ndarray, bad_codes) -> int:
+    bad = np.isin(codes, np.asarray(list(bad_codes), dtype=codes.dtype))
+    return int(np.argmax(bad))
+
+
+def _mapping_sentence(pairs: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{a} -> {b}" for a, b in pairs[:_MAX_LISTED])
+    more = len(pairs) - _MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str):
+    """Multi-class labels -> int64 class ids (n,), label mapping and notes.
+
+    Tried in order: labels that name the classes (ignoring case; numeric class names included),
+    1-based class numbers when every label lies in 1..K and none is 0, 0-based class numbers
+    0..K-1 (SPEC §2). The 1-based rule wins where both fit (labels 1 and 2 of three classes), as
+    SPEC §2 says; the note shows the user which way it went.
+    """
+    codes, uniques = _factorize(values, file, where)
+    k = len(classes)
+    spelled = [_spell(u) for u in uniques]
+    by_lower = {c.strip().lower(): j for j, c in enumerate(classes)}
+    by_name = [by_lower.get(s.strip().lower(), -1) for s in spelled]
+    ints = [_as_int(u) for u in uniques]
+
+    if all(j >= 0 for j in by_name):
+        ids = by_name
+        how = "name"
+    elif all(i is not None and 1 <= i <= k for i in ints):
+        ids, how = [i - 1 for i in ints], "1-based"
+    elif all(i is not None and 0 <= i < k for i in ints):
+        ids, how = ints, "0-based"
+    else:
+        _raise_unmatched(codes, spelled, by_name, ints, classes, file, where)
+
+    lookup = np.asarray(ids, dtype=np.int64)
+    labels = lookup[codes]
+    order = sorted(range(len(uniques)), key=lambda u: (ids[u], spelled[u]))
+    pairs = [(spelled[u], classes[ids[u]]) for u in order]
+    mapping = dict(pairs)
+    if how == "name":
+        if any(s != classes[j] for s, j in zip(spelled, ids)):
+            note = f"Labels name the classes, matched ignoring case: {_mapping_sentence(pairs)}."
+        else:
+            note = f"Labels name the classes: {_mapping_sentence(pairs)}."
+    elif how == "0-based":
+        note = f"Labels are class numbers counted from 0: {_mapping_sentence(pairs)}."
+    else:
+        note = f"Labels look 1-based: {_mapping_sentence(pairs)}."
+    return labels, mapping, [note]
+
+
+def _raise_unmatched(codes, spelled, by_name, ints, classes, file, where):
+    """The first row whose label fits none of the ways labels can name classes."""
+    k = len(classes)
+    if sum(i is not None for i in ints) > sum(j >= 0 for j in by_name):
+        low = 0 if any(i is not None and i <= 0 for i in ints) else 1
+        bad = [u for u, i in enumerate(ints) if i is None or not low <= i < low + k]
+    else:
+        bad = [u for u, j in enumerate(by_name) if j < 0]
+    row = _first_row(codes, bad)
+    value = spelled[codes[row]]
+    raise DataError(
+        f"File '{file}', {where}, row {row + 1}: label '{value}' matches no class; labels must "
+        f"name a class ({_plain(classes)}) or number them 0..{k - 1} (or 1..{k}), so fix the "
+        "label or choose the right columns with --label-col and --score-cols."
+    )
+
+
+def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, where: str):
+    """Binary labels -> (positive class name, bool (n,), label mapping, notes).
+
+    ``classes`` is [name] for one score column, [negative, positive] for two, or None (arrays
+    without names). Accepted: 0/1, True/False, -1/1, or values naming the class (two columns:
+    each of the two classes; one column: the positive class plus at most one other value).
+    """
+    codes, uniques = _factorize(values, file, where)
+    spelled = [_spell(u) for u in uniques]
+    lowered = [s.strip().lower() for s in spelled]
+    names = [c.strip().lower() for c in classes] if classes else []
+    bools = [_as_bool(u) for u in uniques]
+    ints = [_as_int(u) for u in uniques]
+    notes: list[str] = []
+
+    def positive_name(spelling: str) -> str:
+        if classes and (named or len(classes) == 2):
+            return classes[-1]
+        return spelling
+
+    if all(b is not None for b in bools):
+        is_pos = bools
+        true_spelling = next((s for s, b in zip(spelled, bools) if b), "True")
+        positive = positive_name(true_spelling)
+        how = "true/false"
+    elif names and any(s in names for s in lowered):
+        positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where)
+        how = "name"
+    elif any(i is not None for i in ints):
+        present = {i for i in ints if i is not None}
+        allowed = {0, 1}
+        if -1 in present:
+            allowed = {-1, 1}
+        elif 2 in present and 0 not in present and classes is not None and len(classes) == 2:
+            allowed = {1, 2}  # 1-based numbers of two classes; a lone 1 stays positive
+        bad = [u for u, i in enumerate(ints) if i not in allowed]
+        if bad:
+            row = _first_row(codes, bad)
+            raise DataError(
+                f"File '{file}', {where}, row {row + 1}: label '{spelled[codes[row]]}' matches no "
+                "class; binary labels must be 0/1, True/False or -1/1, so fix the label or choose "
+                "the right columns with --label-col and --score-cols."
+            )
+        top = max(allowed)
+        is_pos = [i == top for i in ints]
+        positive = positive_name(str(top))
+        how = {0: "0/1", -1: "-1/1", 1: "1/2"}[min(allowed)]
+    elif not names or (len(names) == 1 and not named):
+        # Text labels, none naming the class, and no score prefix to say which one is positive.
+        raise DataError(
+            f"File '{file}', {where}: cannot tell which of the labels "
+            f"{_quoted(sorted(set(spelled)))} is the positive class; use 0/1, True/False or -1/1 "
+            "labels, or name the score column after the positive label (such as 'p_<label>'), "
+            "or choose another label column with --label-col."
+        )
+    else:
+        positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where)
+        how = "name"
+
+    negative = f"not {positive}"
+    pairs = sorted(
+        ((s, positive if p else negative) for s, p in zip(spelled, is_pos)),
+        key=lambda pair: (pair[1] == positive, pair[0]),
+    )
+    mapping = dict(pairs)
+    pos_spelled = [s for s, p in zip(spelled, is_pos) if p]
+    neg_spelled = [s for s, p in zip(spelled, is_pos) if not p]
+    if how == "-1/1":
+        notes.append(
+            f"Labels are -1/1: 1 is the positive class '{positive}' and -1 the negative."
+        )
+    elif how == "1/2":
+        notes.append(f"Labels look 1-based: 1 -> not {positive}, 2 -> {positive}.")
+    elif how == "name":
+        if neg_spelled:
+            notes.append(
+                f"Label {_quoted(pos_spelled) or repr(positive)} names the positive class "
+                f"'{positive}'; {_quoted(neg_spelled)} is read as negative."
+            )
+        else:
+            notes.append(f"Label {_quoted(pos_spelled)} names the positive class '{positive}'.")
+    else:
+        shown = pos_spelled[0] if pos_spelled else ("True" if how == "true/false" else "1")
+        notes.append(f"Labels are {how}: {shown} is the positive class '{positive}'.")
+    lookup = np.asarray(is_pos, dtype=bool)
+    return positive, lookup[codes], mapping, notes
+
+
+def _binary_by_name(codes, spelled, lowered, classes, file, where):
+    """(positive class, is_positive per distinct value) for labels that name classes."""
+    names = [c.strip().lower() for c in classes]
+    if len(names) == 2:
+        bad = [u for u, s in enumerate(lowered) if s not in names]
+        if bad:
+            row = _first_row(codes, bad)
+            raise DataError(
+                f"File '{file}', {where}, row {row + 1}: label '{spelled[codes[row]]}' matches no "
+                f"class; labels must name one of {_quoted(classes)} or be 0/1, so fix the label "
+                "or choose the right columns with --label-col and --score-cols."
+            )
+        return classes[1], [s == names[1] for s in lowered]
+    # Distinct values in order of first appearance (factorize keeps it): the third one is wrong.
+    others = list(dict.fromkeys(s for s in lowered if s != names[0]))
+    if len(others) > 1:
+        row = _first_row(codes, [u for u, s in enumerate(lowered) if s == others[1]])
+        raise DataError(
+            f"File '{file}', {where}, row {row + 1}: label '{spelled[codes[row]]}' matches no "
+            f"class; binary labels are '{classes[0]}' and one other value, so fix the label or "
+            "choose the right columns with --label-col and --score-cols."
+        )
+    return classes[0], [s == names[0] for s in lowered]
+
+
+def map_truth_columns(raw: Raw, classes: list[str]):
+    """Multi-label 0/1 truth columns -> bool (n, K), mapping truth column -> class, notes."""
+    n, k = raw.scores.shape
+    labels = np.empty((n, k), dtype=bool)
+    minus_one = []
+    for j, (values, where) in enumerate(zip(raw.truth, raw.truth_names)):
+        labels[:, j], used_minus_one = _truth_column(values, raw.file, where)
+        if used_minus_one:
+            minus_one.append(where)
+    truth_cols = raw.columns.get("labels") or []
+    if len(truth_cols) == k:
+        mapping = {str(c): cls for c, cls in zip(truth_cols, classes)}
+    else:
+        mapping = {f"column {j + 1}": cls for j, cls in enumerate(classes)}
+    notes = []
+    if minus_one:
+        notes.append(f"Truth values -1/1 in {_plain(minus_one)} are read as absent/present.")
+    return labels, mapping, notes
+
+
+def _truth_column(values: pd.Series, file: str, where: str) -> tuple[np.ndarray, bool]:
+    """bool (n,) presence from 0/1, True/False or -1/1 values; anything else names its row."""
+    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
+        return values.to_numpy(dtype=bool), False
+    if _is_numeric(values):
+        # The common case, 0/1 numbers, without factorizing K columns of a million rows.
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        if ((numbers == 0.0) | (numbers == 1.0)).all():
+            return numbers == 1.0, False
+    codes, uniques = _factorize(values, file, where)
+    bools = [_as_bool(u) for u in uniques]
+    ints = [_as_int(u) for u in uniques]
+    present = {i for i in ints if i is not None}
+    allowed = {-1, 1} if -1 in present else {0, 1}
+    is_pos = []
+    bad = []
+    for u, (b, i) in enumerate(zip(bools, ints)):
+        if b is not None:
+            is_pos.append(b)
+        elif i in allowed:
+            is_pos.append(i == 1)
+        else:
+            is_pos.append(False)
+            bad.append(u)
+    if bad:
+        row = _first_row(codes, bad)
+        raise DataError(
+            f"File '{file}', {where}, row {row + 1}: truth value '{_spell(uniques[codes[row]])}' "
+            "is not 0 or 1; multi-label truth columns hold 0/1 (or True/False), so fix the value."
+        )
+    return np.asarray(is_pos, dtype=bool)[codes], -1 in present
+
+
+# --------------------------------------------------------------------------------------------
+# Warnings for valid but degenerate data
+# --------------------------------------------------------------------------------------------
+
+
+def class_balance_warnings(task: str, classes: list[str], labels: np.ndarray) -> list[str]:
+    """One sentence per class without positives or without negatives (SPEC §2: never dropped)."""
+    if task == "multiclass":
+        positives = np.bincount(labels, minlength=len(classes))
+        n = labels.shape[0]
+    else:
+        positives = labels.sum(axis=0)
+        n = labels.shape[0]
+    out = []
+    for name, pos in zip(classes, positives):
+        if pos == 0:
+            out.append(
+                f"Class '{name}' has no positive rows, so its average precision and ROC AUC "
+                "are undefined."
+            )
+        elif pos == n:
+            out.append(f"Class '{name}' has no negative rows, so its ROC AUC is undefined.")
+    return out
+
+
+def sum_warnings(probabilities: np.ndarray) -> list[str]:
+    """Multi-class probabilities need not sum to 1; say so when many rows are far from it."""
+    off = np.abs(probabilities.sum(axis=1) - 1.0) > SUM_TOLERANCE
+    count = int(off.sum())
+    if count > SUM_ROW_SHARE * probabilities.shape[0]:
+        return [
+            f"Scores do not sum to 1 per row ({count} of {probabilities.shape[0]} rows are off "
+            f"by more than {SUM_TOLERANCE:g}); thresholds still apply to them as given."
+        ]
+    return []
