@@ -1,12 +1,28 @@
 """ThresholdLab: choose classification thresholds from saved scores and labels.
 
-The core (this package, except ``thresholdlab.ui``) never imports Streamlit; use it from a
-notebook, a script or a serving job.
+The core (this package, except ``thresholdlab.ui``) never imports Streamlit, and imports torch
+only when given tensors or asked for ``thresholdlab.torch``; use it from a notebook, a script
+or a serving job::
+
+    import thresholdlab as tl
+    data = tl.load("predictions.csv")
+    index = tl.CurveIndex.build(data)
+    best = tl.optimise(index, "f1")
+    report = tl.evaluate(index, best.thresholds)
 """
 
 __version__ = "0.1.0"
 
 from thresholdlab.predictions import DataError, PredictionSet, from_arrays  # noqa: E402
 from thresholdlab.decisions import DecisionRule, decide  # noqa: E402
+from thresholdlab.curves import CurveIndex  # noqa: E402
+from thresholdlab.metrics import evaluate, ranking_metrics  # noqa: E402
+from thresholdlab.optimise import Objective, optimise  # noqa: E402
+from thresholdlab.config import ThresholdConfig, apply  # noqa: E402
+from thresholdlab.loading import load  # noqa: E402
 
-__all__ = ["DataError", "DecisionRule", "PredictionSet", "__version__", "decide", "from_arrays"]
+__all__ = [
+    "CurveIndex", "DataError", "DecisionRule", "Objective", "PredictionSet", "ThresholdConfig",
+    "__version__", "apply", "decide", "evaluate", "from_arrays", "load", "optimise",
+    "ranking_metrics",
+]

@@ -15,14 +15,29 @@ import json
 import os
 import sys
 
+import subprocess
+from pathlib import Path
+
 from thresholdlab import __version__
-from thresholdlab.decisions import NO_PREDICTION_OPTIONS, RULES
+from thresholdlab.config import ThresholdConfig
+from thresholdlab.curves import CurveIndex
+from thresholdlab.decisions import (
+    NO_PREDICTION_OPTIONS,
+    RULES,
+    DecisionRule,
+    decide,
+    decisions_frame,
+)
 from thresholdlab.loading import inspect_report, load
+from thresholdlab.metrics import evaluate
+from thresholdlab.optimise import Objective, optimise
 from thresholdlab.predictions import TASKS, DataError, PredictionSet
 
 PROG = "thresholdlab"
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+APP_FILE_ENV = "THRESHOLDLAB_FILE"
+"""Environment variable through which ``thresholdlab app FILE`` tells the dashboard what to open."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,34 +240,113 @@ def format_inspect(report: dict) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# To be filled in by the lead (curves, metrics, optimise, config are being written now)
+# optimize, evaluate, apply, app
 # --------------------------------------------------------------------------------------------
 
 
-def _not_yet(command: str) -> int:
-    _error(f"'{command}' is not yet available in this version.")
-    return EXIT_INTERNAL
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
 
-def cmd_app(args: argparse.Namespace) -> int:
-    """TODO(lead): start Streamlit on app.py with args.file preloaded (sample when None)."""
-    return _not_yet("app")
+def _config_for(args: argparse.Namespace, predictions: PredictionSet) -> ThresholdConfig:
+    """The config named by ``--thresholds``, checked against the loaded data."""
+    config = ThresholdConfig.load(args.thresholds)
+    config.check_matches(predictions)
+    return config
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    """TODO(lead): load_from_args, optimise(args.objective, global=args.global_mode, rule=
-    args.rule, no_prediction=args.no_prediction), write the §6 config to args.output."""
-    return _not_yet("optimize")
+    predictions = load_from_args(args)
+    objective = Objective.parse(args.objective)
+    rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
+    index = CurveIndex.build(predictions, rule)
+    best = optimise(index, objective, mode="global" if args.global_mode else "per_class")
+    report = evaluate(index, best.thresholds)
+    config = ThresholdConfig.from_choice(
+        predictions,
+        best.thresholds,
+        rule,
+        objective=objective.text,
+        metrics=report.to_dict(),
+        logit_thresholds=best.logit_thresholds,
+    )
+    config.save(args.output)
+    for sentence in dict.fromkeys(best.infeasible.values()):
+        _warn(sentence)
+    print(format_report(report))
+    print(f"Wrote {args.output} ({objective.text}, {best.mode.replace('_', '-')}).")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """TODO(lead): load_from_args, read args.thresholds, print metrics (§7 JSON with --json)."""
-    return _not_yet("evaluate")
+    predictions = load_from_args(args)
+    config = _config_for(args, predictions)
+    index = CurveIndex.build(predictions, config.rule)
+    report = evaluate(index, config.thresholds_for(predictions.classes))
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_report(report))
+    return 0
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    """TODO(lead): load_from_args, read args.thresholds, write §7 decisions CSV to args.output."""
-    return _not_yet("apply")
+    predictions = load_from_args(args)
+    config = _config_for(args, predictions)
+    decisions = decide(
+        predictions.probabilities, config.thresholds_for(predictions.classes), config.rule
+    )
+    decisions_frame(predictions, decisions).to_csv(args.output, index=False)
+    print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
+    return 0
+
+
+def format_report(report) -> str:
+    """Per-class metrics and aggregates as an aligned table."""
+    d = report.to_dict()
+
+    def num(x):
+        return "-" if x is None else f"{x:.4f}"
+
+    width = max(8, *(len(c) for c in d["classes"]))
+    head = f"{'class':<{width}}  threshold  precision  recall     f1         support  AP      ROC AUC"
+    lines = [head]
+    for name, m in d["per_class"].items():
+        lines.append(
+            f"{name:<{width}}  {m['threshold']:<9.4g}  {num(m['precision']):<9}  "
+            f"{num(m['recall']):<9}  {num(m['f1']):<9}  {m['support']:<7}  "
+            f"{num(m['average_precision']):<6}  {num(m['roc_auc'])}"
+        )
+    for avg in ("macro", "micro", "weighted"):
+        a = d[avg]
+        lines.append(
+            f"{avg:<{width}}  {'':<9}  {num(a['precision']):<9}  {num(a['recall']):<9}  "
+            f"{num(a['f1'])}"
+        )
+    extras = [
+        (key, d.get(key))
+        for key in ("accuracy", "accuracy_covered", "coverage", "hamming_loss", "samples_f1")
+    ]
+    lines.append("  ".join(f"{key} {num(value)}" for key, value in extras if value is not None))
+    lines += [f"warning: {w}" for w in d["warnings"]]
+    return "\n".join(lines)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Start the dashboard with Streamlit; FILE (checked first) is preloaded."""
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    if not app.exists():
+        raise DataError(
+            "The dashboard's app.py is not next to this installation; run 'thresholdlab app' "
+            "from a source checkout (pip install -e .)."
+        )
+    env = dict(os.environ)
+    if args.file:
+        load_from_args(args)  # bad input fails here, in one line, before a server starts
+        env[APP_FILE_ENV] = str(Path(args.file).resolve())
+    command = [sys.executable, "-m", "streamlit", "run", str(app),
+               "--browser.gatherUsageStats", "false"]
+    return subprocess.call(command, env=env)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m thresholdlab goes through __main__

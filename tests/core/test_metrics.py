@@ -1,6 +1,7 @@
 """Every number of §4 against scikit-learn on the same decisions, ties included."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,3 +191,25 @@ def test_abstentions_cost_coverage_not_precision():
     assert report["accuracy"] == pytest.approx(2 / 3)
     assert report["accuracy_covered"] == 1.0
     assert report["confusion"]["true_by_predicted"] == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]]
+
+
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_data").glob("*.csv"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_every_sample_file_matches_sklearn(path):
+    from thresholdlab.loading import load
+    from thresholdlab.optimise import optimise
+
+    predictions = load(path)
+    rules = [r for r in ALL_RULES if r.task == predictions.task]
+    rng = np.random.default_rng(0)
+    for rule in rules:
+        index = CurveIndex.build(predictions, rule)
+        k = predictions.n_classes
+        for t in (
+            optimise(index, "f1").thresholds,
+            rng.choice(np.unique(predictions.probabilities), size=k),
+            np.full(k, 0.5),
+        ):
+            assert_report_matches_sklearn(predictions, t, rule)
