@@ -1,0 +1,26 @@
+"""ThresholdLab dashboard: choose classification thresholds with live curves and metrics.
+
+Run with ``streamlit run app.py`` (or ``thresholdlab app``). This entry point sets up the page,
+the session's defaults and the sidebar (data source, detection overrides, decision rule), then
+hands over to the page the user picked.
+"""
+
+import streamlit as st
+
+from thresholdlab.ui import shell
+
+shell.setup()
+try:
+    page = st.navigation(
+        [
+            st.Page(
+                "pages/thresholds.py", title="Thresholds", icon=":material/tune:", default=True
+            ),
+            st.Page("pages/confusion.py", title="Confusion", icon=":material/grid_on:"),
+            st.Page("pages/calibration.py", title="Calibration", icon=":material/straighten:"),
+            st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        ]
+    )
+    page.run()
+finally:
+    shell.finish()

@@ -1,0 +1,122 @@
+"""Thresholds: a slider per class, optimise buttons, PR/ROC curves and the metrics they give."""
+
+import streamlit as st
+
+from thresholdlab.ui import controls, data, figures, shell, state, tables
+from thresholdlab.ui.figures import OperatingPoint
+
+dataset = shell.dataset()
+p = dataset.predictions
+
+st.title("Thresholds")
+EXPLAIN = {
+    "softmax": (
+        "Your scores are logits, turned into probabilities by **softmax**: the classes compete "
+        "and each row's probabilities sum to 1, so the top class always has at least "
+        f"1/{p.n_classes} = {1 / p.n_classes:.2f}. A threshold at or below that never abstains; "
+        "above it, rows whose top class is less confident get no prediction."
+    ),
+    "sigmoid": (
+        "Your scores are logits, turned into probabilities by **sigmoid**, one class at a time: "
+        "a probability threshold t is the logit threshold log(t / (1 − t)), so 0.5 is a logit of "
+        "0. Classes do not compete: a row can pass several thresholds, or none."
+    ),
+    "none": (
+        "Scores are probabilities. A class is predicted when its probability ≥ its threshold; "
+        "0.5 is the usual default (Keras' `predict(x) > 0.5`), and moving it trades precision "
+        "for recall."
+        if p.task != "multiclass" else
+        "Scores are probabilities that sum to 1 per row: the top class is predicted when it "
+        "reaches its threshold, else the row gets no prediction."
+    ),
+}
+st.caption(EXPLAIN[p.activation])
+
+
+@st.fragment
+def live():
+    """Everything a slider moves: reruns alone, the rows are never touched (O(K log n))."""
+    top = st.columns([1, 2])
+    with top[0]:
+        controls.mode_picker(dataset, "thr")
+    with top[1]:
+        c = controls.class_picker(dataset, "thr")
+    controls.threshold_sliders(dataset, "thr", picked=c)
+    with st.expander("Optimise", expanded=True):
+        controls.optimise_panel(dataset)
+
+    thresholds = state.thresholds(dataset)
+    report = data.report(dataset, thresholds, st.session_state[state.BETA])
+
+    heads = tables.headlines(report)
+    per_row = 4 if len(heads) > 5 else len(heads)
+    for start in range(0, len(heads), per_row):
+        for cell, h in zip(st.columns(per_row), heads[start:start + per_row]):
+            cell.metric(h.label, h.text, help=h.help, border=True)
+    for note in (tables.coverage_note(report), tables.sparse_labels_note(report)):
+        if note:
+            st.caption(note)
+
+    name = dataset.classes[c]
+    point = OperatingPoint.of(report, c)
+    curve = data.plot_curve(dataset, c)
+    reference = data.one_vs_rest_curve(dataset, c) if dataset.rule.rule == "argmax" else None
+    ap = report.ranking.average_precision[c]
+    auc = report.ranking.roc_auc[c]
+    left, middle, right = st.columns(3)
+    left.plotly_chart(
+        figures.pr_figure(curve, point, name=name, average_precision=ap, reference=reference),
+        config=figures.CONFIG, key="thr_pr",
+    )
+    middle.plotly_chart(
+        figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
+        config=figures.CONFIG, key="thr_roc",
+    )
+    right.plotly_chart(
+        figures.threshold_figure(
+            data.threshold_series(curve), point, float(report.per_class.f1[c]), name=name
+        ),
+        config=figures.CONFIG, key="thr_vs_threshold",
+    )
+    if reference is not None:
+        st.caption(tables.argmax_curve_note(name, curve, ap, auc))
+    elif not dataset.rule.per_class:
+        st.caption(
+            "Under this rule a class's decisions also depend on the other thresholds, so the "
+            "operating point can sit off the curve (drawn for this class's threshold alone)."
+        )
+
+    many = len(dataset.classes) > controls.MANY_CLASSES
+    st.subheader("Per class")
+    st.dataframe(
+        tables.metrics_frame(report, sort_by_f1=many),
+        hide_index=True,
+        column_config=tables.column_config(report.per_class.beta),
+        key="thr_table",
+    )
+    st.caption(
+        ("Sorted by F1, weakest first; click a header to re-sort. " if many else "")
+        + "95% Wilson intervals for precision and recall. Precision with nothing predicted is "
+        "reported as 0 and flagged below."
+    )
+    if report.warnings:
+        with st.expander(f"Warnings ({len(report.warnings)})"):
+            st.markdown("\n".join(f"- {w}" for w in report.warnings))
+
+    if len(dataset.classes) > 1 and st.toggle(
+        "Show the PR curve of every class (small multiples)", key="thr_small_multiples"
+    ):
+        indices = range(len(dataset.classes))
+        st.plotly_chart(
+            figures.small_multiples(
+                [data.plot_curve(dataset, i, data.SMALL_MULTIPLE_POINTS) for i in indices],
+                [OperatingPoint.of(report, i) for i in indices],
+                list(dataset.classes),
+                [report.ranking.average_precision[i] for i in indices],
+            ),
+            config=figures.CONFIG, key="thr_small_multiples_chart",
+        )
+    state.sync_url(dataset)
+
+
+live()

@@ -1,0 +1,125 @@
+"""Starting the server, and reading and driving the dashboard in a real browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("THRESHOLDLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+IDLE = (
+    "[data-testid='stApp'][data-test-script-state='notRunning']"
+    "[data-test-connection-state='CONNECTED']"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``streamlit run app.py`` on a free port; ``url`` once healthy; ``stop()`` ends that pid."""
+
+    def __init__(self, log_name: str = "streamlit-browser-test.log"):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cache = ROOT / ".pytest_cache"
+        cache.mkdir(exist_ok=True)
+        self._log = open(cache / log_name, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not start; see .pytest_cache/" + self._log.name)
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+def need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (`make chromium` installs Debian's)")
+
+
+def open_page(page: Page, path: str = "", query: str = "") -> None:
+    page.goto(f"{page.base_url}/{path}{query}")
+    wait_idle(page)
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+
+
+def wait_idle(page: Page) -> None:
+    """Until the script run the last action started has finished."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE)
+
+
+def slider(page: Page, key: str):
+    """The slider's thumb: an ``<input type=range>`` (implicit ARIA role "slider")."""
+    return page.locator(f".st-key-{key}").get_by_role("slider")
+
+
+def exact_value(page: Page, prefix: str) -> float:
+    """A threshold as its exact number box shows it (``<prefix>_number``); the slider's own
+    ``<input type=range>`` snaps its DOM value to the step."""
+    return float(page.locator(f".st-key-{prefix}_number input").input_value())
+
+
+def metric(page: Page, label: str) -> str:
+    box = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
+    return box.get_by_test_id("stMetricValue").inner_text()
+
+
+def operating_point(page: Page, chart_key: str = "thr_pr") -> tuple[float, float]:
+    """(x, y) of the plotted operating point, read from plotly's own data in the page
+    (``_fullData``: the typed arrays decoded)."""
+    plot = page.locator(f".st-key-{chart_key} .js-plotly-plot")
+    expect(plot).to_be_attached()
+    return tuple(plot.evaluate(
+        "el => { const t = el._fullData.find(d => d.name === 'operating point');"
+        " return [Number(t.x[0]), Number(t.y[0])]; }"
+    ))
+
+
+def go_to(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()

@@ -1,0 +1,118 @@
+"""AppTest helpers: open the app, read its tables and charts, and the core's own answers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from thresholdlab.curves import CurveIndex
+from thresholdlab.decisions import DecisionRule
+from thresholdlab.loading import load
+from thresholdlab.metrics import evaluate, ranking_metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+SAMPLES = ROOT / "sample_data"
+TIMEOUT = 30
+
+# One sample per task type, and the many-labels one.
+BINARY = "binary_breast_cancer"
+MULTICLASS = "multiclass_wine_logits"
+MULTILABEL = "multilabel_digits_10"
+SPARSE = "multilabel_sparse_30_logits"
+BY_TASK = {"binary": BINARY, "multiclass": MULTICLASS, "multilabel": MULTILABEL}
+
+
+def open_app(sample: str | None = None, page: str | None = None, **query) -> AppTest:
+    """The app after its first run, on ``sample`` (via the URL, as a shared link would)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if sample is not None:
+        at.query_params["sample"] = sample
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+class Core:
+    """What the core says about a sample file, computed directly (the tests' oracle)."""
+
+    def __init__(self, stem: str, rule: str | None = None, no_prediction: str | None = None):
+        self.pset = load(SAMPLES / f"{stem}.csv")
+        self.rule = DecisionRule.default(self.pset.task, rule, no_prediction)
+        self.index = CurveIndex.build(self.pset, self.rule)
+        self.ranking = ranking_metrics(self.index)
+
+    @property
+    def classes(self):
+        return self.pset.classes
+
+    def evaluate(self, thresholds, beta: float = 1.0):
+        return evaluate(self.index, np.asarray(thresholds, dtype=np.float64), beta=beta,
+                        ranking=self.ranking)
+
+
+def thresholds_in_state(at: AppTest) -> np.ndarray:
+    return np.array(at.session_state["thresholds"], dtype=np.float64)
+
+
+def table(at: AppTest, column: str = "F1"):
+    """The first dataframe on the page holding ``column``."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """Plotly figures on the page, by element key, as plain dicts (typed arrays decoded)."""
+    out = {}
+    for node in at.get("plotly_chart"):
+        key = node.proto.id.rsplit("-", 1)[-1]
+        out[key] = _decode(json.loads(node.proto.spec))
+    return out
+
+
+_DTYPES = {"f4": np.float32, "f8": np.float64, "i1": np.int8, "i2": np.int16, "i4": np.int32,
+           "u1": np.uint8, "u2": np.uint16, "u4": np.uint32, "i8": np.int64}
+
+
+def _decode(node):
+    if isinstance(node, dict):
+        if "bdata" in node and "dtype" in node:
+            arr = np.frombuffer(base64.b64decode(node["bdata"]), dtype=_DTYPES[node["dtype"]])
+            if "shape" in node:
+                shape = [int(s) for s in str(node["shape"]).split(",")]
+                arr = arr.reshape(shape)
+            return arr
+        return {k: _decode(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_decode(v) for v in node]
+    return node
+
+
+def trace(figure: dict, name: str) -> dict:
+    for t in figure["data"]:
+        if t.get("name") == name:
+            return t
+    raise AssertionError(f"no trace named {name!r}")
+
+
+def upload(at: AppTest, key: str, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    at.file_uploader(key=key).set_value((name, data, mime))
+    return at.run()

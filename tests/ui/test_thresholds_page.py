@@ -1,0 +1,214 @@
+"""Thresholds page: sliders, exact entry, global mode, optimise buttons, charts and tables,
+for each task type, against the core's own answers."""
+
+import numpy as np
+import pytest
+
+from apptest_support import (
+    BINARY, BY_TASK, MULTICLASS, MULTILABEL, SPARSE, Core, charts, errors, metric_values,
+    open_app, table, thresholds_in_state, trace,
+)
+from thresholdlab.optimise import optimise
+from thresholdlab.ui.tables import format_value, headlines
+
+
+def assert_page_matches_core(at, core: Core, thresholds, beta: float = 1.0):
+    """Table, headline numbers and the plotted operating point all equal the core's."""
+    report = core.evaluate(thresholds, beta)
+    frame = table(at)
+    assert list(frame["class"]) == list(core.classes) or len(core.classes) > 12
+    frame = frame.set_index("class").loc[list(core.classes)]
+    m, c = report.per_class, report.counts
+    np.testing.assert_array_equal(frame["threshold"].to_numpy(), np.asarray(thresholds))
+    for column, expected in (("TP", c.tp), ("FP", c.fp), ("FN", c.fn), ("TN", c.tn),
+                             ("support", c.support), ("predicted", c.predicted)):
+        np.testing.assert_array_equal(frame[column].to_numpy(), expected)
+    for column, expected in (("precision", m.precision), ("recall", m.recall), ("F1", m.f1),
+                             ("MCC", m.mcc), ("specificity", m.specificity)):
+        np.testing.assert_array_equal(frame[column].to_numpy(), expected)
+    np.testing.assert_array_equal(
+        frame["AP"].to_numpy(), np.where(np.isfinite(report.ranking.average_precision),
+                                         report.ranking.average_precision, np.nan))
+    shown = metric_values(at)
+    for h in headlines(report):
+        assert shown[h.label] == h.text, h.label
+    c0 = core.classes.index(at.session_state["selected_class"])
+    point = trace(charts(at)["thr_pr"], "operating point")
+    assert point["x"][0] == np.float32(m.recall[c0])
+    assert point["y"][0] == np.float32(m.precision[c0])
+    return report
+
+
+def test_opens_on_the_wine_sample_with_no_file():
+    at = open_app()
+    core = Core(MULTICLASS)
+    assert not errors(at)
+    assert [s.label for s in at.slider] == list(core.classes)
+    assert at.session_state["dataset"].source.name == MULTICLASS
+    assert_page_matches_core(at, core, np.zeros(3))
+    # the softmax explanation and the abstention trade-off are on the page
+    captions = " ".join(c.value for c in at.caption)
+    assert "softmax" in captions and "coverage" in captions
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_moving_a_slider_changes_the_metrics_to_the_cores(task):
+    stem = BY_TASK[task]
+    at = open_app(stem)
+    core = Core(stem)
+    before = metric_values(at)
+    k = len(core.classes)
+    c = k - 1
+    at.slider(key=f"thr_{c}_slider").set_value(0.73).run()
+    expected = thresholds_in_state(at)
+    assert expected[c] == 0.73
+    assert at.number_input(key=f"thr_{c}_number").value == 0.73
+    assert_page_matches_core(at, core, expected)
+    assert metric_values(at) != before
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_number_entry_is_exact_and_moves_the_slider(task):
+    stem = BY_TASK[task]
+    at = open_app(stem)
+    at.number_input(key="thr_0_number").set_value(0.4237191).run()
+    assert thresholds_in_state(at)[0] == 0.4237191
+    assert at.slider(key="thr_0_slider").value == 0.4237191
+    assert_page_matches_core(at, Core(stem), thresholds_in_state(at))
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_global_mode_sets_every_class(task):
+    stem = BY_TASK[task]
+    at = open_app(stem)
+    at.button_group(key="thr_mode").set_value("global").run()
+    assert at.session_state["mode"] == "global"
+    at.slider(key="thr_global_slider").set_value(0.62).run()
+    core = Core(stem)
+    expected = np.full(len(core.classes), 0.62)
+    np.testing.assert_array_equal(thresholds_in_state(at), expected)
+    assert_page_matches_core(at, core, expected)
+
+
+OBJECTIVES = {
+    "f1": "f1",
+    "fbeta": "fbeta:2",
+    "youden": "youden",
+    "cost": "cost:1:5",
+    "precision": "precision>=0.9",
+    "recall": "recall>=0.8",
+}
+
+
+@pytest.mark.parametrize("kind", list(OBJECTIVES))
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_optimise_buttons_set_the_cores_optimum(task, kind):
+    stem = BY_TASK[task]
+    at = open_app(stem)
+    at.number_input(key="opt_beta").set_value(2.0)
+    at.button(key=f"optimise_{kind}").click().run()
+    assert not at.exception
+    core = Core(stem)
+    best = optimise(core.index, OBJECTIVES[kind], mode="per_class")
+    expected = np.clip(best.thresholds, 0, 1)
+    np.testing.assert_array_equal(thresholds_in_state(at), expected)
+    for c in range(len(core.classes)):
+        assert at.number_input(key=f"thr_{c}_number").value == expected[c]
+    assert at.session_state["objective"] == best.objective.text
+    assert_page_matches_core(at, core, expected, beta=2.0)
+    assert any(best.objective.text in s.value for s in at.success)
+
+
+def test_global_optimise_and_infeasible_targets_are_explained():
+    at = open_app(MULTILABEL)
+    at.button_group(key="thr_mode").set_value("global").run()
+    at.button(key="optimise_f1").click().run()
+    core = Core(MULTILABEL)
+    best = optimise(core.index, "f1", mode="global")
+    np.testing.assert_array_equal(thresholds_in_state(at), best.thresholds)
+
+    at.button_group(key="thr_mode").set_value("per_class").run()
+    at.number_input(key="opt_precision").set_value(1.0).run()
+    at.button(key="optimise_precision").click().run()
+    best = optimise(core.index, "precision>=1", mode="per_class")
+    assert best.infeasible, "the sample should have a class that cannot reach precision 1"
+    np.testing.assert_array_equal(thresholds_in_state(at), best.thresholds)
+    warning = " ".join(w.value for w in at.warning)
+    for sentence in best.infeasible.values():
+        assert sentence in warning
+
+
+def test_a_manual_move_after_optimising_marks_the_thresholds_manual():
+    at = open_app(BINARY)
+    at.button(key="optimise_f1").click().run()
+    assert at.session_state["objective"] == "f1"
+    at.slider(key="thr_0_slider").set_value(0.3).run()
+    assert at.session_state["objective"] == "manual"
+    assert not at.success
+
+
+def test_class_picker_and_multiclass_reachable_curve():
+    at = open_app(MULTICLASS)
+    at.selectbox(key="thr_class").select("barbera").run()
+    core = Core(MULTICLASS)
+    figs = charts(at)
+    assert "barbera" in figs["thr_pr"]["layout"]["title"]["text"]
+    names = [t.get("name") for t in figs["thr_pr"]["data"]]
+    assert "one-vs-rest, all rows" in names and "reachable by its threshold" in names
+    ap = core.ranking.average_precision[2]
+    assert f"AP {ap:.3f}" in figs["thr_pr"]["layout"]["title"]["text"]
+    assert f"AUC {core.ranking.roc_auc[2]:.3f}" in figs["thr_roc"]["layout"]["title"]["text"]
+    assert any("Under argmax only rows whose top class is barbera" in c.value for c in at.caption)
+    assert_page_matches_core(at, core, np.zeros(3))
+
+
+def test_beta_changes_the_fbeta_column():
+    at = open_app(BINARY)
+    at.number_input(key="opt_beta").set_value(0.5).run()
+    frame = table(at)
+    assert "F0.5" in frame.columns
+    report = Core(BINARY).evaluate([0.5], beta=0.5)
+    assert frame["F0.5"].iloc[0] == report.per_class.fbeta[0]
+
+
+def test_thirty_sparse_labels_stay_usable():
+    at = open_app(SPARSE)
+    core = Core(SPARSE)
+    assert len(core.classes) == 30
+    # the picked class's slider, then all 30 in an expander
+    assert at.slider(key="thr_picked_slider").label == core.classes[0]
+    assert len([s for s in at.slider if s.key.startswith("thr_") and s.key[4:-7].isdigit()]) == 30
+    frame = table(at)
+    assert list(frame["F1"]) == sorted(frame["F1"])  # weakest first
+    at.selectbox(key="thr_class").select("bold_two").run()
+    assert at.slider(key="thr_picked_slider").label == "bold_two"
+    at.slider(key="thr_picked_slider").set_value(0.2).run()
+    c = core.classes.index("bold_two")
+    assert thresholds_in_state(at)[c] == 0.2
+    assert at.slider(key=f"thr_{c}_slider").value == 0.2
+    assert_page_matches_core(at, core, thresholds_in_state(at))
+    captions = " ".join(x.value for x in at.caption)
+    assert "predicting no label at all" in captions and "sigmoid" in " ".join(
+        x.value for x in at.caption)
+    # small multiples on demand: one SVG scatter pair per class
+    at.toggle(key="thr_small_multiples").set_value(True).run()
+    grid = charts(at)["thr_small_multiples_chart"]
+    assert sum(t.get("name") == "operating point" for t in grid["data"]) == 30
+    assert all(t["type"] == "scatter" for t in grid["data"])
+
+
+def test_plotted_curves_are_float32_and_at_most_2000_points():
+    at = open_app(SPARSE)
+    for name in ("thr_pr", "thr_roc", "thr_vs_threshold"):
+        for t in charts(at)[name]["data"]:
+            x = t.get("x")
+            if isinstance(x, np.ndarray):
+                assert x.dtype == np.float32
+                assert len(x) <= 2001
+
+
+def test_headline_formatting():
+    assert format_value(None) == "n/a"
+    assert format_value(float("nan")) == "n/a"
+    assert format_value(0.5, percent=True) == "50.0%"
+    assert format_value(0.12345) == "0.123"

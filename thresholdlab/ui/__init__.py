@@ -1,0 +1,10 @@
+"""The dashboard's Streamlit layer: the only part of ThresholdLab that imports streamlit or plotly.
+
+- ``data``: cached loading, index building and queries, keyed by file content (sha256).
+- ``state``: session-state keys, thresholds that survive page changes, the shareable URL.
+- ``sidebar``: data source, detected roles with overrides, decision rule.
+- ``controls``: threshold sliders with exact number entry, class picker, optimise buttons.
+- ``figures``: plotly figure builders (draw finished results, never compute).
+- ``tables``: pandas tables of finished results for ``st.dataframe``.
+- ``export``: pure functions building the downloadable JSON / CSV and restoring a config.
+"""

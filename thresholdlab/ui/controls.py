@@ -1,0 +1,339 @@
+"""Threshold controls: mode, class picker, a slider per class with exact entry, optimise buttons.
+
+Every control is re-seeded from the plain session-state keys of ``state`` just before it is
+drawn and writes back through ``on_change``; so a slider, its number box, the optimiser, a
+restored config and the URL all move the same thresholds, and they survive page changes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from thresholdlab.optimise import optimise
+from thresholdlab.ui import state
+from thresholdlab.ui.data import Dataset
+
+MODE_NAMES = {"per_class": "Per class", "global": "Global"}
+MANY_CLASSES = 12  # above this, sliders move into an expander and the charts follow a picker
+SLIDER_STEP = 0.01
+NUMBER_STEP = 0.001
+
+
+SEEDED = "seeded_widget_values"  # widget key -> [(time, value)] the app pushed recently
+ECHO_WINDOW_S = 1.5
+
+
+def _seed(key: str, value) -> None:
+    """Show ``value`` in widget ``key``.
+
+    Only when it differs: assigning a widget's state makes the browser take the value, which
+    would undo key presses still in flight. Until the browser has taken it, every rerun request
+    carries the widget's old value, which the server reads as a user's change; and once taken,
+    the browser reports it back. :func:`_is_echo` recognises both (the old and the new value,
+    for a short while), which would otherwise move the threshold back: a slider held down
+    would stutter and lose steps.
+    """
+    ss = st.session_state
+    old = ss[key] if key in ss else None
+    if key in ss and old == value:
+        return
+    ss[key] = value
+    now = time.monotonic()
+    history = ss.setdefault(SEEDED, {}).get(key, [])
+    recent = [(t, v) for t, v in history if now - t < ECHO_WINDOW_S]
+    ss[SEEDED][key] = [*recent, (now, old), (now, value)]
+
+
+def _is_echo(key: str, value) -> bool:
+    """True when ``value`` is one the app itself just pushed into widget ``key``."""
+    now = time.monotonic()
+    history = st.session_state.get(SEEDED, {}).get(key, [])
+    return any(now - t < ECHO_WINDOW_S and v == value for t, v in history)
+
+
+# ----------------------------------------------------------------------------- mode and class
+def _on_mode(key: str) -> None:
+    ss = st.session_state
+    mode = ss[key] or ss[state.MODE]
+    if mode == ss[state.MODE]:
+        return
+    ss[state.MODE] = mode
+    if mode == "global":
+        values = np.asarray(ss[state.THRESHOLDS], dtype=np.float64)
+        state.set_thresholds(np.full(len(values), float(values.mean())))
+
+
+def mode_picker(dataset: Dataset, prefix: str) -> str:
+    """Per-class / global toggle (not shown for binary data, where they are the same)."""
+    ss = st.session_state
+    values = state.thresholds(dataset)
+    if ss[state.MODE] == "global" and np.ptp(values) > 0:
+        ss[state.MODE] = "per_class"  # e.g. a link or config with unequal thresholds
+    if len(dataset.classes) == 1:
+        return ss[state.MODE]
+    key = f"{prefix}_mode"
+    _seed(key, ss[state.MODE])
+    st.segmented_control(
+        "Thresholds",
+        list(MODE_NAMES),
+        format_func=MODE_NAMES.get,
+        key=key,
+        on_change=_on_mode,
+        args=(key,),
+        help=(
+            "Global: one threshold for every class (the optimiser maximises the macro "
+            "objective). Per class: a threshold each (the optimiser treats classes one by one)."
+        ),
+    )
+    return ss[state.MODE]
+
+
+def _on_class(key: str) -> None:
+    st.session_state[state.SELECTED_CLASS] = st.session_state[key]
+
+
+def class_picker(dataset: Dataset, prefix: str, label: str = "Class shown in the charts") -> int:
+    """Select the class whose curves are drawn; returns its index."""
+    i = state.selected_index(dataset)
+    if len(dataset.classes) == 1:
+        return 0
+    key = f"{prefix}_class"
+    _seed(key, dataset.classes[i])
+    st.selectbox(
+        label, dataset.classes, key=key, on_change=_on_class, args=(key,),
+        help="Type to search." if len(dataset.classes) > MANY_CLASSES else None,
+    )
+    return state.selected_index(dataset)
+
+
+# ------------------------------------------------------------------------------------ sliders
+def _on_slider(i: int, key: str) -> None:
+    value = st.session_state[key]
+    if not _is_echo(key, value):
+        state.set_threshold(i, value)
+
+
+def _on_number(i: int, key: str) -> None:
+    value = st.session_state[key]
+    if value is not None and not _is_echo(key, value):
+        state.set_threshold(i, value)
+
+
+def _on_global(key: str) -> None:
+    value = st.session_state[key]
+    if value is not None and not _is_echo(key, value):
+        k = len(st.session_state[state.THRESHOLDS])
+        state.set_thresholds([value] * k)
+
+
+def _slider_pair(label: str, value: float, prefix: str, on_slider, on_number, args, help=None):
+    """A slider with an exact number box beside it, both showing ``value``."""
+    slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
+    _seed(slider_key, float(value))
+    _seed(number_key, float(value))
+    left, right = st.columns([4, 1.3], vertical_alignment="bottom")
+    with left:
+        st.slider(
+            label, 0.0, 1.0, step=SLIDER_STEP, format="%.3f", key=slider_key,
+            on_change=on_slider, args=(*args, slider_key), help=help,
+        )
+    with right:
+        st.number_input(
+            f"{label}, exact", 0.0, 1.0, step=NUMBER_STEP, format="%.6g", key=number_key,
+            on_change=on_number, args=(*args, number_key), label_visibility="collapsed",
+        )
+
+
+def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = None) -> None:
+    """One slider per class (label: the class name) in per-class mode, one in global mode.
+
+    With many classes the picked class's slider comes first and the others sit in an expander.
+    """
+    ss = st.session_state
+    values = state.thresholds(dataset)
+    classes = dataset.classes
+    if ss[state.MODE] == "global" and len(classes) > 1:
+        _slider_pair(
+            "Every class", values[0], f"{prefix}_global", _on_global, _on_global, (),
+            help="One threshold for every class.",
+        )
+        return
+    if len(classes) > MANY_CLASSES:
+        c = 0 if picked is None else picked
+        _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_slider, _on_number, (c,))
+        with st.expander(f"All {len(classes)} thresholds"):
+            _grid(classes, values, prefix, per_row=3)
+        return
+    _grid(classes, values, prefix, per_row=1 if len(classes) <= 4 else 2)
+
+
+def _grid(classes, values, prefix: str, per_row: int) -> None:
+    for start in range(0, len(classes), per_row):
+        cells = st.columns(per_row, gap="medium")
+        for cell, c in zip(cells, range(start, min(start + per_row, len(classes)))):
+            with cell:
+                _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_slider, _on_number, (c,))
+
+
+# ----------------------------------------------------------------------------------- optimise
+OBJECTIVE_BUTTONS = {
+    "f1": "Best F1",
+    "fbeta": "Best F-β",
+    "youden": "Best Youden J",
+    "cost": "Lowest cost",
+    "precision": "Best recall at precision ≥",
+    "recall": "Best precision at recall ≥",
+}
+
+
+def objective_text(kind: str) -> str:
+    """The §5 objective string for a button, from the inputs beside the buttons."""
+    ss = st.session_state
+    if kind == "fbeta":
+        return f"fbeta:{ss['opt_beta']:g}"
+    if kind == "cost":
+        return f"cost:{ss['opt_cost_fp']:g}:{ss['opt_cost_fn']:g}"
+    if kind == "precision":
+        return f"precision>={ss['opt_precision']:g}"
+    if kind == "recall":
+        return f"recall>={ss['opt_recall']:g}"
+    return kind
+
+
+def _on_optimise(dataset: Dataset, kind: str) -> None:
+    ss = st.session_state
+    text = objective_text(kind)
+    mode = ss[state.MODE] if len(dataset.classes) > 1 else "per_class"
+    try:
+        result = optimise(dataset.index, text, mode=mode)
+    except ValueError as e:
+        ss[state.OPTIMUM] = {"error": str(e)}
+        return
+    state.set_thresholds(
+        result.thresholds, objective=result.objective.text, logit_thresholds=result.logit_thresholds
+    )
+    ss[state.OPTIMUM] = {
+        "label": OBJECTIVE_BUTTONS[kind],
+        "objective": result.objective.text,
+        "mode": mode,
+        "value": result.value,
+        "infeasible": dict(result.infeasible),
+    }
+
+
+def _on_beta() -> None:
+    st.session_state[state.BETA] = st.session_state["opt_beta"]
+
+
+def optimise_panel(dataset: Dataset) -> None:
+    """Inputs for beta, costs and targets, and one button per §5 objective."""
+    ss = st.session_state
+    ss.setdefault("opt_cost_fp", 1.0)
+    ss.setdefault("opt_cost_fn", 5.0)
+    ss.setdefault("opt_precision", 0.9)
+    ss.setdefault("opt_recall", 0.8)
+    _seed("opt_beta", float(ss[state.BETA]))
+    a, b, c, d, e = st.columns(5)
+    a.number_input("β (F-β)", 0.05, 20.0, step=0.5, key="opt_beta", on_change=_on_beta,
+                   help="β > 1 weighs recall more, β < 1 precision; the table's F-β uses it.")
+    b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, key="opt_cost_fp")
+    c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, key="opt_cost_fn",
+                   help="With class weights or pos_weight in training, use the same ratio here.")
+    d.number_input("Target precision", 0.0, 1.0, step=0.05, key="opt_precision")
+    e.number_input("Target recall", 0.0, 1.0, step=0.05, key="opt_recall")
+
+    buttons = st.columns(3) + st.columns(3)
+    for cell, (kind, label) in zip(buttons, OBJECTIVE_BUTTONS.items()):
+        if kind == "precision":
+            label = f"{label} {ss['opt_precision']:g}"
+        elif kind == "recall":
+            label = f"{label} {ss['opt_recall']:g}"
+        cell.button(
+            label, key=f"optimise_{kind}", on_click=_on_optimise, args=(dataset, kind),
+            use_container_width=True, help=f"objective `{objective_text(kind)}`",
+        )
+    scope = (
+        "one threshold for every class, maximising the macro objective"
+        if ss[state.MODE] == "global" and len(dataset.classes) > 1
+        else "each class on its own"
+    )
+    st.caption(
+        f"Exact over every distinct score, {scope}. The threshold lands midway between the best "
+        "score and the next lower one, so it keeps the optimum with the widest margin."
+        + ("" if dataset.rule.per_class else
+           " Under the chosen rule a class's counts also depend on other thresholds, so this is "
+           "the per-class optimum of the argmax/independent rule: a good start, not exact.")
+    )
+    _optimum_message()
+
+
+def _optimum_message() -> None:
+    info = st.session_state[state.OPTIMUM]
+    if not info:
+        return
+    if "error" in info:
+        st.error(info["error"])
+        return
+    what = "total cost" if info["objective"].startswith("cost") else "macro value"
+    st.success(
+        f"{info['label']} (`{info['objective']}`, {MODE_NAMES[info['mode']].lower()}): "
+        f"thresholds set, {what} {info['value']:.4g}."
+    )
+    if info["infeasible"]:
+        sentences = list(dict.fromkeys(info["infeasible"].values()))
+        st.warning("\n".join(f"- {s}" for s in sentences))
+
+
+# ------------------------------------------------------------------------------ config upload
+CONFIG_UPLOAD = "config_upload"
+
+
+def _on_config_upload() -> None:
+    """Restore every slider (and the decision rule) from an uploaded config."""
+    from thresholdlab.predictions import DataError
+    from thresholdlab.ui.export import restore
+
+    ss = st.session_state
+    upload = ss[CONFIG_UPLOAD]
+    if upload is None:
+        ss[state.RESTORE_NOTE] = None
+        return
+    dataset: Dataset = ss[state.DATASET]
+    try:
+        restored = restore(upload.getvalue(), upload.name, dataset)
+    except DataError as e:
+        ss[state.RESTORE_NOTE] = ("error", str(e))
+        return
+    except Exception as e:  # noqa: BLE001 - never a traceback for a user's file
+        ss[state.RESTORE_NOTE] = ("error", f"Could not read config {upload.name!r}: {e}.")
+        return
+    state.set_thresholds(
+        restored.thresholds, objective=restored.objective,
+        logit_thresholds=restored.logit_thresholds,
+    )
+    values = restored.thresholds
+    ss[state.MODE] = "global" if len(values) > 1 and np.ptp(values) == 0 else "per_class"
+    ss[state.OPTIMUM] = None
+    if restored.rule != dataset.rule:
+        ss[state.W_RULE] = restored.rule.rule
+        ss[state.W_NOPRED] = restored.rule.no_prediction
+    sentence = f"Restored {len(values)} thresholds from {upload.name!r}"
+    if restored.rule != dataset.rule:
+        sentence += f", with the decision rule {restored.rule.rule} / {restored.rule.no_prediction}"
+    ss[state.RESTORE_NOTE] = ("success", " ".join([sentence + ".", *restored.notes]))
+
+
+def config_uploader() -> None:
+    st.file_uploader(
+        "Threshold config (JSON)", key=CONFIG_UPLOAD, on_change=_on_config_upload,
+        max_upload_size=5,
+        help="A file downloaded here (or written by `thresholdlab optimize`). Its classes must "
+             "match the loaded data's.",
+    )
+    note = st.session_state[state.RESTORE_NOTE]
+    if note:
+        kind, sentence = note
+        (st.error if kind == "error" else st.success)(sentence)

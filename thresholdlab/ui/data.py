@@ -1,0 +1,290 @@
+"""Cached access to the core: load once per file content, index once per decision rule.
+
+Every cache is keyed by plain strings (the file's sha256, the override options, the rule); the
+big objects ride along in ``_``-prefixed parameters so Streamlit never hashes them (its hashing
+samples large arrays, so two different files of one shape could collide). ``st.cache_resource``
+hands every session the same read-only object: never mutate what these functions return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from thresholdlab.calibration import Reliability, class_reliability, confidence_reliability
+from thresholdlab.curves import Curve, CurveIndex, downsample
+from thresholdlab.decisions import DecisionRule
+from thresholdlab.metrics import Report, RankingMetrics, binary_curve, evaluate, ranking_metrics
+from thresholdlab.predictions import PredictionSet
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
+DEFAULT_SAMPLE = "multiclass_wine_logits"
+PRELOAD_ENV = "THRESHOLDLAB_FILE"  # set by `thresholdlab app FILE`: the file to open first
+MAX_PLOT_POINTS = 2000
+SMALL_MULTIPLE_POINTS = 300
+# Subset accuracy and samples-F1 (multi-label) look at every row; above this many score cells
+# they are left out so a slider move stays O(K log n).
+SAMPLE_BASED_LIMIT = 5_000_000
+
+_FRIENDLY = {
+    "multiclass_wine_logits": "Wine cultivars: 3 classes, softmax logits",
+    "binary_breast_cancer": "Breast cancer: binary, probabilities",
+    "multilabel_digits_10": "Digit properties: 10 labels, probabilities",
+    "multilabel_sparse_30_logits": "Digit styles: 30 sparse labels, logits",
+}
+
+
+def samples() -> dict[str, str]:
+    """Bundled sample files: file stem -> friendly name, the default first."""
+    stems = sorted(p.stem for p in SAMPLE_DIR.glob("*.csv"))
+    stems.sort(key=lambda s: (s != DEFAULT_SAMPLE, s not in _FRIENDLY, s))
+    return {s: _FRIENDLY.get(s, s.replace("_", " ").capitalize()) for s in stems}
+
+
+def sample_bytes(stem: str) -> bytes:
+    return (SAMPLE_DIR / f"{stem}.csv").read_bytes()
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The user's corrections to automatic detection (SPEC §2); None / () mean "detect"."""
+
+    task: str | None = None
+    score_kind: str | None = None
+    label_col: str | None = None
+    label_cols: tuple[str, ...] = ()
+    score_cols: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Plain-string cache key."""
+        return json.dumps(
+            [self.task, self.score_kind, self.label_col, list(self.label_cols),
+             list(self.score_cols)]
+        )
+
+    def load_kwargs(self) -> dict:
+        return {
+            "task": self.task,
+            "score_kind": self.score_kind,
+            "label_col": self.label_col,
+            "label_cols": list(self.label_cols) or None,
+            "score_cols": list(self.score_cols) or None,
+        }
+
+    @property
+    def any(self) -> bool:
+        return self != Overrides()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data came from: a bundled sample or an upload. ``raw`` holds the file's bytes."""
+
+    kind: str  # "sample" | "upload" | "file" (given to `thresholdlab app FILE`)
+    name: str  # sample stem, or the file's name
+    sha256: str
+    raw: bytes = field(repr=False, compare=False, default=b"")
+
+    @classmethod
+    def sample(cls, stem: str) -> "Source":
+        raw = sample_bytes(stem)
+        return cls("sample", stem, hashlib.sha256(raw).hexdigest(), raw)
+
+    @classmethod
+    def upload(cls, name: str, raw: bytes) -> "Source":
+        return cls("upload", name, hashlib.sha256(raw).hexdigest(), raw)
+
+    @classmethod
+    def file(cls, path: str | Path) -> "Source":
+        """A file on the server's disk (``thresholdlab app FILE``); OSError when unreadable."""
+        raw = Path(path).read_bytes()
+        return cls("file", Path(path).name, hashlib.sha256(raw).hexdigest(), raw)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv" if self.kind == "sample" else self.name
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Everything the pages need about the loaded data under the chosen decision rule."""
+
+    source: Source
+    overrides: Overrides
+    rule: DecisionRule
+    predictions: PredictionSet
+    index: CurveIndex
+    ranking: RankingMetrics
+
+    @property
+    def key(self) -> str:
+        """Plain-string identity for caches of derived results."""
+        return "|".join(
+            (self.source.sha256, self.overrides.key, self.rule.rule, self.rule.no_prediction)
+        )
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.predictions.classes
+
+    @property
+    def task(self) -> str:
+        return self.predictions.task
+
+    @property
+    def stem(self) -> str:
+        return Path(self.source.file_name).stem
+
+
+# --------------------------------------------------------------------------- cached core calls
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _load(sha256: str, name: str, overrides_key: str, _raw: bytes, _overrides: Overrides):
+    from thresholdlab.loading import load
+
+    return load(_raw, name=name, **_overrides.load_kwargs())
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _index(data_key: str, rule: str, no_prediction: str, _predictions: PredictionSet):
+    rule_ = DecisionRule.default(_predictions.task, rule, no_prediction)
+    return CurveIndex.build(_predictions, rule_)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _ranking(data_key: str, rule: str, no_prediction: str, _index: CurveIndex):
+    return ranking_metrics(_index)
+
+
+def load_predictions(source: Source, overrides: Overrides) -> PredictionSet:
+    """The PredictionSet of ``source`` (cached by content); raises DataError."""
+    return _load(source.sha256, source.file_name, overrides.key, source.raw, overrides)
+
+
+def open_dataset(
+    source: Source, overrides: Overrides, rule: DecisionRule, progress=None
+) -> Dataset:
+    """Load (cached), index (cached) and rank (cached) ``source``.
+
+    ``progress``: an optional ``st.status`` container that gets one line per step, so a big
+    file shows "rows read", "index built" instead of a frozen page.
+    """
+    started = time.perf_counter()
+    predictions = load_predictions(source, overrides)
+    if progress is not None:
+        progress.write(
+            f"{predictions.n_rows:,} rows read, {predictions.n_classes} "
+            f"{'class' if predictions.n_classes == 1 else 'classes'} "
+            f"({time.perf_counter() - started:.2f} s)"
+        )
+    data_key = f"{source.sha256}|{overrides.key}"
+    started = time.perf_counter()
+    index = _index(data_key, rule.rule, rule.no_prediction, predictions)
+    if progress is not None:
+        progress.write(f"Index built ({time.perf_counter() - started:.2f} s)")
+    started = time.perf_counter()
+    ranking = _ranking(data_key, rule.rule, rule.no_prediction, index)
+    if progress is not None:
+        seconds = time.perf_counter() - started
+        progress.write(f"Average precision and ROC AUC ranked ({seconds:.2f} s)")
+    return Dataset(source, overrides, rule, predictions, index, ranking)
+
+
+# --------------------------------------------------------------------- queries at thresholds
+def report(dataset: Dataset, thresholds: np.ndarray, beta: float = 1.0) -> Report:
+    """Every §4 metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
+    (multi-label subset accuracy and samples-F1 excepted, and only for data that is small)."""
+    p = dataset.predictions
+    return evaluate(
+        dataset.index,
+        thresholds,
+        beta=beta,
+        ranking=dataset.ranking,
+        sample_based_metrics=p.n_rows * p.n_classes <= SAMPLE_BASED_LIMIT,
+    )
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _plot_curve(data_key: str, c: int, max_points: int, _index: CurveIndex) -> Curve:
+    return downsample(_index.curve(c), max_points)
+
+
+def plot_curve(dataset: Dataset, c: int, max_points: int = MAX_PLOT_POINTS) -> Curve:
+    """Class ``c``'s reachable curve (what moving t_c traces), at most ``max_points`` points."""
+    return _plot_curve(dataset.key, c, max_points, dataset.index)
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _one_vs_rest_curve(data_key: str, c: int, _predictions: PredictionSet) -> Curve:
+    thresholds, tp, fp = binary_curve(_predictions.labels == c, _predictions.probabilities[:, c])
+    positives = int(_predictions.positives[c])
+    curve = Curve(thresholds, tp, fp, positives, _predictions.n_rows - positives)
+    return downsample(curve, MAX_PLOT_POINTS)
+
+
+def one_vs_rest_curve(dataset: Dataset, c: int) -> Curve | None:
+    """Multi-class only: class ``c``'s curve over every row (the one AP and ROC AUC rank),
+    which under ``argmax`` differs from the reachable one. None for other tasks."""
+    if dataset.task != "multiclass":
+        return None
+    return _one_vs_rest_curve(
+        f"{dataset.source.sha256}|{dataset.overrides.key}", c, dataset.predictions
+    )
+
+
+@dataclass(frozen=True)
+class ThresholdSeries:
+    """Precision, recall and F1 of one class at each plotted threshold (float32, for plotly)."""
+
+    thresholds: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+
+
+def threshold_series(curve: Curve) -> ThresholdSeries:
+    """Rates along a (down-sampled) curve; F1 from counts, 0 where undefined, as §4."""
+    tp = curve.tp.astype(np.float64)
+    fn = curve.positives - tp
+    den = 2 * tp + curve.fp + fn
+    f1 = np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)
+    as32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+    return ThresholdSeries(
+        as32(curve.thresholds), as32(curve.precision), as32(curve.recall), as32(f1)
+    )
+
+
+# --------------------------------------------------------------------------------- calibration
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _reliabilities(data_key: str, n_bins: int, strategy: str, _predictions: PredictionSet):
+    per_class = tuple(
+        class_reliability(_predictions, c, n_bins=n_bins, strategy=strategy)
+        for c in range(_predictions.n_classes)
+    )
+    top = (
+        confidence_reliability(_predictions, n_bins=n_bins, strategy=strategy)
+        if _predictions.task == "multiclass"
+        else None
+    )
+    return per_class, top
+
+
+def reliabilities(
+    dataset: Dataset, n_bins: int, strategy: str
+) -> tuple[tuple[Reliability, ...], Reliability | None]:
+    """Per-class reliability diagrams, and the multi-class top-label one (None otherwise)."""
+    return _reliabilities(
+        f"{dataset.source.sha256}|{dataset.overrides.key}", n_bins, strategy, dataset.predictions
+    )
+
+
+def clear_caches() -> None:
+    """Drop every cached load, index and curve (tests use it between apps)."""
+    for fn in (_load, _index, _ranking, _plot_curve, _one_vs_rest_curve, _reliabilities):
+        fn.clear()

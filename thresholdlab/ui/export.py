@@ -1,0 +1,95 @@
+"""What the Export page hands out and takes back, as pure functions (tests call them directly).
+
+- :func:`config_json`: the SPEC §6 JSON for the current thresholds, with the metrics at them.
+- :func:`restore`: a config file's thresholds lined up with the loaded data's classes.
+- :func:`decisions_csv`: one row per input row with its decision (the §7 ``apply`` output).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from thresholdlab.config import ThresholdConfig
+from thresholdlab.decisions import DecisionRule, decide, decisions_frame
+from thresholdlab.ui.data import Dataset, report
+
+
+def file_stem(dataset: Dataset) -> str:
+    return dataset.stem or "predictions"
+
+
+def config_json(
+    dataset: Dataset,
+    thresholds,
+    *,
+    objective: str = "manual",
+    logit_thresholds=None,
+    beta: float = 1.0,
+) -> str:
+    """The threshold config users download (SPEC §6), metrics at ``thresholds`` included.
+
+    ``logit_thresholds``: the optimiser's midpoints on raw logits (sigmoid tasks given logits);
+    None derives them from the probability thresholds.
+    """
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    metrics = report(dataset, thresholds, beta).to_dict()
+    use_logits = dataset.predictions.activation == "sigmoid" and logit_thresholds is not None
+    config = ThresholdConfig.from_choice(
+        dataset.predictions,
+        thresholds,
+        dataset.rule,
+        objective=objective,
+        metrics=metrics,
+        logit_thresholds=np.asarray(logit_thresholds, dtype=np.float64) if use_logits else None,
+    )
+    return config.to_json() + "\n"
+
+
+@dataclass(frozen=True)
+class Restored:
+    """A config's choices, in the data's class order."""
+
+    thresholds: np.ndarray
+    rule: DecisionRule
+    objective: str
+    logit_thresholds: np.ndarray | None
+    notes: tuple[str, ...]
+
+
+def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
+    """Read a config and line it up with ``dataset``; raises DataError in one sentence
+    (invalid JSON, schema problems, another task, classes that differ: named)."""
+    config = ThresholdConfig.from_json(text, source=name)
+    config.check_matches(dataset.predictions)
+    classes = dataset.classes
+    notes = []
+    data = config.data or {}
+    if data.get("sha256") and data["sha256"] != dataset.predictions.sha256:
+        notes.append(
+            f"The config was made on {data.get('file') or 'another file'!r}, not on this data, "
+            "so the metrics here differ from those stored in it."
+        )
+    if config.score_kind != dataset.predictions.score_kind:
+        notes.append(
+            f"The config expects {config.score_kind}s but this data holds "
+            f"{dataset.predictions.score_kind}s; the thresholds apply to probabilities either way."
+        )
+    logits = None
+    if config.logit_thresholds is not None and dataset.predictions.activation == "sigmoid":
+        logits = np.array([config.logit_thresholds[c] for c in classes], dtype=np.float64)
+    return Restored(
+        thresholds=config.thresholds_for(classes),
+        rule=config.rule,
+        objective=config.objective,
+        logit_thresholds=logits,
+        notes=tuple(notes),
+    )
+
+
+def decisions_csv(dataset: Dataset, thresholds) -> bytes:
+    """Per-row decisions at ``thresholds`` as CSV bytes, in input order."""
+    p = dataset.predictions
+    decisions = decide(p.probabilities, np.asarray(thresholds, dtype=np.float64), dataset.rule)
+    return decisions_frame(p, decisions).to_csv(index=False).encode("utf-8")

@@ -1,0 +1,320 @@
+"""Plotly figure builders. They draw finished results (curves, reports, reliabilities) and
+compute nothing but display transforms; pages hand the figures to ``st.plotly_chart``.
+
+Arrays go to plotly as float32 numpy arrays (base64 on the wire: about 10x smaller and faster
+than lists), curves arrive already down-sampled, and grids use SVG ``Scatter`` traces, never
+``Scattergl``: a browser allows only a handful of WebGL contexts per page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from thresholdlab.calibration import Reliability
+from thresholdlab.curves import Curve
+from thresholdlab.metrics import Report
+from thresholdlab.ui.data import ThresholdSeries
+
+CURVE = "#1f77b4"
+POINT = "#d62728"
+REFERENCE = "#9aa0a6"
+PRECISION, RECALL, F1 = "#1f77b4", "#2ca02c", "#ff7f0e"
+OPERATING_POINT = "operating point"  # trace name the browser tests look for
+CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def _f32(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+LEGEND_INSIDE = {
+    "lower left": {"x": 0.02, "xanchor": "left", "y": 0.02, "yanchor": "bottom"},
+    "lower right": {"x": 0.98, "xanchor": "right", "y": 0.02, "yanchor": "bottom"},
+}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, legend: str | None = None):
+    """Shared look; ``legend`` puts the legend inside the axes ("lower left"/"lower right")."""
+    if legend is None:
+        legend_layout = {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}
+        bottom = 70
+    else:
+        legend_layout = {**LEGEND_INSIDE[legend], "bgcolor": "rgba(255,255,255,0.75)"}
+        bottom = 10
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 48, "b": bottom},
+        legend=legend_layout,
+        hovermode="closest",
+    )
+    return fig
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """Where class ``c`` sits at the current thresholds."""
+
+    threshold: float
+    precision: float
+    recall: float
+    fpr: float
+    predicted: int
+    support: int
+
+    @classmethod
+    def of(cls, report: Report, c: int) -> "OperatingPoint":
+        m, counts = report.per_class, report.counts
+        return cls(
+            float(counts.thresholds[c]), float(m.precision[c]), float(m.recall[c]),
+            float(m.fpr[c]), int(counts.predicted[c]), int(counts.support[c]),
+        )
+
+
+def _fmt(x: float | None) -> str:
+    return "undefined" if x is None or not math.isfinite(x) else f"{x:.3f}"
+
+
+def _point_trace(x: float, y: float, point: OperatingPoint, showlegend=True) -> go.Scatter:
+    return go.Scatter(
+        x=_f32([x]), y=_f32([y]), mode="markers", name=OPERATING_POINT,
+        marker={"size": 13, "color": POINT, "line": {"width": 2, "color": "white"}},
+        showlegend=showlegend,
+        hovertemplate=(
+            f"threshold {point.threshold:.4g}<br>precision {point.precision:.3f}<br>"
+            f"recall {point.recall:.3f}<br>FPR {point.fpr:.3f}<br>"
+            f"{point.predicted} predicted<extra></extra>"
+        ),
+    )
+
+
+def pr_figure(
+    curve: Curve,
+    point: OperatingPoint,
+    *,
+    name: str,
+    average_precision: float | None,
+    reference: Curve | None = None,
+) -> go.Figure:
+    """Precision-recall curve of one class with the current operating point.
+
+    ``reference``: for multi-class argmax, the one-vs-rest curve over every row (the one AP
+    ranks), drawn faint behind the reachable curve.
+    """
+    fig = go.Figure()
+    if reference is not None:
+        fig.add_trace(go.Scatter(
+            x=_f32(reference.recall), y=_f32(reference.precision), mode="lines",
+            name="one-vs-rest, all rows", line={"color": REFERENCE, "dash": "dot"},
+            hoverinfo="skip",
+        ))
+    fig.add_trace(go.Scatter(
+        x=_f32(curve.recall), y=_f32(curve.precision), mode="lines",
+        name="reachable by its threshold" if reference is not None else "PR curve",
+        line={"color": CURVE, "width": 2}, customdata=_f32(curve.thresholds),
+        hovertemplate="threshold %{customdata:.4g}<br>recall %{x:.3f}<br>"
+                      "precision %{y:.3f}<extra></extra>",
+    ))
+    fig.add_trace(_point_trace(point.recall, point.precision, point))
+    fig.update_xaxes(title="Recall", range=[0, 1.02])
+    fig.update_yaxes(title="Precision", range=[0, 1.05])
+    return _layout(fig, f"Precision-recall: {name} (AP {_fmt(average_precision)})",
+                   legend="lower left")
+
+
+def roc_figure(
+    curve: Curve,
+    point: OperatingPoint,
+    *,
+    name: str,
+    roc_auc: float | None,
+    reference: Curve | None = None,
+) -> go.Figure:
+    """ROC curve (FPR, TPR) of one class with the current operating point."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=_f32([0, 1]), y=_f32([0, 1]), mode="lines", name="chance",
+        line={"color": REFERENCE, "width": 1, "dash": "dash"}, hoverinfo="skip",
+    ))
+    if reference is not None:
+        fig.add_trace(go.Scatter(
+            x=_f32(np.r_[0, reference.fpr]), y=_f32(np.r_[0, reference.recall]), mode="lines",
+            name="one-vs-rest, all rows", line={"color": REFERENCE, "dash": "dot"},
+            hoverinfo="skip",
+        ))
+    fig.add_trace(go.Scatter(
+        x=_f32(np.r_[0, curve.fpr]), y=_f32(np.r_[0, curve.recall]), mode="lines",
+        name="reachable by its threshold" if reference is not None else "ROC curve",
+        line={"color": CURVE, "width": 2}, customdata=_f32(np.r_[np.nan, curve.thresholds]),
+        hovertemplate="threshold %{customdata:.4g}<br>FPR %{x:.3f}<br>"
+                      "TPR %{y:.3f}<extra></extra>",
+    ))
+    fig.add_trace(_point_trace(point.fpr, point.recall, point))
+    fig.update_xaxes(title="False positive rate", range=[-0.01, 1.01])
+    fig.update_yaxes(title="True positive rate (recall)", range=[0, 1.05])
+    return _layout(fig, f"ROC: {name} (AUC {_fmt(roc_auc)})", legend="lower right")
+
+
+def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, *, name: str):
+    """Precision, recall and F1 against the threshold, with the current threshold marked."""
+    fig = go.Figure()
+    for values, label, color in (
+        (series.precision, "precision", PRECISION),
+        (series.recall, "recall", RECALL),
+        (series.f1, "F1", F1),
+    ):
+        # Counts at a score hold down to the next lower score: steps, in descending order "hv".
+        fig.add_trace(go.Scatter(
+            x=series.thresholds, y=values, mode="lines", name=label, line_shape="hv",
+            line={"color": color, "width": 2},
+            hovertemplate=f"threshold %{{x:.4g}}<br>{label} %{{y:.3f}}<extra></extra>",
+        ))
+    t = min(1.0, max(0.0, point.threshold))
+    fig.add_vline(x=t, line={"color": POINT, "width": 1.5, "dash": "dash"})
+    fig.add_trace(go.Scatter(
+        x=_f32([t, t, t]), y=_f32([point.precision, point.recall, f1]), mode="markers",
+        name="at threshold", marker={"size": 9, "color": [PRECISION, RECALL, F1],
+                                     "line": {"width": 1.5, "color": "white"}},
+        hovertemplate="threshold %{x:.4g}<br>%{y:.3f}<extra></extra>", showlegend=False,
+    ))
+    fig.update_xaxes(title="Threshold (probability)", range=[-0.01, 1.01])
+    fig.update_yaxes(title="Value", range=[0, 1.05])
+    return _layout(fig, f"Rates against the threshold: {name}", legend="lower left")
+
+
+def _row_normalised(matrix: np.ndarray) -> np.ndarray:
+    totals = matrix.sum(axis=1, keepdims=True).astype(np.float64)
+    return np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+
+
+def confusion_figure(
+    matrix: np.ndarray,
+    rows: list[str],
+    columns: list[str],
+    *,
+    normalise: bool,
+    title: str,
+) -> go.Figure:
+    """Heatmap of a confusion matrix (true in rows, predicted in columns) with its numbers.
+
+    ``normalise``: colour and label each cell by its share of the row (the class's recall on
+    the diagonal); the counts stay in the hover text.
+    """
+    counts = np.asarray(matrix, dtype=np.int64)
+    shares = _row_normalised(counts)
+    z = shares if normalise else counts
+    text = np.vectorize(lambda v: f"{v:.2f}")(shares) if normalise else counts.astype(str)
+    fig = go.Figure(go.Heatmap(
+        z=_f32(z), x=columns, y=rows, text=text, texttemplate="%{text}",
+        customdata=counts, colorscale="Blues", showscale=False,
+        zmin=0, zmax=1 if normalise else max(1, int(counts.max())),
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata} rows<extra></extra>",
+        xgap=2, ygap=2,
+    ))
+    fig.update_xaxes(title="Predicted", side="top", type="category")
+    fig.update_yaxes(title="True", autorange="reversed", type="category")
+    k = len(rows)
+    height = min(900, 160 + 46 * k)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 90, "b": 10},
+                      title={"text": title, "font": {"size": 15}})
+    return fig
+
+
+def multilabel_grid(report: Report, indices: list[int], *, normalise: bool) -> go.Figure:
+    """A 2 x 2 matrix per label, [[TN, FP], [FN, TP]], in a grid (true in rows)."""
+    counts = report.counts
+    cols = min(5, max(1, len(indices)))
+    rows = math.ceil(len(indices) / cols)
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=[report.classes[i] for i in indices],
+        horizontal_spacing=0.04, vertical_spacing=min(0.12, 0.5 / max(rows, 1)),
+    )
+    for n, c in enumerate(indices):
+        matrix = np.array([[counts.tn[c], counts.fp[c]], [counts.fn[c], counts.tp[c]]])
+        shares = _row_normalised(matrix)
+        text = [[f"{shares[i, j]:.2f}" if normalise else str(matrix[i, j]) for j in range(2)]
+                for i in range(2)]
+        fig.add_trace(go.Heatmap(
+            z=_f32(shares), x=["pred 0", "pred 1"], y=["true 0", "true 1"], text=text,
+            texttemplate="%{text}", customdata=matrix, coloraxis="coloraxis",
+            hovertemplate=f"{report.classes[c]}<br>%{{y}}, %{{x}}: %{{customdata}} rows"
+                          "<extra></extra>",
+            xgap=2, ygap=2,
+        ), row=n // cols + 1, col=n % cols + 1)
+    fig.update_yaxes(autorange="reversed", type="category", showticklabels=False)
+    fig.update_yaxes(showticklabels=True, col=1)  # "true 0 / true 1" once per row of the grid
+    fig.update_xaxes(type="category")
+    fig.update_layout(
+        coloraxis={"colorscale": "Blues", "cmin": 0, "cmax": 1, "showscale": False},
+        height=60 + 190 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def small_multiples(
+    curves: list[Curve], points: list[OperatingPoint], names: list[str],
+    average_precisions: list[float | None],
+) -> go.Figure:
+    """PR curves of many classes in a grid, each with its operating point (SVG traces)."""
+    cols = min(5, len(curves))
+    rows = math.ceil(len(curves) / cols)
+    titles = [f"{n} (AP {_fmt(ap)})" for n, ap in zip(names, average_precisions)]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
+                        shared_yaxes=True, horizontal_spacing=0.03,
+                        vertical_spacing=min(0.1, 0.6 / max(rows, 1)))
+    for n, (curve, point) in enumerate(zip(curves, points)):
+        r, c = n // cols + 1, n % cols + 1
+        fig.add_trace(go.Scatter(
+            x=_f32(curve.recall), y=_f32(curve.precision), mode="lines", showlegend=False,
+            line={"color": CURVE, "width": 1.5}, hoverinfo="skip",
+        ), row=r, col=c)
+        fig.add_trace(go.Scatter(
+            x=_f32([point.recall]), y=_f32([point.precision]), mode="markers", showlegend=False,
+            name=OPERATING_POINT, marker={"size": 8, "color": POINT},
+            hovertemplate=f"{names[n]}<br>threshold {point.threshold:.4g}<br>precision "
+                          f"{point.precision:.3f}<br>recall {point.recall:.3f}<extra></extra>",
+        ), row=r, col=c)
+    fig.update_xaxes(range=[0, 1.02])
+    fig.update_yaxes(range=[0, 1.05])
+    fig.update_layout(height=80 + 170 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_annotations(font_size=11)
+    return fig
+
+
+def reliability_figure(rel: Reliability, threshold: float | None = None) -> go.Figure:
+    """Reliability diagram (observed share against mean predicted probability per bin) above a
+    bar chart of the rows in each bin; the class's threshold as a dashed line."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28],
+                        vertical_spacing=0.05)
+    fig.add_trace(go.Scatter(
+        x=_f32([0, 1]), y=_f32([0, 1]), mode="lines", name="perfectly calibrated",
+        line={"color": REFERENCE, "dash": "dash", "width": 1}, hoverinfo="skip",
+    ), row=1, col=1)
+    keep = rel.nonempty
+    fig.add_trace(go.Scatter(
+        x=_f32(rel.mean_predicted[keep]), y=_f32(rel.observed[keep]), mode="lines+markers",
+        name="observed share", line={"color": CURVE, "width": 2}, marker={"size": 8},
+        customdata=rel.counts[keep],
+        hovertemplate="mean predicted %{x:.3f}<br>observed %{y:.3f}<br>%{customdata} rows"
+                      "<extra></extra>",
+    ), row=1, col=1)
+    centres = (rel.edges[:-1] + rel.edges[1:]) / 2
+    fig.add_trace(go.Bar(
+        x=_f32(centres), y=rel.counts, width=_f32(np.diff(rel.edges) * 0.9), name="rows per bin",
+        marker={"color": REFERENCE}, text=rel.counts, textposition="outside",
+        hovertemplate="bin %{x:.2f}<br>%{y} rows<extra></extra>", cliponaxis=False,
+    ), row=2, col=1)
+    if threshold is not None:
+        fig.add_vline(x=min(1.0, max(0.0, threshold)),
+                      line={"color": POINT, "width": 1.5, "dash": "dash"})
+    fig.update_xaxes(range=[-0.01, 1.01])
+    fig.update_xaxes(title="Predicted probability", row=2, col=1)
+    fig.update_yaxes(title="Observed share", range=[-0.02, 1.05], row=1, col=1)
+    fig.update_yaxes(title="Rows", row=2, col=1, range=[0, max(1, int(rel.counts.max())) * 1.3])
+    return _layout(fig, f"Reliability: {rel.name} (ECE {_fmt(rel.ece)})", height=540)

@@ -1,0 +1,55 @@
+"""What every page shares: page config, session defaults, the sidebar, the URL.
+
+``app.py`` runs :func:`setup` before ``st.navigation`` hands over to a page. A page may also be
+run on its own: Streamlit runs a ``pages/`` script directly (the folder's old multipage mode)
+until the first ``st.navigation`` call of the server process, so when a process's first request
+is a link to a page; and AppTest does so on every rerun of a page. Pages therefore start with
+:func:`dataset`: on a server it switches the process to ``st.navigation`` and starts the run
+over; under AppTest it runs the setup itself.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from thresholdlab.ui import sidebar, state
+from thresholdlab.ui.data import Dataset
+
+_IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of one run
+
+
+def setup() -> Dataset:
+    """Page config, defaults, sidebar (loading included) and the URL, once per script run."""
+    st.set_page_config(page_title="ThresholdLab", page_icon=":material/tune:", layout="wide")
+    state.init()
+    with st.sidebar:
+        dataset = sidebar.load_requested()
+        sidebar.draw(dataset)
+    state.sync_url(dataset)
+    st.session_state[_IN_APP] = True
+    return dataset
+
+
+def finish() -> None:
+    """End of app.py's run (also after a page stops or reruns early)."""
+    st.session_state[_IN_APP] = False
+
+
+def dataset() -> Dataset:
+    """The loaded data set, running the shared setup first when the page runs on its own."""
+    if not st.session_state.get(_IN_APP, False):
+        if not st.get_option("global.appTest"):
+            # What st.navigation itself sets; without it, every page link opened before
+            # anyone opens "/" would run its page alone, with the old folder-based menu.
+            PagesManager.uses_pages_directory = False
+            st.rerun()
+        return setup_standalone()
+    return st.session_state[state.DATASET]
+
+
+def setup_standalone() -> Dataset:
+    try:
+        return setup()
+    finally:
+        st.session_state[_IN_APP] = False

@@ -1,0 +1,342 @@
+"""The sidebar: data source, detected column roles with overrides, decision rule.
+
+Loading happens at the top of a run, before any data widget is drawn, so that a failed load can
+put the override widgets back to the settings still in effect. Widgets only record what was
+asked (``on_change`` sets ``LOAD_REQUEST``); ``load_requested`` does the work, shows progress and
+either commits the new data set or keeps the old one with one ``st.error`` sentence.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from thresholdlab.decisions import NO_PREDICTION_OPTIONS, RULES, DecisionRule
+from thresholdlab.predictions import DataError
+from thresholdlab.ui import data, state
+from thresholdlab.ui.data import Dataset, Overrides, Source
+
+TASK_NAMES = {"binary": "binary", "multiclass": "multi-class", "multilabel": "multi-label"}
+RULE_NAMES = {
+    "argmax": "Argmax, if it passes its threshold",
+    "threshold_argmax": "Most probable class passing its threshold",
+    "threshold": "Each class on its own threshold",
+}
+NO_PREDICTION_NAMES = {
+    "abstain": "Abstain (no prediction)",
+    "fallback_argmax": "Fall back to the argmax",
+    "none": "Predict every label that passes",
+    "at_least_one": "At least one label per row (top label)",
+}
+
+
+def _request(kind: str) -> None:
+    ss = st.session_state
+    ss[state.LOAD_REQUEST] = kind
+    if kind == "sample":
+        ss[state.SAMPLE_CHOICE] = ss[state.W_SAMPLE]
+
+
+# ----------------------------------------------------------------------------------- loading
+def load_requested() -> Dataset:
+    """Carry out the data source / override / rule change asked for since the last run.
+
+    Returns the committed data set (the previous one when the new data fails to load).
+    """
+    ss = st.session_state
+    request = ss[state.LOAD_REQUEST]
+    ss[state.LOAD_REQUEST] = None
+    current: Dataset | None = ss[state.DATASET]
+
+    source, overrides = None, None
+    first_error = None
+    if current is None:
+        (source, first_error), overrides = _first_source(), ss[state.OVERRIDES]
+    elif request == "sample":
+        source, overrides = Source.sample(ss[state.SAMPLE_CHOICE]), Overrides()
+    elif request == "upload":
+        upload = ss.get(state.W_UPLOAD)
+        if upload is None:
+            ss[state.UPLOAD_SEEN] = None
+            ss[state.LOAD_ERROR] = None
+            if current.source.kind == "upload":  # upload removed: back to the chosen sample
+                source, overrides = Source.sample(ss[state.SAMPLE_CHOICE]), Overrides()
+        elif upload.file_id != ss[state.UPLOAD_SEEN]:
+            ss[state.UPLOAD_SEEN] = upload.file_id
+            source, overrides = Source.upload(upload.name, upload.getvalue()), Overrides()
+    elif request == "overrides":
+        source, overrides = current.source, _overrides_from_widgets()
+
+    if source is not None:
+        dataset = _try_open(source, overrides, current) or current
+        if dataset is None:
+            # The first data failed (a link's override, the command line's file): the sample.
+            error = ss[state.LOAD_ERROR]
+            ss[state.SAMPLE_CHOICE] = data.DEFAULT_SAMPLE
+            dataset = _try_open(Source.sample(data.DEFAULT_SAMPLE), Overrides(), None)
+            ss[state.LOAD_ERROR] = f"{error} The default sample is shown instead."
+        elif first_error:
+            ss[state.LOAD_ERROR] = first_error
+    else:
+        dataset = current
+        rule = _rule_from_widgets(dataset.task)
+        if rule != dataset.rule:
+            with st.spinner("Indexing the scores under the new decision rule…"):
+                dataset = data.open_dataset(dataset.source, dataset.overrides, rule)
+
+    ss[state.DATASET] = dataset
+    ss[state.OVERRIDES] = dataset.overrides
+    _seed_widgets(dataset)
+    state.ensure_thresholds(dataset)
+    return dataset
+
+
+def _first_source() -> tuple[Source, str | None]:
+    """The session's first data: `thresholdlab app FILE`'s file, unless a link names a sample;
+    and the sentence saying why that file could not be read, if so."""
+    ss = st.session_state
+    path = ss[state.PRELOAD]
+    if path:
+        try:
+            return Source.file(path), None
+        except OSError as e:
+            error = f"Could not read {path!r}: {e.strerror or e}. The sample is shown instead."
+            return Source.sample(ss[state.SAMPLE_CHOICE]), error
+    return Source.sample(ss[state.SAMPLE_CHOICE]), None
+
+
+def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> Dataset | None:
+    ss = st.session_state
+    label = f"Loading {source.file_name}"
+    slot = st.empty()  # progress while loading; cleared once the data is in
+    with slot.status(label, expanded=False) as status:
+        try:
+            predictions = data.load_predictions(source, overrides)
+            rule = _rule_from_widgets(predictions.task)
+            dataset = data.open_dataset(source, overrides, rule, progress=status)
+        except DataError as e:
+            message = str(e)
+        except Exception as e:  # noqa: BLE001 - the boundary: never a traceback for user data
+            detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            message = f"Could not read {source.file_name!r}: {detail.rstrip('.')}."
+        else:
+            message = None
+    slot.empty()  # done: the data speaks for itself, or the error shows under the uploader
+    if message is None:
+        ss[state.LOAD_ERROR] = None
+        if current is None or current.source != source:
+            ss[state.RESTORE_NOTE] = None
+        return dataset
+    if current is not None:
+        message += " The previous data and thresholds stay loaded."
+    ss[state.LOAD_ERROR] = message
+    return None
+
+
+def _rule_from_widgets(task: str) -> DecisionRule:
+    ss = st.session_state
+    rule = ss.get(state.W_RULE)
+    no_prediction = ss.get(state.W_NOPRED)
+    return DecisionRule.default(
+        task,
+        rule if rule in RULES[task] else None,
+        no_prediction if no_prediction in NO_PREDICTION_OPTIONS[task] else None,
+    )
+
+
+def _overrides_from_widgets() -> Overrides:
+    ss = st.session_state
+    pick = lambda key: None if ss.get(key) in (None, state.AUTO) else ss[key]  # noqa: E731
+    return Overrides(
+        task=pick(state.W_TASK),
+        score_kind=pick(state.W_KIND),
+        label_col=pick(state.W_LABEL_COL),
+        label_cols=tuple(ss.get(state.W_LABEL_COLS) or ()),
+        score_cols=tuple(ss.get(state.W_SCORE_COLS) or ()),
+    )
+
+
+def _seed_widgets(dataset: Dataset) -> None:
+    """Show the settings in effect (after a failed load, the previous ones)."""
+    ss = st.session_state
+    ov = dataset.overrides
+    ss[state.W_TASK] = ov.task or state.AUTO
+    ss[state.W_KIND] = ov.score_kind or state.AUTO
+    ss[state.W_LABEL_COL] = ov.label_col or state.AUTO
+    ss[state.W_LABEL_COLS] = list(ov.label_cols)
+    ss[state.W_SCORE_COLS] = list(ov.score_cols)
+    ss[state.W_RULE] = dataset.rule.rule
+    ss[state.W_NOPRED] = dataset.rule.no_prediction
+
+
+# ------------------------------------------------------------------------------------ drawing
+def draw(dataset: Dataset) -> None:
+    """The sidebar's widgets for ``dataset`` (already loaded by :func:`load_requested`)."""
+    ss = st.session_state
+    st.header("Data")
+    options = data.samples()
+    ss[state.W_SAMPLE] = ss[state.SAMPLE_CHOICE]
+    st.selectbox(
+        "Sample data",
+        options=list(options),
+        format_func=options.get,
+        key=state.W_SAMPLE,
+        on_change=_request,
+        args=("sample",),
+        help="Validation-set scores of small PyTorch models on scikit-learn datasets.",
+    )
+    # No ``type=``: Streamlit would refuse other extensions with an exception of its own; the
+    # loader names the file and says which formats it reads instead.
+    st.file_uploader(
+        "Or upload predictions (CSV, TSV, Parquet, NPZ, .pt)",
+        key=state.W_UPLOAD,
+        on_change=_request,
+        args=("upload",),
+        help=(
+            "Scores and true labels of a validation set: CSV/TSV (one score column per class, "
+            "a label column or 0/1 truth columns), Parquet, NPZ or a PyTorch .pt dict with "
+            "`scores`, `labels` and optional `classes`."
+        ),
+    )
+    if ss[state.LOAD_ERROR]:
+        st.error(ss[state.LOAD_ERROR])
+    awaited = ss[state.AWAITED_UPLOAD]
+    if awaited and dataset.source.kind == "sample":
+        st.info(
+            f"This link was made with the uploaded file {awaited['name']!r}. Upload it again "
+            "to restore its thresholds; a sample is shown until then."
+        )
+    if ss[state.URL_NOTES]:
+        st.warning(" ".join(ss[state.URL_NOTES]))
+        ss[state.URL_NOTES] = []
+
+    _describe(dataset)
+    _decision_rule(dataset)
+
+
+def _describe(dataset: Dataset) -> None:
+    p = dataset.predictions
+    shown = dataset.source.file_name
+    where = {"upload": "uploaded", "file": "from the command line", "sample": "sample"}[
+        dataset.source.kind
+    ]
+    st.markdown(
+        f"**{shown}** ({where}): {p.n_rows:,} rows, {TASK_NAMES[p.task]}, "
+        f"{p.n_classes} {'class' if p.n_classes == 1 else 'classes'}"
+    )
+    if dataset.source.kind == "upload":
+        st.caption("Remove the upload to go back to the sample.")
+    for sentence in p.notes:
+        st.caption(sentence)
+    for sentence in p.warnings:
+        st.warning(sentence)
+    with st.expander("Columns and detection", expanded=dataset.overrides.any):
+        _roles_and_overrides(dataset)
+
+
+def _roles_and_overrides(dataset: Dataset) -> None:
+    p = dataset.predictions
+    cols = p.columns or {}
+    lines = []
+    if cols.get("scores"):
+        lines.append(f"- scores: {_names(cols['scores'])}")
+    if cols.get("label"):
+        lines.append(f"- labels: `{cols['label']}`")
+    if cols.get("labels"):
+        lines.append(f"- 0/1 truth: {_names(cols['labels'])}")
+    if cols.get("id"):
+        lines.append(f"- id (ignored): `{cols['id']}`")
+    if cols.get("ignored"):
+        lines.append(f"- ignored: {_names(cols['ignored'])}")
+    if p.label_mapping:
+        pairs = list(p.label_mapping.items())
+        shown = ", ".join(f"`{k}` → {v}" for k, v in pairs[:6])
+        lines.append(f"- label mapping: {shown}{' …' if len(pairs) > 6 else ''}")
+    if lines:
+        st.markdown("\n".join(lines))
+
+    override = {"on_change": _request, "args": ("overrides",)}
+    st.selectbox(
+        "Task",
+        [state.AUTO, "binary", "multiclass", "multilabel"],
+        format_func=lambda v: TASK_NAMES.get(v, v),
+        key=state.W_TASK,
+        **override,
+    )
+    st.selectbox(
+        "Score kind",
+        [state.AUTO, "probability", "logit"],
+        key=state.W_KIND,
+        help=(
+            "Probabilities are used as they are. Logits become probabilities by softmax "
+            "(multi-class: classes compete, each row sums to 1) or sigmoid (binary, multi-label: "
+            "each class on its own). Thresholds always live on the probability."
+        ),
+        **override,
+    )
+    columns = [c for c in _all_columns(cols)]
+    if columns:
+        st.selectbox("Label column", [state.AUTO, *columns], key=state.W_LABEL_COL, **override)
+        st.multiselect(
+            "Score columns",
+            columns,
+            key=state.W_SCORE_COLS,
+            placeholder="detected",
+            help="One per class, in class order. Leave empty to use the detected ones.",
+            **override,
+        )
+        st.multiselect(
+            "Multi-label truth columns",
+            columns,
+            key=state.W_LABEL_COLS,
+            placeholder="detected",
+            help="0/1 columns, one per score column, in the same order.",
+            **override,
+        )
+
+
+def _all_columns(cols: dict) -> list[str]:
+    out: list[str] = []
+    for role in ("id", "label", "labels", "scores", "ignored"):
+        value = cols.get(role)
+        for name in [value] if isinstance(value, str) else (value or []):
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def _names(names, limit: int = 6) -> str:
+    names = list(names)
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _decision_rule(dataset: Dataset) -> None:
+    task = dataset.task
+    st.header("Decision rule")
+    if task == "binary":
+        st.caption("A row is predicted positive when its probability ≥ the threshold.")
+        return
+    if len(RULES[task]) > 1:
+        st.selectbox(
+            "Rule",
+            RULES[task],
+            format_func=RULE_NAMES.get,
+            key=state.W_RULE,
+            help=(
+                "Argmax: predict the most probable class if its probability reaches that "
+                "class's threshold. Its counts depend on its own threshold only, so per-class "
+                "optimisation is exact. The other rule lets a less probable class win when the "
+                "top one misses its threshold."
+            ),
+        )
+    st.selectbox(
+        "When no class passes" if task == "multiclass" else "Rows with no label passing",
+        NO_PREDICTION_OPTIONS[task],
+        format_func=NO_PREDICTION_NAMES.get,
+        key=state.W_NOPRED,
+        help=(
+            "Abstaining trades coverage for accuracy on the rows you do predict."
+            if task == "multiclass"
+            else "Give every row its most probable label even when none passes."
+        ),
+    )

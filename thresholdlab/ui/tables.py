@@ -1,0 +1,192 @@
+"""Tables and headline numbers of a finished :class:`~thresholdlab.metrics.Report`, for display.
+
+Nothing is computed here: values are picked from the report and laid out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from thresholdlab.metrics import Report
+
+
+def _ci(pair: np.ndarray) -> str:
+    if not np.isfinite(pair).all():
+        return "undefined"
+    return f"{pair[0]:.3f} – {pair[1]:.3f}"
+
+
+def _or_nan(x: float) -> float:
+    return float(x) if np.isfinite(x) else float("nan")
+
+
+def metrics_frame(report: Report, *, sort_by_f1: bool = False) -> pd.DataFrame:
+    """One row per class: threshold, counts, rates with Wilson 95% intervals, AP, ROC AUC.
+
+    ``sort_by_f1``: weakest classes first (for many labels, where they matter most).
+    Undefined AP / ROC AUC (a class with no positives or no negatives) are NaN.
+    """
+    m, c, r = report.per_class, report.counts, report.ranking
+    frame = pd.DataFrame({
+        "class": list(report.classes),
+        "threshold": c.thresholds,
+        "precision": m.precision,
+        "recall": m.recall,
+        "F1": m.f1,
+        f"F{m.beta:g}": m.fbeta,
+        "AP": [_or_nan(x) for x in r.average_precision],
+        "ROC AUC": [_or_nan(x) for x in r.roc_auc],
+        "support": c.support,
+        "predicted": c.predicted,
+        "TP": c.tp,
+        "FP": c.fp,
+        "FN": c.fn,
+        "TN": c.tn,
+        "precision 95% CI": [_ci(p) for p in m.precision_ci],
+        "recall 95% CI": [_ci(p) for p in m.recall_ci],
+        "specificity": m.specificity,
+        "MCC": m.mcc,
+        "prevalence": r.prevalence,
+    })
+    if sort_by_f1:
+        frame = frame.sort_values("F1", kind="stable").reset_index(drop=True)
+    return frame
+
+
+def weakest(report: Report, n: int) -> list[str]:
+    """The ``n`` classes with the lowest F1, weakest first (ties in class order)."""
+    order = np.argsort(report.per_class.f1, kind="stable")[:n]
+    return [report.classes[i] for i in order]
+
+
+def column_config(beta: float) -> dict:
+    def rate(label, help=None):
+        return st.column_config.NumberColumn(label, format="%.3f", help=help)
+
+    return {
+        "threshold": st.column_config.NumberColumn("threshold", format="%.4f"),
+        "precision": rate("precision", "TP / predicted; 0 when nothing is predicted (flagged)."),
+        "recall": rate("recall", "TP / support."),
+        "F1": rate("F1"),
+        f"F{beta:g}": rate(f"F{beta:g}", "F-beta with the β of the optimise panel."),
+        "specificity": rate("specificity"),
+        "MCC": rate("MCC", "Matthews correlation, one-vs-rest."),
+        "AP": rate("AP", "Average precision, threshold-free, as scikit-learn. Empty: undefined."),
+        "ROC AUC": rate("ROC AUC", "Threshold-free. Empty: undefined (no positives or negatives)."),
+        "prevalence": rate("prevalence"),
+    }
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: float | None
+    help: str
+    percent: bool = False
+
+    @property
+    def text(self) -> str:
+        return format_value(self.value, percent=self.percent)
+
+
+def format_value(value: float | None, *, percent: bool = False) -> str:
+    """How the headline numbers are printed (tests format the core's values the same way)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:.1%}" if percent else f"{value:.3f}"
+
+
+def headlines(report: Report) -> list[Headline]:
+    """The numbers shown above the table, task by task, the task's own first."""
+    a, m = report.aggregates, report.per_class
+    if report.task == "binary":
+        return [
+            Headline("Precision", float(m.precision[0]), "TP / predicted positive."),
+            Headline("Recall", float(m.recall[0]), "TP / actual positive."),
+            Headline("F1", float(m.f1[0]), "Harmonic mean of precision and recall."),
+            Headline("Accuracy", a.accuracy, "Right decisions over every row."),
+            Headline("Specificity", float(m.specificity[0]), "TN / actual negative."),
+        ]
+    averages = [
+        Headline("Macro F1", a.macro["f1"], "Mean of the per-class F1: classes count alike."),
+        Headline("Micro F1", a.micro["f1"], "F1 of the summed counts: frequent classes dominate."),
+        Headline("Macro precision", a.macro["precision"], "Mean of the per-class precision."),
+        Headline("Macro recall", a.macro["recall"], "Mean of the per-class recall."),
+    ]
+    if report.task == "multiclass":
+        return [
+            Headline("Coverage", a.coverage, "Share of rows that get a prediction.", percent=True),
+            Headline("Accuracy (predicted rows)", a.accuracy_covered,
+                     "Right predictions over the rows that got a prediction."),
+            Headline("Accuracy (all rows)", a.accuracy,
+                     "Right predictions over every row; an abstained row counts as wrong."),
+            Headline("Weighted F1", a.weighted["f1"], "Per-class F1 weighted by support."),
+            *averages,
+        ]
+    return [
+        *averages,
+        Headline("Samples F1", a.samples_f1, "F1 of each row's label set, averaged over rows."),
+        Headline("Subset accuracy", a.subset_accuracy,
+                 "Rows whose every label is right: strict, drops fast with many labels."),
+        Headline("Hamming loss", a.hamming_loss,
+                 "Share of wrong (row, label) cells. With sparse labels, predicting nothing "
+                 "already scores low (good) here: look at recall and F1 instead."),
+        Headline("Weighted F1", a.weighted["f1"], "Per-class F1 weighted by support."),
+    ]
+
+
+def argmax_curve_note(name: str, curve, average_precision: float, roc_auc: float) -> str:
+    """Multi-class argmax: why the reachable curve stops short of recall 1."""
+    reach = float(curve.recall[-1]) if len(curve.recall) else 0.0
+    return (
+        f"Under argmax only rows whose top class is {name} can be predicted as {name}, so its "
+        f"threshold moves along the solid curve, which stops at recall {reach:.3f}. The dotted "
+        f"one-vs-rest curve over every row is the one AP ({format_value(average_precision)}) "
+        f"and ROC AUC ({format_value(roc_auc)}) rank."
+    )
+
+
+def coverage_note(report: Report) -> str | None:
+    """Multi-class: what abstaining costs at these thresholds, in one sentence."""
+    if report.task != "multiclass":
+        return None
+    a, n = report.aggregates, report.counts.n_rows
+    abstained = report.counts.abstained
+    if abstained == 0:
+        return (
+            f"Every row gets a prediction (coverage 100%): accuracy {a.accuracy:.3f}. Raise a "
+            "threshold to abstain on the rows whose top class is not confident enough."
+        )
+    return (
+        f"{abstained:,} of {n:,} rows ({abstained / n:.1%}) get no prediction. On the rows "
+        f"predicted, accuracy is {format_value(a.accuracy_covered)}; over all rows, counting "
+        f"an abstention as wrong, {a.accuracy:.3f}. Abstaining buys accuracy with coverage."
+    )
+
+
+def sparse_labels_note(report: Report) -> str | None:
+    """Multi-label: why accuracy-like numbers flatter a model on sparse labels."""
+    if report.task != "multilabel":
+        return None
+    density = float(np.mean(report.ranking.prevalence))
+    return (
+        f"On average {density:.1%} of the (row, label) cells are positive, so predicting no label "
+        f"at all already scores a Hamming loss of {density:.3f} and a per-label accuracy of "
+        f"{1 - density:.1%}. Judge sparse labels by recall, precision and F1 per label."
+    )
+
+
+def calibration_frame(reliabilities) -> pd.DataFrame:
+    """ECE, MCE and rows of each class's reliability diagram, worst calibrated first."""
+    frame = pd.DataFrame({
+        "class": [r.name for r in reliabilities],
+        "ECE": [r.ece for r in reliabilities],
+        "MCE": [r.mce for r in reliabilities],
+        "rows": [r.n_rows for r in reliabilities],
+    })
+    return frame.sort_values("ECE", ascending=False, kind="stable").reset_index(drop=True)
