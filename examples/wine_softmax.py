@@ -1,4 +1,4 @@
-"""From a PyTorch model to served thresholds, end to end (SPEC §1's first question).
+"""From a PyTorch model to served thresholds, end to end (a 3-class softmax network given as logits).
 
 A three-class softmax network on scikit-learn's wine data (no download), with the labels 1, 2, 3
 the way the original UCI file numbers the cultivars:

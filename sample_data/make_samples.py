@@ -1,4 +1,4 @@
-"""Make the four bundled sample prediction files, one per scenario of SPEC §1.
+"""Make the four bundled sample prediction files, one per kind of model users bring.
 
 Each file holds honest out-of-fold scores of a small PyTorch model trained on a dataset that
 ships with scikit-learn, next to the true labels, exactly as a data scientist would save them

@@ -1,7 +1,7 @@
-"""The ``thresholdlab`` command line (SPEC §7); also ``python -m thresholdlab``.
+"""The ``thresholdlab`` command line; also ``python -m thresholdlab``.
 
 Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``. Every subcommand takes
-the SPEC §2 overrides of the detected column roles.
+the input-format overrides of the detected column roles.
 
 Errors are handled in one place, :func:`main`: bad input (:class:`DataError`, a ``ValueError``
 from argument validation in the core, an ``OSError`` such as a missing file) prints one line
@@ -101,7 +101,7 @@ def _comma_list(text: str) -> list[str]:
 
 
 def _override_options() -> argparse.ArgumentParser:
-    """The SPEC §2 overrides every subcommand takes (a parent parser shared by all)."""
+    """The input-format overrides every subcommand takes (a parent parser shared by all)."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("column roles (override what is detected)")
     group.add_argument("--label-col", metavar="COL", help="column holding the true labels")

@@ -1,4 +1,4 @@
-"""The threshold config users download, re-import and serve with (SPEC §6).
+"""The threshold config users download, re-import and serve with.
 
 A :class:`ThresholdConfig` is the chosen thresholds plus everything needed to apply them to raw
 model outputs: task, classes, score kind, activation and decision rule. It is written as JSON
@@ -38,7 +38,7 @@ SCHEMA_VERSION = 1
 
 SCHEMA_FILE = "config_schema.json"
 
-# Order of the keys in the written JSON (SPEC §6).
+# Order of the keys in the written JSON.
 _KEY_ORDER = (
     "schema_version", "created_by", "created_at", "task", "classes", "score_kind", "activation",
     "decision_rule", "comparison", "no_prediction", "thresholds", "logit_thresholds", "objective",
@@ -78,7 +78,7 @@ def _now() -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class ThresholdConfig:
-    """Chosen thresholds and how to apply them (SPEC §6); fields in the JSON's order.
+    """Chosen thresholds and how to apply them; fields in the JSON's order.
 
     Construct with :meth:`from_choice` (from a loaded data set), :meth:`from_json` / :meth:`load`
     (from a file), or directly with keywords; every path validates and normalises the fields.
@@ -224,7 +224,7 @@ class ThresholdConfig:
 
     # --------------------------------------------------------------------------- writing
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict, keys in the SPEC §6 order; infinite logit thresholds -> None."""
+        """Plain JSON-ready dict, keys in the threshold-config order; infinite logit thresholds -> None."""
         out: dict[str, Any] = {}
         for key in _KEY_ORDER:
             value = getattr(self, key)
@@ -242,7 +242,7 @@ class ThresholdConfig:
         return out
 
     def to_json(self) -> str:
-        """The config as JSON text (indent 2, SPEC §6 key order, UTF-8 class names kept as is)."""
+        """The config as JSON text (indent 2, the threshold-config key order, UTF-8 class names kept as is)."""
         # allow_nan=False: non-finite values were turned into null above; never write NaN.
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
 
@@ -309,7 +309,7 @@ class ThresholdConfig:
 
 # ---------------------------------------------------------------------------------- apply
 def apply(config: ThresholdConfig | str | os.PathLike, scores):
-    """Decisions of ``config`` on raw model outputs (SPEC §3, §6).
+    """Decisions of ``config`` on raw model outputs.
 
     Parameters
     ----------
@@ -445,7 +445,7 @@ def _torch_decide(p, t, rule: DecisionRule, torch):
     if rule.task != "multiclass":
         if rule.no_prediction == "at_least_one" and p.shape[1]:
             empty = ~passing.any(dim=1)
-            # torch.argmax returns the first maximal index, as np.argmax (SPEC §3 ties).
+            # torch.argmax returns the first maximal index, as np.argmax (argmax ties).
             top = torch.argmax(p, dim=1)
             top_hot = torch.nn.functional.one_hot(top, p.shape[1]).bool()
             passing = passing | (empty.unsqueeze(1) & top_hot)

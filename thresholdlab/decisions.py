@@ -1,4 +1,4 @@
-"""What a set of thresholds does to each row (SPEC §3).
+"""What a set of thresholds does to each row.
 
 Thresholds live in probability space, one per class, compared as ``p >= t``. This module is the
 row-by-row reference for every rule; the curve index (``curves.py``) answers the same question in
@@ -95,7 +95,7 @@ def decide(probabilities: np.ndarray, thresholds: np.ndarray, rule: DecisionRule
     if rule.task != "multiclass":
         if rule.no_prediction == "at_least_one":
             empty = ~passing.any(axis=1)
-            # np.argmax breaks ties towards the lowest class index, as SPEC §3 asks.
+            # np.argmax breaks ties towards the lowest class index, as documented.
             top = np.argmax(p, axis=1)
             passing[np.flatnonzero(empty), top[empty]] = True
         return passing

@@ -1,4 +1,4 @@
-"""Turn a user's prediction file into a :class:`PredictionSet` (SPEC §2).
+"""Turn a user's prediction file into a :class:`PredictionSet`.
 
 This is the boundary where user data is validated, once: every problem becomes one
 :class:`DataError` sentence naming the file, column and row, and everything downstream trusts the
@@ -53,7 +53,7 @@ LABEL_NAMES = (
     "label", "labels", "target", "y", "y_true", "true", "class", "truth", "ground_truth",
 )
 SCORE_PREFIXES = ("p_", "prob_", "proba_", "score_", "logit_", "pred_", "y_pred_")
-# ``y_true_`` is not in SPEC §2's list but is the obvious partner of ``y_pred_``; longest prefix
+# ``y_true_`` is not in the documented list of prefixes but is the obvious partner of ``y_pred_``; longest prefix
 # wins, so ``y_true_cat`` pairs with ``y_pred_cat`` instead of being read as ``y_`` + "true_cat".
 TRUTH_PREFIXES = ("y_", "true_", "label_", "target_", "y_true_")
 
@@ -94,7 +94,7 @@ def load(
         File name for messages, configs and the format; defaults to the path's base name or the
         upload's ``.name``.
     label_col, label_cols, score_cols, task, score_kind : optional
-        Overrides of the detected roles (SPEC §2); they win over detection and are validated.
+        Overrides of the detected roles; they win over detection and are validated.
         ``label_cols`` and ``score_cols`` are lists of column names or one comma-separated string.
     max_bytes : int
         Files larger than this are refused before they are parsed.
@@ -125,7 +125,7 @@ def load(
 
 
 def inspect_report(pset: PredictionSet) -> dict:
-    """The SPEC §7 ``inspect --json`` object for a loaded file, in plain JSON-ready types."""
+    """The command-line ``inspect --json`` object for a loaded file, in plain JSON-ready types."""
     columns = pset.columns or {}
     return {
         "file": pset.file,
@@ -584,7 +584,7 @@ class Raw:
 
 @dataclass
 class Roles:
-    """Column roles of a table (SPEC §7 ``columns``) plus the class name of each score column."""
+    """Column roles of a table (the command-line ``columns``) plus the class name of each score column."""
 
     id: str | None
     label: str | None
@@ -645,7 +645,7 @@ def _plain(names) -> str:
 
 
 def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
-    """Assign each column a role by the SPEC §2 rules; overrides win and are validated."""
+    """Assign each column a role by the input-format rules; overrides win and are validated."""
     columns = list(frame.columns)
     missing = [c for c in ov.columns if c not in columns]
     if missing:
@@ -1048,7 +1048,7 @@ def check_finite(raw: Raw) -> None:
 
 
 def decide_task(raw: Raw, ov: Overrides) -> str:
-    """SPEC §2: one score column -> binary; K truth columns -> multi-label; else multi-class,
+    """the input-format rules: one score column -> binary; K truth columns -> multi-label; else multi-class,
     except that two score columns with a single label column are binary on the second."""
     k = raw.scores.shape[1]
     if raw.truth is not None:
@@ -1124,7 +1124,7 @@ def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> t
 
 
 def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: list[str]):
-    """Binary scores from a negative and a positive column (SPEC §2: the positive one)."""
+    """Binary scores from a negative and a positive column (the positive one)."""
     names = raw.columns.get("scores") or []
     neg_col, pos_col = (names[0], names[1]) if len(names) == 2 else ("scores[:, 0]", "scores[:, 1]")
     if kind == "logit":
@@ -1220,8 +1220,8 @@ def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str):
 
     Tried in order: labels that name the classes (ignoring case; numeric class names included),
     1-based class numbers when every label lies in 1..K and none is 0, 0-based class numbers
-    0..K-1 (SPEC §2). The 1-based rule wins where both fit (labels 1 and 2 of three classes), as
-    SPEC §2 says; the note shows the user which way it went.
+    0..K-1. The 1-based rule wins where both fit (labels 1 and 2 of three classes), as
+    the input format says; the note shows the user which way it went.
     """
     codes, uniques = _factorize(values, file, where)
     k = len(classes)
@@ -1446,7 +1446,7 @@ def _truth_column(values: pd.Series, file: str, where: str) -> tuple[np.ndarray,
 
 
 def class_balance_warnings(task: str, classes: list[str], labels: np.ndarray) -> list[str]:
-    """One sentence per class without positives or without negatives (SPEC §2: never dropped)."""
+    """One sentence per class without positives or without negatives (never dropped)."""
     if task == "multiclass":
         positives = np.bincount(labels, minlength=len(classes))
         n = labels.shape[0]

@@ -1,4 +1,4 @@
-"""Exact threshold optimisation over every distinct candidate score (SPEC §5).
+"""Exact threshold optimisation over every distinct candidate score.
 
 Each class's curve (``CurveIndex.curve``) already holds TP and FP at every distinct candidate
 score, so an objective is evaluated at all of them at once and the best is picked; no grid.

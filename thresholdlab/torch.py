@@ -1,12 +1,12 @@
 """PyTorch in and out: collect a model's validation scores, serve chosen thresholds as a module.
 
-Two halves of one loop (SPEC §1):
+Two halves of one loop:
 
 * :func:`collect` runs a model over a ``DataLoader`` and returns its scores and the true labels as
-  a table in the SPEC §2 format (``logit_<class>`` or ``p_<class>`` score columns, a ``label``
+  a table in the input-format format (``logit_<class>`` or ``p_<class>`` score columns, a ``label``
   column or ``y_<class>`` truth columns), optionally written to CSV or Parquet for
   ``thresholdlab optimize`` or the dashboard.
-* :class:`ThresholdHead` is an ``nn.Module`` that applies a SPEC §6 threshold config to the
+* :class:`ThresholdHead` is an ``nn.Module`` that applies a the threshold-config threshold config to the
   model's raw outputs, so ``nn.Sequential(model, ThresholdHead(config))`` serves decisions. It
   runs eagerly, under ``torch.jit.script`` and ``torch.export``, on CPU and CUDA.
 
@@ -82,7 +82,7 @@ def collect(
     target_key: str | int | None = None,
     label_base: int | None = None,
 ):
-    """Run ``model`` over ``loader`` and return its scores and the true labels (SPEC §2 table).
+    """Run ``model`` over ``loader`` and return its scores and the true labels (the input-format table).
 
     The model runs in eval mode under ``torch.inference_mode()``; the training mode of every
     submodule is restored afterwards, even when a batch fails.
@@ -129,7 +129,7 @@ def collect(
         Where the input and the targets are in each batch (a mapping key or a tuple index).
     label_base : {0, 1}, optional
         Multi-class only: whether class numbers count from 0 (output column k is label k) or from 1
-        (output column k is label k + 1). Default: detected as SPEC §2 does: 1-based when every
+        (output column k is label k + 1). Default: detected as the loader does: 1-based when every
         label lies in 1..K and none is 0, else 0-based.
 
     Returns
@@ -143,7 +143,7 @@ def collect(
     Labels are written as the loader gives them, never renumbered: 1-based labels stay 1..K in
     the file and loading reports "Labels look 1-based: 1 -> ...". The one exception: when loading
     would read the numbers differently from ``label_base`` (0-based labels 1..K-1 of K classes,
-    with class 0 absent, read as 1-based by SPEC §2), the labels are written as class names, and
+    with class 0 absent, read as 1-based by the loader), the labels are written as class names, and
     a note says so.
     """
     if activation not in ACTIVATIONS:
@@ -325,7 +325,7 @@ def _unwrap_output(out, b: int) -> torch.Tensor:
 
 
 def _table(scores: np.ndarray, targets: np.ndarray, activation: str, class_names, task, label_base):
-    """The SPEC §2 DataFrame and its info dict from collected arrays."""
+    """The input-format DataFrame and its info dict from collected arrays."""
     import pandas as pd  # lazy: serving code that only needs ThresholdHead never loads pandas
 
     k = 1 if scores.ndim == 1 else scores.shape[1]
@@ -453,7 +453,7 @@ def _zero_one(values: np.ndarray, what: str) -> np.ndarray:
 def _class_ids(targets: np.ndarray, k: int, label_base: int | None) -> tuple[np.ndarray, int]:
     labels = _integers(targets, "multi-class targets")
     if label_base is None:
-        # SPEC §2: labels within 1..K with no 0 are 1-based; loading decides the same way.
+        # the input-format rules: labels within 1..K with no 0 are 1-based; loading decides the same way.
         label_base = 1 if labels.size and labels.min() >= 1 and labels.max() <= k else 0
     ids = labels - label_base
     bad = np.flatnonzero((ids < 0) | (ids >= k))
@@ -504,7 +504,7 @@ def _written_labels(labels: np.ndarray, ids: np.ndarray, names: list[str]):
     shown = ", ".join(f"{a} -> {b}" for a, b in list(mapping.items())[:10])
     note = (
         f"Labels are written as class names ({shown}): as numbers, loading would read them "
-        "another way (SPEC §2 reads labels 1..K with no 0 as 1-based)."
+        "another way (the loader reads labels 1..K with no 0 as 1-based)."
     )
     return written, mapping, [note]
 
@@ -564,7 +564,7 @@ _MAX_WINDOW = 2**16
 
 
 class ThresholdHead(nn.Module):
-    """Apply a threshold config (SPEC §6) to a model's raw outputs: decisions as a tensor.
+    """Apply a threshold config to a model's raw outputs: decisions as a tensor.
 
     ``nn.Sequential(model, ThresholdHead(config))`` turns logits into decisions that equal
     ``thresholdlab.apply(config, logits)``.
@@ -606,7 +606,7 @@ class ThresholdHead(nn.Module):
 
     Notes
     -----
-    Calibration: SPEC §6 configs carry no calibration section yet. When one is added, it belongs
+    Calibration: the threshold-config configs carry no calibration section yet. When one is added, it belongs
     in :meth:`calibrate` (applied to the raw scores before the activation, in eager, scripted and
     exported heads alike), and the eager re-decision must use the same calibrated scores. A config
     with a non-empty ``calibration`` attribute is refused rather than silently ignored.
@@ -678,7 +678,7 @@ class ThresholdHead(nn.Module):
         return out
 
     def calibrate(self, x: torch.Tensor) -> torch.Tensor:
-        """Calibration hook: identity, as SPEC §6 configs have no calibration section yet."""
+        """Calibration hook: identity, as the threshold-config configs have no calibration section yet."""
         return x
 
     def _as_matrix(self, scores: torch.Tensor) -> torch.Tensor:

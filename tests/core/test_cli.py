@@ -1,4 +1,4 @@
-"""``thresholdlab optimize``, ``evaluate`` and ``apply`` on the sample files (SPEC §7)."""
+"""``thresholdlab optimize``, ``evaluate`` and ``apply`` on the sample files."""
 
 from __future__ import annotations
 

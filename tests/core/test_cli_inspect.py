@@ -1,4 +1,4 @@
-"""``thresholdlab inspect`` and the command line's error handling (SPEC §7).
+"""``thresholdlab inspect`` and the command line's error handling.
 
 Every bad input of ``tests/conftest.py`` must end the command with exit code 2 and exactly one
 line on stderr, never a traceback: in-process through ``main([...])`` and as a real process
@@ -185,7 +185,7 @@ def test_internal_errors_are_one_line_with_exit_1(monkeypatch, capsys, wines):
 
 
 # --------------------------------------------------------------------------------------------
-# Arguments of the other subcommands (SPEC §7)
+# Arguments of the other subcommands
 # --------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Threshold configs (SPEC §6): export -> import identity, validation messages, apply()."""
+"""Threshold configs: export -> import identity, validation messages, apply()."""
 
 from __future__ import annotations
 

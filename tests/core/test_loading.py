@@ -1,4 +1,4 @@
-"""Loading prediction files (SPEC §2): role detection, label mapping, score kind, bad input.
+"""Loading prediction files: role detection, label mapping, score kind, bad input.
 
 Files are small and hand-written, so each test reads as the file a user would have. The bad-input
 table lives in ``tests/conftest.py`` (``BAD_INPUTS``) and is shared with the CLI tests.
@@ -610,7 +610,7 @@ def test_label_cols_override_pairs_by_suffix(tmp_path):
 
 
 def test_one_based_rule_wins_when_class_zero_is_absent(tmp_path):
-    # SPEC §2: labels within 1..K with no 0 are 1-based, even when they also fit 0..K-1.
+    # the input-format rules: labels within 1..K with no 0 are 1-based, even when they also fit 0..K-1.
     pset = load_text(tmp_path, "label,p_a,p_b,p_c\n1,.2,.3,.5\n2,.1,.1,.8\n")
     assert pset.labels.tolist() == [0, 1]
     assert "Labels look 1-based: 1 -> a, 2 -> b." in pset.notes

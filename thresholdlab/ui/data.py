@@ -53,7 +53,7 @@ def sample_bytes(stem: str) -> bytes:
 
 @dataclass(frozen=True)
 class Overrides:
-    """The user's corrections to automatic detection (SPEC §2); None / () mean "detect"."""
+    """The user's corrections to automatic detection; None / () mean "detect"."""
 
     task: str | None = None
     score_kind: str | None = None

@@ -1,6 +1,6 @@
 """What the Export page hands out and takes back, as pure functions (tests call them directly).
 
-- :func:`config_json`: the SPEC §6 JSON for the current thresholds, with the metrics at them.
+- :func:`config_json`: the threshold-config JSON for the current thresholds, with the metrics at them.
 - :func:`restore`: a config file's thresholds lined up with the loaded data's classes.
 - :func:`decisions_csv`: one row per input row with its decision (the §7 ``apply`` output).
 """
@@ -28,7 +28,7 @@ def config_json(
     logit_thresholds=None,
     beta: float = 1.0,
 ) -> str:
-    """The threshold config users download (SPEC §6), metrics at ``thresholds`` included.
+    """The threshold config users download, metrics at ``thresholds`` included.
 
     ``logit_thresholds``: the optimiser's midpoints on raw logits (sigmoid tasks given logits);
     None derives them from the probability thresholds.
