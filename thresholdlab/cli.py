@@ -37,6 +37,7 @@ PROG = "thresholdlab"
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 APP_FILE_ENV = "THRESHOLDLAB_FILE"
+APP_OVERRIDES_ENV = "THRESHOLDLAB_OVERRIDES"
 """Environment variable through which ``thresholdlab app FILE`` tells the dashboard what to open."""
 
 
@@ -344,6 +345,13 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.file:
         load_from_args(args)  # bad input fails here, in one line, before a server starts
         env[APP_FILE_ENV] = str(Path(args.file).resolve())
+        env[APP_OVERRIDES_ENV] = json.dumps({
+            "task": args.task,
+            "score_kind": args.score_kind,
+            "label_col": args.label_col,
+            "label_cols": args.label_cols,
+            "score_cols": args.score_cols,
+        })
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--browser.gatherUsageStats", "false"]
     return subprocess.call(command, env=env)

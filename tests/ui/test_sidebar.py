@@ -195,3 +195,23 @@ def test_the_file_given_to_thresholdlab_app_opens_first(monkeypatch, tmp_path):
     at = open_app()
     assert at.session_state["dataset"].source.name == MULTICLASS
     assert len(at.error) == 1 and "gone.csv" in at.error[0].value
+
+
+def test_thresholdlab_app_hands_its_overrides_to_the_dashboard(monkeypatch, tmp_path):
+    import json as _json
+
+    from thresholdlab.cli import build_parser
+
+    # Two score columns with binary labels load as binary unless told "multiclass".
+    path = tmp_path / "two.csv"
+    path.write_text("label,p_cat,p_dog\n0,0.8,0.2\n1,0.3,0.7\n0,0.6,0.4\n")
+    args = build_parser().parse_args(["app", str(path), "--task", "multiclass"])
+    captured = {}
+    monkeypatch.setattr("subprocess.call", lambda command, env: captured.update(env) or 0)
+    assert args.func(args) == 0
+    assert _json.loads(captured["THRESHOLDLAB_OVERRIDES"])["task"] == "multiclass"
+    monkeypatch.setenv("THRESHOLDLAB_FILE", captured["THRESHOLDLAB_FILE"])
+    monkeypatch.setenv("THRESHOLDLAB_OVERRIDES", captured["THRESHOLDLAB_OVERRIDES"])
+    dataset = open_app().session_state["dataset"]
+    assert (dataset.source.name, dataset.task, dataset.classes) == ("two.csv", "multiclass",
+                                                                    ("cat", "dog"))

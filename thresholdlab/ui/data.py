@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from thresholdlab.predictions import PredictionSet
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 DEFAULT_SAMPLE = "multiclass_wine_logits"
 PRELOAD_ENV = "THRESHOLDLAB_FILE"  # set by `thresholdlab app FILE`: the file to open first
+OVERRIDES_ENV = "THRESHOLDLAB_OVERRIDES"  # and its detection overrides, as JSON
 MAX_PLOT_POINTS = 2000
 SMALL_MULTIPLE_POINTS = 300
 # Subset accuracy and samples-F1 (multi-label) look at every row; above this many score cells
@@ -60,6 +62,21 @@ class Overrides:
     label_col: str | None = None
     label_cols: tuple[str, ...] = ()
     score_cols: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls) -> "Overrides":
+        """The overrides ``thresholdlab app FILE`` was given (none when unset or unreadable)."""
+        try:
+            given = json.loads(os.environ.get(OVERRIDES_ENV) or "{}")
+        except ValueError:
+            return cls()
+        return cls(
+            task=given.get("task"),
+            score_kind=given.get("score_kind"),
+            label_col=given.get("label_col"),
+            label_cols=tuple(given.get("label_cols") or ()),
+            score_cols=tuple(given.get("score_cols") or ()),
+        )
 
     @property
     def key(self) -> str:

@@ -179,12 +179,14 @@ def _restore_from_url() -> None:
         ss[AWAITED_UPLOAD] = {"name": name, "sha": qp.get("sha") or ""}
         if ss[PRELOAD] and os.path.basename(ss[PRELOAD]) == name:
             ss[AWAITED_UPLOAD] = None  # the file given on the command line: no upload needed
+    # `thresholdlab app FILE --label-col ...` hands its overrides over for that file; a link's win.
+    preset = Overrides.from_env() if ss[PRELOAD] else Overrides()
     ss[OVERRIDES] = Overrides(
-        task=qp.get("task") or None,
-        score_kind=qp.get("kind") or None,
-        label_col=qp.get("label_col") or None,
-        label_cols=_split(qp.get("label_cols")),
-        score_cols=_split(qp.get("score_cols")),
+        task=qp.get("task") or preset.task,
+        score_kind=qp.get("kind") or preset.score_kind,
+        label_col=qp.get("label_col") or preset.label_col,
+        label_cols=_split(qp.get("label_cols")) or preset.label_cols,
+        score_cols=_split(qp.get("score_cols")) or preset.score_cols,
     )
     if qp.get("mode") in MODES:
         ss[MODE] = qp.get("mode")
