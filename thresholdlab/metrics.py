@@ -1,4 +1,4 @@
-"""Metrics of SPEC §4, computed from counts so a threshold change never touches the rows.
+"""Metrics of the metrics rules, computed from counts so a threshold change never touches the rows.
 
 Every formula follows scikit-learn's definitions on the same decisions (``zero_division=0``):
 per-class F-beta is ``(1 + b^2) tp / ((1 + b^2) tp + fp + b^2 fn)``, MCC is one-vs-rest, macro
@@ -39,8 +39,10 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray, z: float = WILSON
         denom = 1.0 + z2 / n
         centre = (p + z2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-        out = np.stack((centre - half, centre + half), axis=-1)
-    out = np.clip(out, 0.0, 1.0)
+    out = np.empty(np.shape(centre) + (2,))
+    np.subtract(centre, half, out=out[..., 0])
+    np.add(centre, half, out=out[..., 1])
+    np.clip(out, 0.0, 1.0, out=out)
     out[n == 0] = np.nan
     return out
 
@@ -68,15 +70,32 @@ class ClassMetrics:
 
 
 def class_metrics(counts: Counts, beta: float = 1.0) -> ClassMetrics:
-    tp, fp, fn, tn = counts.tp, counts.fp, counts.fn, counts.tn
-    precision, no_predicted = _ratio(tp, tp + fp)
-    recall, no_support = _ratio(tp, tp + fn)
-    f1, f1_undefined = _ratio(2 * tp, 2 * tp + fp + fn)
+    # Every rate of every class in one (6, K) division: a slider move recomputes all of them,
+    # and at K <= a few hundred the cost is numpy's per-call overhead, not arithmetic.
+    # Counts are integers below 2**53, so float64 sums of them are exact, as in int64.
+    k = len(counts.tp)
+    tp, fp, fn, tn = (
+        np.asarray(x, dtype=np.float64) for x in (counts.tp, counts.fp, counts.fn, counts.tn)
+    )
     b2 = beta * beta
-    fbeta, _ = _ratio((1 + b2) * tp, (1 + b2) * tp + fp + b2 * fn)
-    specificity, no_negatives = _ratio(tn, tn + fp)
-    fpr, _ = _ratio(fp, tn + fp)
-    mcc = _mcc(tp, fp, fn, tn)
+    num = np.empty((6, k))
+    den = np.empty((6, k))
+    num[0] = num[1] = tp
+    num[2] = 2 * tp
+    num[3] = (1 + b2) * tp
+    num[4] = tn
+    num[5] = fp
+    predicted = np.add(tp, fp, out=den[0])
+    support = np.add(tp, fn, out=den[1])
+    den[2] = 2 * tp + fp + fn
+    den[3] = (1 + b2) * tp + fp + b2 * fn
+    negatives = np.add(tn, fp, out=den[4])
+    den[5] = negatives
+    undefined = den == 0
+    rates = np.divide(num, den, out=np.zeros_like(num), where=~undefined)
+    precision, recall, f1, fbeta, specificity, fpr = rates
+    mcc = _mcc_from(tp, fp, fn, tn, predicted, support, negatives)
+    ci = wilson_interval(num[:2], den[:2])
     return ClassMetrics(
         precision=precision,
         recall=recall,
@@ -86,13 +105,13 @@ def class_metrics(counts: Counts, beta: float = 1.0) -> ClassMetrics:
         specificity=specificity,
         fpr=fpr,
         mcc=mcc,
-        precision_ci=wilson_interval(tp, tp + fp),
-        recall_ci=wilson_interval(tp, tp + fn),
+        precision_ci=ci[0],
+        recall_ci=ci[1],
         undefined={
-            "precision": no_predicted,
-            "recall": no_support,
-            "f1": f1_undefined,
-            "specificity": no_negatives,
+            "precision": undefined[0],
+            "recall": undefined[1],
+            "f1": undefined[2],
+            "specificity": undefined[4],
         },
     )
 
@@ -100,9 +119,13 @@ def class_metrics(counts: Counts, beta: float = 1.0) -> ClassMetrics:
 def _mcc(tp, fp, fn, tn) -> np.ndarray:
     """One-vs-rest Matthews correlation, 0 when a margin is empty (scikit-learn's convention)."""
     tp, fp, fn, tn = (np.asarray(x, dtype=np.float64) for x in (tp, fp, fn, tn))
-    den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    out, _ = _ratio(tp * tn - fp * fn, den)
-    return out
+    return _mcc_from(tp, fp, fn, tn, tp + fp, tp + fn, tn + fp)
+
+
+def _mcc_from(tp, fp, fn, tn, predicted, support, negatives) -> np.ndarray:
+    den = np.sqrt(predicted * support * negatives * (tn + fn))
+    num = tp * tn - fp * fn
+    return np.divide(num, den, out=np.zeros_like(num), where=den != 0)
 
 
 @dataclass(frozen=True)
@@ -130,23 +153,25 @@ class Aggregates:
 
 def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates:
     """Everything of §4 that follows from the counts alone (O(K))."""
-    support = counts.support.astype(np.float64)
-    macro = {
-        "precision": float(per_class.precision.mean()),
-        "recall": float(per_class.recall.mean()),
-        "f1": float(per_class.f1.mean()),
+    names = ("precision", "recall", "f1")
+    k = len(counts.tp)
+    rates = np.empty((3, k))
+    rates[0], rates[1], rates[2] = per_class.precision, per_class.recall, per_class.f1
+    macro = dict(zip(names, (float(x) for x in rates.sum(axis=1) / k))) if k else {
+        name: float("nan") for name in names
     }
-    tp, fp, fn = counts.tp.sum(), counts.fp.sum(), counts.fn.sum()
-    micro_p, _ = _ratio(tp, tp + fp)
-    micro_r, _ = _ratio(tp, tp + fn)
-    micro_f, _ = _ratio(2 * tp, 2 * tp + fp + fn)
-    micro = {"precision": float(micro_p), "recall": float(micro_r), "f1": float(micro_f)}
+    # Micro: Python ints, exact, and one IEEE division each as numpy's float64 would do.
+    tp, fp, fn = int(counts.tp.sum()), int(counts.fp.sum()), int(counts.fn.sum())
+    micro = {
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / (tp + fn) if tp + fn else 0.0,
+        "f1": 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0,
+    }
+    support = counts.support.astype(np.float64)
     total = support.sum()
     if total > 0:
-        weighted = {
-            name: float(np.average(getattr(per_class, name), weights=support))
-            for name in ("precision", "recall", "f1")
-        }
+        # np.average(x, weights=support) for the three rates at once.
+        weighted = dict(zip(names, (float(x) for x in (rates * support).sum(axis=1) / total)))
     else:
         weighted = {"precision": 0.0, "recall": 0.0, "f1": 0.0}
     n = counts.n_rows
@@ -257,7 +282,7 @@ def ranking_metrics(index: CurveIndex) -> RankingMetrics:
         if predictions.task == "multiclass":
             _, tp, fp = binary_curve(predictions.labels == c, predictions.probabilities[:, c])
         else:
-            curve = index.curve(c)
+            curve = index._curve(c)  # uncached: one pass over every class, a curve at a time
             tp, fp = curve.tp, curve.fp
         ap[c] = average_precision(tp, fp, positives)
         auc[c] = roc_auc(tp, fp, positives, n - positives)
@@ -341,7 +366,9 @@ def _interval(pair: np.ndarray) -> list | None:
 def zero_division_warnings(classes, counts: Counts, per_class: ClassMetrics) -> list[str]:
     """One sentence per class whose precision or recall hit a zero division (reported as 0)."""
     out = []
-    for i, name in enumerate(classes):
+    flagged = per_class.undefined["recall"] | per_class.undefined["precision"]
+    for i in np.flatnonzero(flagged):
+        name = classes[i]
         if per_class.undefined["recall"][i]:
             out.append(f"Class '{name}' has no positive rows, so its recall is reported as 0.")
         if per_class.undefined["precision"][i]:

@@ -36,9 +36,11 @@ class PredictionSet:
     classes : tuple of str, length K
         Class names. Binary data has K = 1: the positive class.
     scores : ndarray of float64, shape (n, K)
-        Scores as the file gives them (probabilities or logits), finite.
-    probabilities : ndarray of float64, shape (n, K)
-        Scores after ``activation``; thresholds live in this space (SPEC §3).
+        Scores as the file gives them (probabilities or logits), finite. float32 instead when
+        the input is float32 probabilities (see :func:`from_arrays`): the same numbers in half
+        the memory; every comparison with a float64 threshold gives what float64 would.
+    probabilities : ndarray of float64 (or float32, as ``scores``), shape (n, K)
+        Scores after ``activation``; thresholds live in this space.
     labels : ndarray
         Multi-class: int64 class ids in ``0..K-1``, shape (n,).
         Binary and multi-label: bool, shape (n, K), True where the class is present.
@@ -51,7 +53,7 @@ class PredictionSet:
     ids : ndarray or None, shape (n,)
         Values of the file's id column, when it has one.
     columns : dict
-        Column roles: ``{"id", "label", "labels", "scores", "ignored"}`` (SPEC §7 ``inspect``).
+        Column roles: ``{"id", "label", "labels", "scores", "ignored"}`` (the command-line ``inspect``).
     label_mapping : dict of str to str
         Label as spelled in the file -> class name.
     notes, warnings : tuple of str
@@ -97,7 +99,7 @@ class PredictionSet:
 
     @property
     def sigmoid_logits(self) -> bool:
-        """True when thresholds also exist on raw logits (sigmoid tasks given logits, SPEC §5)."""
+        """True when thresholds also exist on raw logits (sigmoid tasks given logits, the optimisation rules)."""
         return self.activation == "sigmoid"
 
 
@@ -143,8 +145,14 @@ def from_arrays(
 
     ``scores`` is (n, K) (or (n,) for binary); ``labels`` is (n,) class ids for multi-class,
     (n,) 0/1 for binary or (n, K) 0/1 for multi-label. No file-level detection is done.
+
+    float32 probabilities stay float32 (C-contiguous), since the float32 values are the data:
+    a float64 copy would hold the same numbers at twice the memory. Anything else, and every
+    logit input (whose softmax / sigmoid runs in float64), becomes float64.
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    given = np.asarray(scores)
+    keep32 = given.dtype == np.float32 and score_kind != "logit"
+    scores = np.ascontiguousarray(given, dtype=np.float32 if keep32 else np.float64)
     if scores.ndim == 1:
         scores = scores[:, None]
     k = scores.shape[1]
@@ -152,11 +160,15 @@ def from_arrays(
         classes = ("positive",) if task == "binary" else tuple(f"class_{i}" for i in range(k))
     labels = np.asarray(labels)
     if task == "multiclass":
-        labels = labels.astype(np.int64)
+        labels = labels.astype(np.int64, copy=False)
     else:
-        labels = labels.reshape(scores.shape[0], k).astype(bool)
+        labels = labels.reshape(scores.shape[0], k).astype(bool, copy=False)
     if score_kind is None:
-        score_kind = "probability" if ((scores >= 0) & (scores <= 1)).all() else "logit"
+        # min/max instead of ((scores >= 0) & (scores <= 1)).all(): no (n, K) temporaries.
+        inside = scores.size == 0 or (scores.min() >= 0 and scores.max() <= 1)
+        score_kind = "probability" if inside else "logit"
+    if score_kind == "logit" and scores.dtype != np.float64:
+        scores = scores.astype(np.float64)
     if score_kind == "probability":
         activation, probabilities = "none", scores
     elif task == "multiclass":
