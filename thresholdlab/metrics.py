@@ -201,8 +201,12 @@ def sample_based(truth: np.ndarray, decisions: np.ndarray) -> dict:
     exact = (decisions == truth).all(axis=1)
     both = (decisions & truth).sum(axis=1)
     sizes = decisions.sum(axis=1) + truth.sum(axis=1)
-    per_row, _ = _ratio(2 * both, sizes)
-    return {"subset_accuracy": float(exact.mean()), "samples_f1": float(per_row.mean())}
+    per_row, empty = _ratio(2 * both, sizes)
+    return {
+        "subset_accuracy": float(exact.mean()),
+        "samples_f1": float(per_row.mean()),
+        "empty_rows": int(empty.sum()),
+    }
 
 
 @dataclass(frozen=True)
@@ -395,9 +399,15 @@ def evaluate(
     counts = index.counts_at(thresholds)
     per_class = class_metrics(counts, beta)
     agg = aggregates(counts, per_class, index.task)
+    warnings = [*index.predictions.warnings, *zero_division_warnings(index.classes, counts, per_class)]
     if index.task == "multilabel" and sample_based_metrics:
         decisions = decide(index.predictions.probabilities, counts.thresholds, index.rule)
         rows = sample_based(index.predictions.labels, decisions)
+        if rows["empty_rows"]:
+            warnings.append(
+                f"{rows['empty_rows']} rows have no true and no predicted label; samples-F1 "
+                "counts each of them as 0, as scikit-learn does with zero_division=0."
+            )
         agg = Aggregates(
             agg.macro,
             agg.micro,
@@ -409,5 +419,4 @@ def evaluate(
         )
     if ranking is None:
         ranking = ranking_metrics(index)
-    warnings = [*index.predictions.warnings, *zero_division_warnings(index.classes, counts, per_class)]
     return Report(index.classes, index.task, counts, per_class, agg, ranking, tuple(warnings))
