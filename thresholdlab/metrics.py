@@ -405,8 +405,8 @@ def evaluate(
         rows = sample_based(index.predictions.labels, decisions)
         if rows["empty_rows"]:
             warnings.append(
-                f"{rows['empty_rows']} rows have no true and no predicted label; samples-F1 "
-                "counts each of them as 0, as scikit-learn does with zero_division=0."
+                f"{rows['empty_rows']} of {index.n_rows} rows have no true and no predicted "
+                "label; samples-F1 counts each as 0, as scikit-learn does with zero_division=0."
             )
         agg = Aggregates(
             agg.macro,

@@ -219,4 +219,4 @@ def test_rows_without_any_label_are_flagged_in_samples_f1():
     predictions = from_arrays([[0.9, 0.1], [0.2, 0.3]], [[1, 0], [0, 0]], task="multilabel")
     report = evaluate(CurveIndex.build(predictions), [0.5, 0.5]).to_dict()
     assert report["samples_f1"] == 0.5  # the empty row counts as 0, as zero_division=0 says
-    assert any(w.startswith("1 rows have no true and no predicted label") for w in report["warnings"])
+    assert any(w.startswith("1 of 2 rows have no true and no predicted label") for w in report["warnings"])
