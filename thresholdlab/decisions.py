@@ -89,7 +89,9 @@ def decide(probabilities: np.ndarray, thresholds: np.ndarray, rule: DecisionRule
         Multi-class: int64 shape (n,), the predicted class id or ``NO_PREDICTION`` (-1).
         Binary and multi-label: bool shape (n, K), True where the class is predicted.
     """
-    p = np.asarray(probabilities, dtype=np.float64)
+    # No float64 copy of float32 probabilities: numpy compares float32 with float64 thresholds
+    # exactly (it promotes each value, losslessly), and their argmax picks the same class.
+    p = np.asarray(probabilities)
     t = np.asarray(thresholds, dtype=np.float64).reshape(1, -1)
     passing = p >= t
     if rule.task != "multiclass":

@@ -4,7 +4,8 @@ This is the boundary where user data is validated, once: every problem becomes o
 :class:`DataError` sentence naming the file, column and row, and everything downstream trusts the
 result. The steps, in order:
 
-1. ``read_source``   bytes and a file name from a path, an upload or raw bytes; size limit.
+1. ``read_source``   a :class:`Source` (file name, and bytes or a path) from a path, an upload
+   or raw bytes; size limit.
 2. ``read_table`` / ``read_npz`` / ``read_pt``   parse the file, never unpickling anything.
 3. ``detect_roles``  which columns are the id, the labels, the scores (tables only).
 4. ``decide_task``, ``map_labels``, ``decide_score_kind``   what the numbers mean.
@@ -13,6 +14,12 @@ Each inference is reported in ``PredictionSet.notes`` as one sentence; degenerat
 (a class with no positives) is reported in ``PredictionSet.warnings``.
 
 Row numbers in messages count data rows from 1, as a spreadsheet shows them below the header.
+
+Memory: a loaded file should cost about what its scores and labels take. So a Parquet file on
+disk is read by pyarrow itself, never held as bytes; its parsed columns are handed to pandas
+without copies and dropped as soon as the score matrix and labels exist; float32 probabilities
+stay float32 (exact, see :func:`thresholdlab.predictions.from_arrays`); and the memory Arrow
+pooled for the table goes back to the operating system before :func:`load` returns.
 """
 
 from __future__ import annotations
@@ -24,12 +31,15 @@ import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from thresholdlab.predictions import TASKS, DataError, PredictionSet, sigmoid, softmax
 
@@ -63,6 +73,7 @@ SUM_ROW_SHARE = 0.01
 """Warn about row sums only when more than this share of rows is off."""
 
 _SNIFF_BYTES = 64 * 1024
+_SUM_BLOCK_ROWS = 65536
 _TRUE_WORDS = frozenset({"true"})
 _FALSE_WORDS = frozenset({"false"})
 _MAX_LISTED = 10
@@ -108,20 +119,43 @@ def load(
     DataError
         One sentence naming the file, column and row, ending with what to do.
     """
-    data, file = read_source(source, name, max_bytes)
+    source = read_source(source, name, max_bytes)
     overrides = Overrides.checked(label_col, label_cols, score_cols, task, score_kind)
-    fmt = file_format(file)
+    fmt = file_format(source.file)
+    if fmt != "parquet":
+        source = source.in_memory()  # only pyarrow's Parquet reader reads a file by itself
     # hashlib releases the GIL, so hashing a large file overlaps with parsing it.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
-        if fmt in ("npz", "pt"):
-            arrays = read_npz(data, file) if fmt == "npz" else read_pt(data, file)
-            raw = raw_from_arrays(arrays, file, overrides, "array" if fmt == "npz" else "tensor")
-        else:
-            table, table_notes = read_table(data, file, fmt)
-            raw = raw_from_table(table, file, overrides)
-            raw.notes[:0] = table_notes
-        return finish(raw, overrides, sha256=digest.result())
+        digest = pool.submit(source.sha256)
+        raw = read_raw(source, fmt, overrides)
+        # The parsed table is gone by now; give its memory back before the labels are built.
+        release_arrow_memory()
+        pset = finish(raw, overrides, sha256=digest.result())
+    del raw  # its truth and label columns may still be Arrow memory
+    release_arrow_memory()
+    return pset
+
+
+def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
+    """Parse the file and pull out scores, labels and ids; the parsed table dies on return."""
+    if fmt in ("npz", "pt"):
+        arrays = (read_npz if fmt == "npz" else read_pt)(source.data, source.file)
+        noun = "array" if fmt == "npz" else "tensor"
+        return raw_from_arrays(arrays, source.file, overrides, noun)
+    table, table_notes = read_table(source, fmt)
+    raw = raw_from_table(table, source.file, overrides)
+    raw.notes[:0] = table_notes
+    return raw
+
+
+def release_arrow_memory() -> None:
+    """Hand the memory that Arrow's allocator keeps after a table is freed back to the OS.
+
+    pyarrow's pool (mimalloc or jemalloc) holds freed pages for reuse, so without this a parsed
+    table (Parquet, or CSV through pyarrow's parser) would go on counting in the process's
+    memory long after it is gone.
+    """
+    pa.default_memory_pool().release_unused()
 
 
 def inspect_report(pset: PredictionSet) -> dict:
@@ -203,27 +237,75 @@ def _name_list(value) -> tuple[str, ...] | None:
 
 
 # --------------------------------------------------------------------------------------------
-# 1. Bytes and name
+# 1. Source: bytes or path, and name
 # --------------------------------------------------------------------------------------------
 
 
-def read_source(source, name: str | None, max_bytes: int) -> tuple[bytes, str]:
-    """Bytes and display name of ``source``; refuses files over ``max_bytes`` before reading."""
+@dataclass(frozen=True)
+class Source:
+    """A file to load: its display name and size, and either its bytes or its path.
+
+    A file on disk is not read into memory up front: pyarrow reads Parquet from the path, and
+    holding the bytes as well would cost the file's whole size on top of the parsed table.
+    """
+
+    file: str
+    size: int
+    data: bytes | None = None
+    path: Path | None = None
+    shown: str = ""  # the path as the user gave it, for messages
+
+    def in_memory(self) -> Source:
+        """The same source with its bytes read, for the parsers that need them all at once."""
+        if self.data is not None:
+            return self
+        with _file_errors(self.shown):
+            return replace(self, data=self.path.read_bytes())
+
+    def sha256(self) -> str:
+        """Hex digest of the file's bytes; a file on disk is hashed in chunks, never held whole."""
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        with _file_errors(self.shown), self.path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+
+    def arrow_file(self) -> pa.NativeFile:
+        """The file for pyarrow to read: the path opened by pyarrow, or the bytes (no copy)."""
+        if self.data is not None:
+            return pa.BufferReader(self.data)
+        with _file_errors(self.shown):
+            return pa.OSFile(str(self.path))
+
+
+@contextmanager
+def _file_errors(shown: str):
+    """OS errors while opening or reading a file on disk, as the one sentence a user can act on."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise DataError(f"File '{shown}' was not found; check the path.") from None
+    except PermissionError:
+        raise DataError(f"File '{shown}' cannot be read: permission denied.") from None
+    except OSError as exc:
+        raise DataError(f"File '{shown}' cannot be read: {exc.strerror or exc}.") from None
+
+
+def read_source(source, name: str | None, max_bytes: int) -> Source:
+    """The file behind ``source`` and its display name; refuses files over ``max_bytes``.
+
+    A path is checked here (it exists, is a file, is small enough, can be opened) but not read.
+    """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         file = name or path.name
-        try:
+        with _file_errors(f"{source}"):
             size = path.stat().st_size
             if path.is_dir():
                 raise DataError(f"'{source}' is a folder, not a file; give the path of a file.")
             _check_size(file, size, max_bytes)
-            return path.read_bytes(), file
-        except FileNotFoundError:
-            raise DataError(f"File '{source}' was not found; check the path.") from None
-        except PermissionError:
-            raise DataError(f"File '{source}' cannot be read: permission denied.") from None
-        except OSError as exc:
-            raise DataError(f"File '{source}' cannot be read: {exc.strerror or exc}.") from None
+            with path.open("rb"):  # an unreadable file fails here, before anything is parsed
+                pass
+        return Source(file, size, path=path, shown=f"{source}")
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     elif hasattr(source, "read"):
@@ -244,7 +326,7 @@ def read_source(source, name: str | None, max_bytes: int) -> tuple[bytes, str]:
         )
     file = Path(str(name)).name or str(name)
     _check_size(file, len(data), max_bytes)
-    return data, file
+    return Source(file, len(data), data=data)
 
 
 def _check_size(file: str, size: int, max_bytes: int) -> None:
@@ -282,10 +364,11 @@ def file_format(file: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def read_table(data: bytes, file: str, fmt: str) -> tuple[pd.DataFrame, list[str]]:
+def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
     """Parse a table; returns the frame and notes on how it was read (delimiter, decimals)."""
     if fmt == "parquet":
-        return _read_parquet(data, file), []
+        return _read_parquet(source), []
+    data, file = source.data, source.file
     if not data[:_SNIFF_BYTES].strip() and not data.strip():
         raise _empty_error(file)
     text_head = _check_text(data, file)
@@ -294,6 +377,7 @@ def read_table(data: bytes, file: str, fmt: str) -> tuple[pd.DataFrame, list[str
     else:
         sep, decimal, notes = sniff_dialect(text_head)
     frame = _read_csv(data, file, sep, decimal)
+    release_arrow_memory()  # pyarrow's parse buffers and table, freed by now (see load)
     _check_decoded(frame, file)
     if frame.shape[1] == 0:
         raise _empty_error(file)
@@ -311,16 +395,21 @@ def _no_rows_error(file: str, what: str) -> DataError:
     return DataError(f"File '{file}' {what} but no data rows; add the rows and load it again.")
 
 
-def _read_parquet(data: bytes, file: str) -> pd.DataFrame:
-    if not data:
+def _read_parquet(source: Source) -> pd.DataFrame:
+    file = source.file
+    if source.size == 0:
         raise _empty_error(file)
     try:
-        frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+        with source.arrow_file() as handle:
+            frame = _parquet_frame(handle)
+    except DataError:
+        raise
     except Exception:  # pyarrow raises many types; the user only needs to know it is not Parquet
         raise DataError(
             f"File '{file}' is not a valid Parquet file; write it with pandas.DataFrame.to_parquet "
             "or save it as CSV."
         ) from None
+    release_arrow_memory()  # the reader's buffers, freed now, before the score matrix is built
     if frame.shape[1] == 0:
         raise DataError(f"File '{file}' has no columns; choose a file with scores and labels.")
     if len(frame) == 0:
@@ -330,6 +419,25 @@ def _read_parquet(data: bytes, file: str) -> pd.DataFrame:
         frame = frame.reset_index()
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+def _parquet_frame(handle: pa.NativeFile) -> pd.DataFrame:
+    """The frame ``pandas.read_parquet`` gives, built so that no column is ever held twice."""
+    parquet = pq.ParquetFile(handle, pre_buffer=False)
+    schema = parquet.schema_arrow
+    if len(set(schema.names)) < len(schema.names):
+        # Columns are read by name below; pandas refuses such a file too (not valid Parquet).
+        raise ValueError("repeated column names")
+    # One column at a time, on this thread: reading the whole table at once (or through pandas,
+    # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
+    # threads keep freed memory cached in their own allocator heaps afterwards.
+    columns = [parquet.read(columns=[name], use_threads=False).column(0) for name in schema.names]
+    table = pa.Table.from_arrays(columns, schema=schema)  # the schema: pandas metadata, index
+    del columns
+    # split_blocks: one pandas block per column, so numeric columns without nulls become the
+    # frame's columns without a copy, instead of being consolidated into one new (n, K) block.
+    # self_destruct: the table lets go of each column once converted (it is unusable after).
+    return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
 def _check_text(data: bytes, file: str) -> str:
@@ -569,7 +677,8 @@ class Raw:
     """
 
     file: str
-    scores: np.ndarray  # float64 (n, K), as in the file, not yet checked for finiteness
+    scores: np.ndarray  # (n, K) as in the file, not yet checked for finiteness; float64, or
+    # float32 when the file's scores are all float32 (float64 after finish if they are logits)
     score_names: list[str]
     classes: list[str] | None  # None: arrays without class names
     named: bool  # class names come from score prefixes or a classes array
@@ -840,7 +949,9 @@ def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
         score_names=[f"column '{c}'" for c in roles.scores],
         classes=roles.classes,
         named=roles.named,
-        ids=None if roles.id is None else frame[roles.id].to_numpy(),
+        # A copy: a view would keep the whole pandas block the id column sits in alive (in a
+        # CSV frame, every integer column, such as K truth columns).
+        ids=None if roles.id is None else frame[roles.id].to_numpy(copy=True),
         columns=roles.as_dict,
         notes=roles.notes,
     )
@@ -853,12 +964,20 @@ def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
 
 
 def score_matrix(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarray:
-    """float64 (n, K) C-contiguous scores; the first text value that is no number is an error."""
-    out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    """(n, K) C-contiguous scores, filled one column at a time.
+
+    float32 when every score column is float32 (a model's output saved as it was), else float64.
+    The first text value that is no number is an error.
+    """
+    # float32 values are the data: a float64 copy holds the same numbers in twice the memory.
+    # Whether they are probabilities is decided later (finish); logits become float64 there.
+    all32 = all(frame[c].dtype == np.float32 for c in columns)
+    dtype = np.float32 if all32 else np.float64
+    out = np.empty((len(frame), len(columns)), dtype=dtype)
     for k, c in enumerate(columns):
         series = frame[c]
         if pd.api.types.is_numeric_dtype(series):
-            out[:, k] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            out[:, k] = _numbers(series)
             continue
         numbers = pd.to_numeric(series, errors="coerce")
         bad = (numbers.isna() & series.notna()).to_numpy()
@@ -867,8 +986,20 @@ def score_matrix(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarr
             raise DataError(
                 f"File '{file}', column '{c}', row {row + 1}: '{series.iloc[row]}' is not a number."
             )
-        out[:, k] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
     return out
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """A numeric column's values as a numpy array; missing values (nullable types) as NaN.
+
+    A numpy-typed column is returned as it is, without a float64 copy: comparing or storing its
+    values gives what their float64 conversion would, and a million-row copy per column, freed
+    straight away, leaves the allocator's heap larger for what comes after loading.
+    """
+    if isinstance(series.dtype, np.dtype):
+        return series.to_numpy()
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str = "array") -> Raw:
@@ -908,7 +1039,9 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
         )
     if scores.shape[0] == 0:
         raise DataError(f"File '{file}' has no data rows; save at least one scored sample.")
-    scores = np.ascontiguousarray(scores.reshape(scores.shape[0], -1), dtype=np.float64)
+    # float32 stays float32, as for table columns (see score_matrix).
+    dtype = np.float32 if scores.dtype == np.float32 else np.float64
+    scores = np.ascontiguousarray(scores.reshape(scores.shape[0], -1), dtype=dtype)
     k = scores.shape[1]
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
@@ -995,6 +1128,10 @@ def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
     notes += label_notes
 
     kind, activation = decide_score_kind(raw, task, ov, notes)
+    if kind == "logit":
+        # Logits are held in float64, like everything computed from them: the difference of
+        # two binary logit columns and the softmax / sigmoid.
+        raw.scores = scores = scores.astype(np.float64, copy=False)
     if task == "binary" and scores.shape[1] == 2:
         scores, columns = _binary_from_two(raw, kind, columns, classes[0], notes)
 
@@ -1008,11 +1145,12 @@ def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
     if task == "multiclass" and activation == "none":
         warnings += sum_warnings(scores)
 
+    # float64, or float32 for float32 probabilities (from_arrays keeps those the same way).
     return PredictionSet(
         task=task,
         classes=tuple(classes),
-        scores=np.ascontiguousarray(scores, dtype=np.float64),
-        probabilities=np.ascontiguousarray(probabilities, dtype=np.float64),
+        scores=np.ascontiguousarray(scores),
+        probabilities=np.ascontiguousarray(probabilities),
         labels=labels,
         score_kind=kind,
         activation=activation,
@@ -1413,7 +1551,7 @@ def _truth_column(values: pd.Series, file: str, where: str) -> tuple[np.ndarray,
         return values.to_numpy(dtype=bool), False
     if _is_numeric(values):
         # The common case, 0/1 numbers, without factorizing K columns of a million rows.
-        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        numbers = _numbers(values)
         if ((numbers == 0.0) | (numbers == 1.0)).all():
             return numbers == 1.0, False
     codes, uniques = _factorize(values, file, where)
@@ -1467,8 +1605,13 @@ def class_balance_warnings(task: str, classes: list[str], labels: np.ndarray) ->
 
 def sum_warnings(probabilities: np.ndarray) -> list[str]:
     """Multi-class probabilities need not sum to 1; say so when many rows are far from it."""
-    off = np.abs(probabilities.sum(axis=1) - 1.0) > SUM_TOLERANCE
-    count = int(off.sum())
+    # Row sums in float64 for float32 input too (a float32 sum rounds differently), taken from
+    # blocks of rows converted as a whole, so each row is summed exactly as a float64 array's
+    # row would be, without a float64 copy of the whole matrix.
+    count = 0
+    for start in range(0, probabilities.shape[0], _SUM_BLOCK_ROWS):
+        block = np.asarray(probabilities[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
+        count += int((np.abs(block.sum(axis=1) - 1.0) > SUM_TOLERANCE).sum())
     if count > SUM_ROW_SHARE * probabilities.shape[0]:
         return [
             f"Scores do not sum to 1 per row ({count} of {probabilities.shape[0]} rows are off "

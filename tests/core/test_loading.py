@@ -496,7 +496,134 @@ def test_parquet_with_bool_labels(tmp_path):
     pd.DataFrame({"label": [True, False], "p_spam": np.float32([0.9, 0.2])}).to_parquet(path)
     pset = load(path)
     assert pset.task == "binary" and pset.classes == ("spam",)
+    # float32 probabilities stay float32 (test_float32_parquet_probabilities_stay_float32).
+    assert pset.scores.dtype == np.float32
+
+
+def _score_frame(task, scores, labels, dtype):
+    """A prediction table with score columns of ``dtype`` (float32 values either way)."""
+    k = scores.shape[1]
+    frame = pd.DataFrame({"id": np.arange(len(scores))})
+    if task == "multiclass":
+        frame["label"] = np.array([f"c{j}" for j in range(k)])[labels]
+    for j in range(k):
+        if task == "multilabel":
+            frame[f"y_c{j}"] = labels[:, j].astype(np.int8)
+        elif task == "binary":
+            frame["label"] = labels[:, 0].astype(np.int8)
+        frame[f"p_c{j}"] = scores[:, j].astype(dtype)
+    return frame
+
+
+def _nasty_thresholds(scores32, rng, count=25):
+    """Thresholds on float32 scores, one float64 ulp either side, and between them."""
+    values = np.unique(scores32).astype(np.float64)
+    pool = np.concatenate((
+        values, np.nextafter(values, np.inf), np.nextafter(values, -np.inf),
+        (values[:-1] + values[1:]) / 2, [0.0, 1.0, 1e-300],
+    ))
+    return [rng.choice(pool, size=scores32.shape[1]) for _ in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("task", "rules"),
+    [
+        ("binary", [("threshold", "none")]),
+        ("multilabel", [("threshold", "none"), ("threshold", "at_least_one")]),
+        ("multiclass", [("argmax", "abstain"), ("threshold_argmax", "fallback_argmax")]),
+    ],
+)
+def test_float32_parquet_probabilities_stay_float32(tmp_path, task, rules):
+    from thresholdlab.curves import CurveIndex
+    from thresholdlab.decisions import DecisionRule, decide
+    from thresholdlab.metrics import evaluate, ranking_metrics
+    from thresholdlab.synthetic import synthetic_scores
+
+    scores, labels = synthetic_scores(task, 2000, 4, seed=3, dtype=np.float32)
+    scores = np.round(scores, 3).astype(np.float32)  # ties, and rows that do not sum to 1
+    loaded = {}
+    for dtype in (np.float32, np.float64):
+        path = tmp_path / f"{task}_{np.dtype(dtype).name}.parquet"
+        _score_frame(task, scores, labels, dtype).to_parquet(path)
+        loaded[dtype] = load(path)
+    p32, p64 = loaded[np.float32], loaded[np.float64]
+    assert p32.scores.dtype == p32.probabilities.dtype == np.float32
+    assert p64.scores.dtype == p64.probabilities.dtype == np.float64
+    assert p32.scores.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(p32.scores, p64.scores)
+    np.testing.assert_array_equal(p32.labels, p64.labels)
+    assert (p32.task, p32.score_kind, p32.activation) == (p64.task, "probability", "none")
+    assert (p32.notes, p32.warnings) == (p64.notes, p64.warnings)
+    if task == "multiclass":
+        assert p32.warnings  # the row-sum warning, counted in float64 for both
+    rng = np.random.default_rng(8)
+    for rule_name, option in rules:
+        rule = DecisionRule(task, rule_name, option)
+        i32, i64 = CurveIndex.build(p32, rule), CurveIndex.build(p64, rule)
+        r32, r64 = ranking_metrics(i32), ranking_metrics(i64)
+        for t in _nasty_thresholds(p32.scores, rng):
+            np.testing.assert_array_equal(
+                decide(p32.probabilities, t, rule), decide(p64.probabilities, t, rule)
+            )
+            report32 = evaluate(i32, t, ranking=r32).to_dict()
+            assert report32 == evaluate(i64, t, ranking=r64).to_dict()
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
+def test_float32_parquet_logits_become_float64(tmp_path, task):
+    from thresholdlab.synthetic import synthetic_scores
+
+    scores, labels = synthetic_scores(task, 500, 3, seed=5, logits=True, dtype=np.float32)
+    path = tmp_path / "logits.parquet"
+    _score_frame(task, scores, labels, np.float32).to_parquet(path)
+    pset = load(path)
+    assert pset.score_kind == "logit"
+    assert pset.scores.dtype == pset.probabilities.dtype == np.float64
+    np.testing.assert_array_equal(pset.scores, scores.astype(np.float64))
+    activate = softmax if task == "multiclass" else sigmoid
+    np.testing.assert_array_equal(pset.probabilities, activate(scores.astype(np.float64)))
+
+
+def test_two_float32_logit_columns_are_subtracted_in_float64(tmp_path):
+    neg, pos = np.float32([0.1, -2.5, 3.25]), np.float32([1.7, 0.3, -0.9])
+    path = tmp_path / "two.parquet"
+    pd.DataFrame({"label": [1, 0, 0], "logit_no": neg, "logit_yes": pos}).to_parquet(path)
+    pset = load(path)
     assert pset.scores.dtype == np.float64
+    difference = pos.astype(np.float64) - neg.astype(np.float64)
+    np.testing.assert_array_equal(pset.scores[:, 0], difference)
+
+
+def test_mixed_float32_and_float64_scores_load_as_float64(tmp_path):
+    path = tmp_path / "mixed.parquet"
+    pd.DataFrame(
+        {"label": [0, 1], "p_a": np.float32([0.25, 0.5]), "p_b": [0.75, 0.5]}
+    ).to_parquet(path)
+    assert load(path).scores.dtype == np.float64
+
+
+def test_float32_npz_probabilities_stay_float32(tmp_path):
+    path = tmp_path / "p.npz"
+    scores = np.float32([[0.9, 0.1], [0.3, 0.6]])
+    np.savez(path, scores=scores, labels=np.array([[1, 0], [0, 1]]))
+    pset = load(path)
+    assert pset.scores.dtype == np.float32
+    np.testing.assert_array_equal(pset.scores, scores)
+
+
+def test_parquet_from_path_bytes_and_upload_agree(tmp_path):
+    path = tmp_path / "same.parquet"
+    pd.DataFrame({"label": [0, 1, 1], "p_x": np.float32([0.2, 0.7, 0.9])}).to_parquet(path)
+    data = path.read_bytes()
+
+    class Upload(io.BytesIO):
+        name = "same.parquet"
+
+    sets = [load(path), load(data, name="same.parquet"), load(Upload(data))]
+    for pset in sets:
+        assert pset.sha256 == hashlib.sha256(data).hexdigest()
+        np.testing.assert_array_equal(pset.scores, sets[0].scores)
+        assert pset.scores.dtype == np.float32
 
 
 def test_npz_multiclass_with_classes(tmp_path):
