@@ -41,11 +41,11 @@ if top is not None:
 if top is not None:
     a, b = st.columns(2)
     a.plotly_chart(figures.reliability_figure(rel, threshold=float(thresholds[c])),
-                   config=figures.CONFIG, key="cal_chart_class")
-    b.plotly_chart(figures.reliability_figure(top), config=figures.CONFIG, key="cal_chart_top")
+                   key="cal_chart_class", **figures.OPTIONS)
+    b.plotly_chart(figures.reliability_figure(top), key="cal_chart_top", **figures.OPTIONS)
 else:
     st.plotly_chart(figures.reliability_figure(rel, threshold=float(thresholds[c])),
-                    config=figures.CONFIG, key="cal_chart_class")
+                    key="cal_chart_class", **figures.OPTIONS)
 st.caption("The dashed red line is the class's current threshold.")
 
 if len(per_class) > 1:

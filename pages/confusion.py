@@ -45,7 +45,7 @@ def live():
         if shown:
             indices = [dataset.classes.index(c) for c in shown]
             st.plotly_chart(figures.multilabel_grid(report, indices, normalise=normalise),
-                            config=figures.CONFIG, key="cm_grid")
+                            key="cm_grid", **figures.OPTIONS)
         state.sync_url(dataset)
         return
 
@@ -67,7 +67,7 @@ def live():
         cell.plotly_chart(
             figures.confusion_figure(np.asarray(matrix), rows, columns, normalise=normalise,
                                      title=title),
-            config=figures.CONFIG, key=key,
+            key=key, **figures.OPTIONS,
         )
     if note := tables.coverage_note(report):
         st.caption(note)

@@ -42,8 +42,8 @@ def live():
     with top[1]:
         c = controls.class_picker(dataset, "thr")
     controls.threshold_sliders(dataset, "thr", picked=c)
-    with st.expander("Optimise", expanded=True):
-        controls.optimise_panel(dataset)
+    # Filled after the headline numbers below it, so a move's new numbers reach the browser first.
+    optimise_box = st.expander("Optimise", expanded=True)
 
     thresholds = state.thresholds(dataset)
     report = data.report(dataset, thresholds, st.session_state[state.BETA])
@@ -56,6 +56,8 @@ def live():
     for note in (tables.coverage_note(report), tables.sparse_labels_note(report)):
         if note:
             st.caption(note)
+    with optimise_box:
+        controls.optimise_panel(dataset)
 
     name = dataset.classes[c]
     point = OperatingPoint.of(report, c)
@@ -66,17 +68,17 @@ def live():
     left, middle, right = st.columns(3)
     left.plotly_chart(
         figures.pr_figure(curve, point, name=name, average_precision=ap, reference=reference),
-        config=figures.CONFIG, key="thr_pr",
+        key="thr_pr", **figures.OPTIONS,
     )
     middle.plotly_chart(
         figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
-        config=figures.CONFIG, key="thr_roc",
+        key="thr_roc", **figures.OPTIONS,
     )
     right.plotly_chart(
         figures.threshold_figure(
             data.threshold_series(curve), point, float(report.per_class.f1[c]), name=name
         ),
-        config=figures.CONFIG, key="thr_vs_threshold",
+        key="thr_vs_threshold", **figures.OPTIONS,
     )
     if reference is not None:
         st.caption(tables.argmax_curve_note(name, curve, ap, auc))
@@ -114,7 +116,7 @@ def live():
                 list(dataset.classes),
                 [report.ranking.average_precision[i] for i in indices],
             ),
-            config=figures.CONFIG, key="thr_small_multiples_chart",
+            key="thr_small_multiples_chart", **figures.OPTIONS,
         )
     state.sync_url(dataset)
 

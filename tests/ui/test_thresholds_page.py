@@ -175,9 +175,14 @@ def test_thirty_sparse_labels_stay_usable():
     at = open_app(SPARSE)
     core = Core(SPARSE)
     assert len(core.classes) == 30
-    # the picked class's slider, then all 30 in an expander
+    # the picked class's slider; all 30 only on request (nothing hidden is drawn on each move)
+    def grid_sliders():
+        return [s for s in at.slider if s.key.startswith("thr_") and s.key[4:-7].isdigit()]
+
     assert at.slider(key="thr_picked_slider").label == core.classes[0]
-    assert len([s for s in at.slider if s.key.startswith("thr_") and s.key[4:-7].isdigit()]) == 30
+    assert grid_sliders() == []
+    at.toggle(key="thr_all").set_value(True).run()
+    assert [s.label for s in grid_sliders()] == list(core.classes)
     frame = table(at)
     assert list(frame["F1"]) == sorted(frame["F1"])  # weakest first
     at.selectbox(key="thr_class").select("bold_two").run()
@@ -186,7 +191,18 @@ def test_thirty_sparse_labels_stay_usable():
     c = core.classes.index("bold_two")
     assert thresholds_in_state(at)[c] == 0.2
     assert at.slider(key=f"thr_{c}_slider").value == 0.2
+    assert at.number_input(key=f"thr_{c}_number").value == 0.2
     assert_page_matches_core(at, core, thresholds_in_state(at))
+    # a slider of the full grid moves that class's threshold, and the picked slider follows
+    other = core.classes.index("bold_one")
+    at.selectbox(key="thr_class").select("bold_one").run()
+    at.slider(key=f"thr_{other}_slider").set_value(0.35).run()
+    assert thresholds_in_state(at)[other] == 0.35
+    assert at.slider(key="thr_picked_slider").value == 0.35
+    assert_page_matches_core(at, core, thresholds_in_state(at))
+    at.toggle(key="thr_all").set_value(False).run()
+    assert grid_sliders() == []
+    assert thresholds_in_state(at)[other] == 0.35  # hiding the grid keeps every threshold
     captions = " ".join(x.value for x in at.caption)
     assert "predicting no label at all" in captions and "sigmoid" in " ".join(
         x.value for x in at.caption)

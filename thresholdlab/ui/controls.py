@@ -17,7 +17,7 @@ from thresholdlab.ui import state
 from thresholdlab.ui.data import Dataset
 
 MODE_NAMES = {"per_class": "Per class", "global": "Global"}
-MANY_CLASSES = 12  # above this, sliders move into an expander and the charts follow a picker
+MANY_CLASSES = 12  # above this, one slider follows the class picker; the rest on request
 SLIDER_STEP = 0.01
 NUMBER_STEP = 0.001
 
@@ -150,7 +150,9 @@ def _slider_pair(label: str, value: float, prefix: str, on_slider, on_number, ar
 def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = None) -> None:
     """One slider per class (label: the class name) in per-class mode, one in global mode.
 
-    With many classes the picked class's slider comes first and the others sit in an expander.
+    With many classes only the picked class's slider is drawn; the full grid follows a toggle
+    (``<prefix>_all``). Every widget drawn is re-sent on each move, hidden or not, so a grid
+    nobody looks at would cost more than the rest of the page.
     """
     ss = st.session_state
     values = state.thresholds(dataset)
@@ -164,8 +166,9 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
     if len(classes) > MANY_CLASSES:
         c = 0 if picked is None else picked
         _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_slider, _on_number, (c,))
-        with st.expander(f"All {len(classes)} thresholds"):
-            _grid(classes, values, prefix, per_row=3)
+        if st.toggle(f"Show all {len(classes)} sliders", key=f"{prefix}_all"):
+            with st.container(border=True):
+                _grid(classes, values, prefix, per_row=3)
         return
     _grid(classes, values, prefix, per_row=1 if len(classes) <= 4 else 2)
 

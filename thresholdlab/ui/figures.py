@@ -1,5 +1,6 @@
 """Plotly figure builders. They draw finished results (curves, reports, reliabilities) and
-compute nothing but display transforms; pages hand the figures to ``st.plotly_chart``.
+compute nothing but display transforms; pages hand the figures to ``st.plotly_chart`` with
+``**OPTIONS``. The charts a slider moves are built from plain dicts, validated once.
 
 Arrays go to plotly as float32 numpy arrays (base64 on the wire: about 10x smaller and faster
 than lists), curves arrive already down-sampled, and grids use SVG ``Scatter`` traces, never
@@ -27,6 +28,31 @@ PRECISION, RECALL, F1 = "#1f77b4", "#2ca02c", "#ff7f0e"
 OPERATING_POINT = "operating point"  # trace name the browser tests look for
 CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
+# Streamlit's light look (font, greys, white background) as a small Plotly template with fixed
+# margins; pages draw with ``theme=None`` (OPTIONS). Streamlit's own theme copies and rewrites
+# every figure in the browser and turns on axis automargins, which make Plotly lay a chart out
+# twice. That matters because Streamlit redraws a chart from scratch whenever its figure changes
+# (the chart's element id hashes the figure), so the three threshold charts on every slider move.
+_INK, _MUTED, _GRID = "#262730", "#808495", "#e6eaf1"
+_AXIS = {
+    "gridcolor": _GRID, "linecolor": _GRID, "zeroline": False, "ticks": "",
+    "tickfont": {"color": _MUTED}, "title": {"font": {"size": 14, "color": _MUTED}},
+}
+TEMPLATE = {"layout": {
+    "font": {"family": '"Source Sans", sans-serif', "size": 12, "color": _MUTED},
+    "title": {"x": 0.01, "xanchor": "left", "font": {"size": 15, "color": _INK, "weight": 600}},
+    "margin": {"pad": 6},
+    "paper_bgcolor": "#ffffff",
+    "plot_bgcolor": "#ffffff",
+    "xaxis": {**_AXIS, "showgrid": False},
+    "yaxis": _AXIS,
+    "legend": {"font": {"color": _INK}, "bgcolor": "rgba(255,255,255,0.75)"},
+    "hoverlabel": {"bgcolor": "#ffffff", "bordercolor": "#dcd8d4", "font": {"color": _INK}},
+    "hovermode": "closest",
+    "colorway": [CURVE, F1, RECALL, POINT, "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"],
+}}
+OPTIONS = {"config": CONFIG, "theme": None}  # st.plotly_chart(fig, key=..., **OPTIONS)
+
 
 def _f32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
@@ -38,22 +64,37 @@ LEGEND_INSIDE = {
 }
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380, legend: str | None = None):
-    """Shared look; ``legend`` puts the legend inside the axes ("lower left"/"lower right")."""
+def _base_layout(title: str, height: int = 380, legend: str | None = None) -> dict:
+    """Shared look; ``legend`` puts the legend inside the axes ("lower left"/"lower right"),
+    else it sits under the chart."""
     if legend is None:
-        legend_layout = {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}
-        bottom = 70
+        legend_layout = {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}
+        bottom = 84
     else:
-        legend_layout = {**LEGEND_INSIDE[legend], "bgcolor": "rgba(255,255,255,0.75)"}
-        bottom = 10
-    fig.update_layout(
-        title={"text": title, "font": {"size": 15}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 48, "b": bottom},
-        legend=legend_layout,
-        hovermode="closest",
-    )
+        legend_layout = LEGEND_INSIDE[legend]
+        bottom = 48
+    return {
+        "template": TEMPLATE,
+        "title": {"text": title},
+        "height": height,
+        "margin": {"l": 60, "r": 12, "t": 48, "b": bottom},
+        "legend": legend_layout,
+    }
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, legend: str | None = None):
+    """:func:`_base_layout` on a figure built with plotly's helpers (subplots)."""
+    fig.update_layout(_base_layout(title, height, legend))
     return fig
+
+
+def _xy_figure(traces: list[dict], layout: dict, x: dict, y: dict) -> go.Figure:
+    """A one-axes figure from plain dicts: validated once, no per-property update calls."""
+    return go.Figure({"data": traces, "layout": {**layout, "xaxis": x, "yaxis": y}})
+
+
+def _axis(title: str, lo: float, hi: float) -> dict:
+    return {"title": {"text": title}, "range": [lo, hi]}
 
 
 @dataclass(frozen=True)
@@ -80,17 +121,27 @@ def _fmt(x: float | None) -> str:
     return "undefined" if x is None or not math.isfinite(x) else f"{x:.3f}"
 
 
-def _point_trace(x: float, y: float, point: OperatingPoint, showlegend=True) -> go.Scatter:
-    return go.Scatter(
-        x=_f32([x]), y=_f32([y]), mode="markers", name=OPERATING_POINT,
-        marker={"size": 13, "color": POINT, "line": {"width": 2, "color": "white"}},
-        showlegend=showlegend,
-        hovertemplate=(
+def _point_trace(x: float, y: float, point: OperatingPoint) -> dict:
+    return {
+        "type": "scatter", "x": _f32([x]), "y": _f32([y]), "mode": "markers",
+        "name": OPERATING_POINT,
+        "marker": {"size": 13, "color": POINT, "line": {"width": 2, "color": "white"}},
+        "hovertemplate": (
             f"threshold {point.threshold:.4g}<br>precision {point.precision:.3f}<br>"
             f"recall {point.recall:.3f}<br>FPR {point.fpr:.3f}<br>"
             f"{point.predicted} predicted<extra></extra>"
         ),
-    )
+    }
+
+
+def _line(x, y, name: str, color: str, **extra) -> dict:
+    return {"type": "scatter", "x": _f32(x), "y": _f32(y), "mode": "lines", "name": name,
+            "line": {"color": color, "width": 2}, **extra}
+
+
+def _reference_line(x, y) -> dict:
+    return _line(x, y, "one-vs-rest, all rows", REFERENCE, hoverinfo="skip",
+                 line={"color": REFERENCE, "dash": "dot"})
 
 
 def pr_figure(
@@ -106,25 +157,21 @@ def pr_figure(
     ``reference``: for multi-class argmax, the one-vs-rest curve over every row (the one AP
     ranks), drawn faint behind the reachable curve.
     """
-    fig = go.Figure()
-    if reference is not None:
-        fig.add_trace(go.Scatter(
-            x=_f32(reference.recall), y=_f32(reference.precision), mode="lines",
-            name="one-vs-rest, all rows", line={"color": REFERENCE, "dash": "dot"},
-            hoverinfo="skip",
-        ))
-    fig.add_trace(go.Scatter(
-        x=_f32(curve.recall), y=_f32(curve.precision), mode="lines",
-        name="reachable by its threshold" if reference is not None else "PR curve",
-        line={"color": CURVE, "width": 2}, customdata=_f32(curve.thresholds),
+    traces = [] if reference is None else [_reference_line(reference.recall, reference.precision)]
+    traces.append(_line(
+        curve.recall, curve.precision,
+        "reachable by its threshold" if reference is not None else "PR curve", CURVE,
+        customdata=_f32(curve.thresholds),
         hovertemplate="threshold %{customdata:.4g}<br>recall %{x:.3f}<br>"
                       "precision %{y:.3f}<extra></extra>",
     ))
-    fig.add_trace(_point_trace(point.recall, point.precision, point))
-    fig.update_xaxes(title="Recall", range=[0, 1.02])
-    fig.update_yaxes(title="Precision", range=[0, 1.05])
-    return _layout(fig, f"Precision-recall: {name} (AP {_fmt(average_precision)})",
-                   legend="lower left")
+    traces.append(_point_trace(point.recall, point.precision, point))
+    return _xy_figure(
+        traces,
+        _base_layout(f"Precision-recall: {name} (AP {_fmt(average_precision)})",
+                     legend="lower left"),
+        _axis("Recall", 0, 1.02), _axis("Precision", 0, 1.05),
+    )
 
 
 def roc_figure(
@@ -136,55 +183,51 @@ def roc_figure(
     reference: Curve | None = None,
 ) -> go.Figure:
     """ROC curve (FPR, TPR) of one class with the current operating point."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=_f32([0, 1]), y=_f32([0, 1]), mode="lines", name="chance",
-        line={"color": REFERENCE, "width": 1, "dash": "dash"}, hoverinfo="skip",
-    ))
+    traces = [_line([0, 1], [0, 1], "chance", REFERENCE, hoverinfo="skip",
+                    line={"color": REFERENCE, "width": 1, "dash": "dash"})]
     if reference is not None:
-        fig.add_trace(go.Scatter(
-            x=_f32(np.r_[0, reference.fpr]), y=_f32(np.r_[0, reference.recall]), mode="lines",
-            name="one-vs-rest, all rows", line={"color": REFERENCE, "dash": "dot"},
-            hoverinfo="skip",
-        ))
-    fig.add_trace(go.Scatter(
-        x=_f32(np.r_[0, curve.fpr]), y=_f32(np.r_[0, curve.recall]), mode="lines",
-        name="reachable by its threshold" if reference is not None else "ROC curve",
-        line={"color": CURVE, "width": 2}, customdata=_f32(np.r_[np.nan, curve.thresholds]),
-        hovertemplate="threshold %{customdata:.4g}<br>FPR %{x:.3f}<br>"
-                      "TPR %{y:.3f}<extra></extra>",
+        traces.append(_reference_line(np.r_[0, reference.fpr], np.r_[0, reference.recall]))
+    traces.append(_line(
+        np.r_[0, curve.fpr], np.r_[0, curve.recall],
+        "reachable by its threshold" if reference is not None else "ROC curve", CURVE,
+        customdata=_f32(np.r_[np.nan, curve.thresholds]),
+        hovertemplate="threshold %{customdata:.4g}<br>FPR %{x:.3f}<br>TPR %{y:.3f}<extra></extra>",
     ))
-    fig.add_trace(_point_trace(point.fpr, point.recall, point))
-    fig.update_xaxes(title="False positive rate", range=[-0.01, 1.01])
-    fig.update_yaxes(title="True positive rate (recall)", range=[0, 1.05])
-    return _layout(fig, f"ROC: {name} (AUC {_fmt(roc_auc)})", legend="lower right")
+    traces.append(_point_trace(point.fpr, point.recall, point))
+    return _xy_figure(
+        traces,
+        _base_layout(f"ROC: {name} (AUC {_fmt(roc_auc)})", legend="lower right"),
+        _axis("False positive rate", -0.01, 1.01), _axis("True positive rate (recall)", 0, 1.05),
+    )
 
 
 def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, *, name: str):
     """Precision, recall and F1 against the threshold, with the current threshold marked."""
-    fig = go.Figure()
-    for values, label, color in (
-        (series.precision, "precision", PRECISION),
-        (series.recall, "recall", RECALL),
-        (series.f1, "F1", F1),
-    ):
-        # Counts at a score hold down to the next lower score: steps, in descending order "hv".
-        fig.add_trace(go.Scatter(
-            x=series.thresholds, y=values, mode="lines", name=label, line_shape="hv",
-            line={"color": color, "width": 2},
-            hovertemplate=f"threshold %{{x:.4g}}<br>{label} %{{y:.3f}}<extra></extra>",
-        ))
+    # Counts at a score hold down to the next lower score: steps, in descending order "hv".
+    traces = [
+        _line(series.thresholds, values, label, color, line_shape="hv",
+              hovertemplate=f"threshold %{{x:.4g}}<br>{label} %{{y:.3f}}<extra></extra>")
+        for values, label, color in (
+            (series.precision, "precision", PRECISION),
+            (series.recall, "recall", RECALL),
+            (series.f1, "F1", F1),
+        )
+    ]
     t = min(1.0, max(0.0, point.threshold))
-    fig.add_vline(x=t, line={"color": POINT, "width": 1.5, "dash": "dash"})
-    fig.add_trace(go.Scatter(
-        x=_f32([t, t, t]), y=_f32([point.precision, point.recall, f1]), mode="markers",
-        name="at threshold", marker={"size": 9, "color": [PRECISION, RECALL, F1],
-                                     "line": {"width": 1.5, "color": "white"}},
-        hovertemplate="threshold %{x:.4g}<br>%{y:.3f}<extra></extra>", showlegend=False,
-    ))
-    fig.update_xaxes(title="Threshold (probability)", range=[-0.01, 1.01])
-    fig.update_yaxes(title="Value", range=[0, 1.05])
-    return _layout(fig, f"Rates against the threshold: {name}", legend="lower left")
+    traces.append({
+        "type": "scatter", "x": _f32([t, t, t]), "y": _f32([point.precision, point.recall, f1]),
+        "mode": "markers", "name": "at threshold", "showlegend": False,
+        "marker": {"size": 9, "color": [PRECISION, RECALL, F1],
+                   "line": {"width": 1.5, "color": "white"}},
+        "hovertemplate": "threshold %{x:.4g}<br>%{y:.3f}<extra></extra>",
+    })
+    layout = _base_layout(f"Rates against the threshold: {name}", legend="lower left")
+    layout["shapes"] = [{
+        "type": "line", "x0": t, "x1": t, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+        "line": {"color": POINT, "width": 1.5, "dash": "dash"},
+    }]
+    return _xy_figure(traces, layout, _axis("Threshold (probability)", -0.01, 1.01),
+                      _axis("Value", 0, 1.05))
 
 
 def _row_normalised(matrix: np.ndarray) -> np.ndarray:
@@ -216,12 +259,13 @@ def confusion_figure(
         hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata} rows<extra></extra>",
         xgap=2, ygap=2,
     ))
-    fig.update_xaxes(title="Predicted", side="top", type="category")
-    fig.update_yaxes(title="True", autorange="reversed", type="category")
+    # Class names of any length label the axes: let plotly fit the margins to them.
+    fig.update_xaxes(title="Predicted", side="top", type="category", automargin=True)
+    fig.update_yaxes(title="True", autorange="reversed", type="category", automargin=True)
     k = len(rows)
     height = min(900, 160 + 46 * k)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 90, "b": 10},
-                      title={"text": title, "font": {"size": 15}})
+    fig.update_layout(template=TEMPLATE, height=height, title={"text": title},
+                      margin={"l": 10, "r": 10, "t": 90, "b": 10})
     return fig
 
 
@@ -250,8 +294,9 @@ def multilabel_grid(report: Report, indices: list[int], *, normalise: bool) -> g
     fig.update_yaxes(showticklabels=True, col=1)  # "true 0 / true 1" once per row of the grid
     fig.update_xaxes(type="category")
     fig.update_layout(
+        template=TEMPLATE,
         coloraxis={"colorscale": "Blues", "cmin": 0, "cmax": 1, "showscale": False},
-        height=60 + 190 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=60 + 190 * rows, margin={"l": 50, "r": 10, "t": 40, "b": 30},
     )
     fig.update_annotations(font_size=12)
     return fig
@@ -282,7 +327,8 @@ def small_multiples(
         ), row=r, col=c)
     fig.update_xaxes(range=[0, 1.02])
     fig.update_yaxes(range=[0, 1.05])
-    fig.update_layout(height=80 + 170 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_layout(template=TEMPLATE, height=80 + 170 * rows,
+                      margin={"l": 40, "r": 10, "t": 40, "b": 30})
     fig.update_annotations(font_size=11)
     return fig
 
