@@ -48,7 +48,7 @@ def prediction_arrays(task: str, rows: int, classes: int, *, seed: int = 0,
 
 def prediction_table(task: str, rows: int, classes: int, *, seed: int = 0, dtype=np.float32,
                      logits: bool = False, text_labels: bool = False) -> pa.Table:
-    """The §2 layout of :func:`prediction_arrays` as an Arrow table."""
+    """The documented input layout of :func:`prediction_arrays` as an Arrow table."""
     scores, labels = prediction_arrays(task, rows, classes, seed=seed, dtype=dtype, logits=logits)
     k = scores.shape[1]
     names = ["positive"] if task == "binary" else class_names(k)

@@ -5,7 +5,7 @@ Budget: at 1,000,000 rows a full recompute after a threshold change takes <= 1 m
 
 ThresholdLab's step is what the dashboard does on a slider move: ``evaluate(index, thresholds,
 ranking=..., sample_based_metrics=False)``: per-class TP/FP/FN/TN (and the multi-class
-confusion matrix with its no-prediction column) from the sorted index, every §4 per-class
+confusion matrix with its no-prediction column) from the sorted index, every per-class
 metric with Wilson intervals, macro/micro/weighted aggregates, accuracy/coverage or Hamming
 loss, zero-division warnings. AP and ROC AUC do not depend on thresholds and are ranked once.
 

@@ -277,12 +277,14 @@ class CurveIndex:
                     [np.searchsorted(ix.candidates, keys[c]) for c, ix in enumerate(self._classes)],
                     dtype=np.int64,
                 )
+            by_predicted = flat.predicted_by_true(below)  # [c, j]: true j predicted as c
             confusion = np.empty((k, k + 1), dtype=np.int64)
-            confusion[:, :k] = flat.predicted_by_true(below).T
-            confusion[:, k] = self.positives - confusion[:, :k].sum(axis=1)
-            tp = np.diagonal(confusion).copy()
-            fp = confusion[:, :k].sum(axis=0) - tp
+            confusion[:, :k] = by_predicted.T
+            tp = np.diagonal(by_predicted).copy()
             fn = self.positives - tp
+            fp = np.add.reduce(by_predicted, axis=1) - tp
+            # Rows of class j neither predicted as j nor as another class were abstained on.
+            confusion[:, k] = self.positives - np.add.reduce(by_predicted, axis=0)
             tn = n - tp - fp - fn
             return Counts(t, tp, fp, fn, tn, n, confusion)
 
@@ -373,8 +375,8 @@ def _ceil_float32(t: np.ndarray) -> np.ndarray:
     when ``p >= _ceil_float32(t)``."""
     with np.errstate(over="ignore"):
         out = t.astype(np.float32)
-    low = out.astype(np.float64) < t
-    out[low] = np.nextafter(out[low], np.float32(np.inf))
+    # float32 against float64 compares exactly (numpy widens the float32 values losslessly).
+    np.nextafter(out, np.float32(np.inf), out=out, where=out < t)
     return out
 
 

@@ -123,7 +123,7 @@ def one_hot_decisions(decisions: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def decisions_frame(predictions, decisions: np.ndarray):
-    """Per-row decisions as a table, in input order (the §7 ``apply`` output).
+    """Per-row decisions as a table, in input order (what ``thresholdlab apply`` writes).
 
     First column: the file's id column when it has one, else ``row`` counting from 0. Then a
     ``prediction`` column of class names (empty for no prediction) for multi-class data, or one

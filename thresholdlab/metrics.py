@@ -1,4 +1,4 @@
-"""Metrics of the metrics rules, computed from counts so a threshold change never touches the rows.
+"""Metrics computed from counts, so a threshold change never touches the rows.
 
 Every formula follows scikit-learn's definitions on the same decisions (``zero_division=0``):
 per-class F-beta is ``(1 + b^2) tp / ((1 + b^2) tp + fp + b^2 fn)``, MCC is one-vs-rest, macro
@@ -33,17 +33,19 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray, z: float = WILSON
     """Wilson score interval for a proportion, shape (..., 2); NaN where ``trials`` is 0."""
     k = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
+    z2 = z * z
+    # With no trials, 0 / 0 is NaN and stays NaN through every step below (clipping included),
+    # so the undefined case needs no mask of its own.
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k / n
-        z2 = z * z
         denom = 1.0 + z2 / n
         centre = (p + z2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    out = np.empty(np.shape(centre) + (2,))
+    out = np.empty(centre.shape + (2,))
     np.subtract(centre, half, out=out[..., 0])
     np.add(centre, half, out=out[..., 1])
-    np.clip(out, 0.0, 1.0, out=out)
-    out[n == 0] = np.nan
+    np.maximum(out, 0.0, out=out)
+    np.minimum(out, 1.0, out=out)
     return out
 
 
@@ -74,25 +76,24 @@ def class_metrics(counts: Counts, beta: float = 1.0) -> ClassMetrics:
     # and at K <= a few hundred the cost is numpy's per-call overhead, not arithmetic.
     # Counts are integers below 2**53, so float64 sums of them are exact, as in int64.
     k = len(counts.tp)
-    tp, fp, fn, tn = (
-        np.asarray(x, dtype=np.float64) for x in (counts.tp, counts.fp, counts.fn, counts.tn)
-    )
+    tp, fp, fn, tn = np.array((counts.tp, counts.fp, counts.fn, counts.tn), dtype=np.float64)
     b2 = beta * beta
     num = np.empty((6, k))
     den = np.empty((6, k))
     num[0] = num[1] = tp
-    num[2] = 2 * tp
-    num[3] = (1 + b2) * tp
+    np.multiply(tp, 2.0, out=num[2])
+    np.multiply(tp, 1 + b2, out=num[3])
     num[4] = tn
     num[5] = fp
     predicted = np.add(tp, fp, out=den[0])
     support = np.add(tp, fn, out=den[1])
-    den[2] = 2 * tp + fp + fn
-    den[3] = (1 + b2) * tp + fp + b2 * fn
+    den[2] = num[2] + fp + fn
+    den[3] = num[3] + fp + b2 * fn
     negatives = np.add(tn, fp, out=den[4])
     den[5] = negatives
     undefined = den == 0
-    rates = np.divide(num, den, out=np.zeros_like(num), where=~undefined)
+    rates = np.zeros((6, k))
+    np.divide(num, den, out=rates, where=~undefined)
     precision, recall, f1, fbeta, specificity, fpr = rates
     mcc = _mcc_from(tp, fp, fn, tn, predicted, support, negatives)
     ci = wilson_interval(num[:2], den[:2])
@@ -152,31 +153,31 @@ class Aggregates:
 
 
 def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates:
-    """Everything of §4 that follows from the counts alone (O(K))."""
+    """Every metric that follows from the counts alone (O(K))."""
     names = ("precision", "recall", "f1")
     k = len(counts.tp)
-    rates = np.empty((3, k))
-    rates[0], rates[1], rates[2] = per_class.precision, per_class.recall, per_class.f1
-    macro = dict(zip(names, (float(x) for x in rates.sum(axis=1) / k))) if k else {
-        name: float("nan") for name in names
-    }
+    rates = np.array((per_class.precision, per_class.recall, per_class.f1))
+    if k:
+        macro = dict(zip(names, (np.add.reduce(rates, axis=1) / k).tolist()))
+    else:
+        macro = {name: float("nan") for name in names}
     # Micro: Python ints, exact, and one IEEE division each as numpy's float64 would do.
-    tp, fp, fn = int(counts.tp.sum()), int(counts.fp.sum()), int(counts.fn.sum())
+    tp, fp, fn = np.add.reduce(np.array((counts.tp, counts.fp, counts.fn)), axis=1).tolist()
     micro = {
         "precision": tp / (tp + fp) if tp + fp else 0.0,
         "recall": tp / (tp + fn) if tp + fn else 0.0,
         "f1": 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0,
     }
-    support = counts.support.astype(np.float64)
-    total = support.sum()
+    total = tp + fn  # every class's support, summed
     if total > 0:
         # np.average(x, weights=support) for the three rates at once.
-        weighted = dict(zip(names, (float(x) for x in (rates * support).sum(axis=1) / total)))
+        support = (counts.tp + counts.fn).astype(np.float64)
+        weighted = dict(zip(names, (np.add.reduce(rates * support, axis=1) / float(total)).tolist()))
     else:
         weighted = {"precision": 0.0, "recall": 0.0, "f1": 0.0}
     n = counts.n_rows
     if task == "multiclass":
-        correct = int(np.trace(counts.confusion))
+        correct = tp  # the confusion matrix's diagonal
         covered = n - counts.abstained
         return Aggregates(
             macro,
@@ -190,7 +191,6 @@ def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates
         return Aggregates(
             macro, micro, weighted, accuracy=float((counts.tp[0] + counts.tn[0]) / n)
         )
-    k = len(counts.tp)
     return Aggregates(
         macro, micro, weighted, hamming_loss=float((fp + fn) / (n * k)) if n else 0.0
     )
@@ -295,7 +295,7 @@ def ranking_metrics(index: CurveIndex) -> RankingMetrics:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything §4 says about one set of thresholds."""
+    """Every metric at one set of thresholds."""
 
     classes: tuple
     task: str
@@ -306,7 +306,7 @@ class Report:
     warnings: tuple = ()
 
     def to_dict(self) -> dict:
-        """The §7 ``evaluate --json`` shape (null where a value does not apply or is undefined)."""
+        """The ``thresholdlab evaluate --json`` shape (null where a value does not apply or is undefined)."""
         per_class = {}
         m, c, r = self.per_class, self.counts, self.ranking
         for i, name in enumerate(self.classes):

@@ -1,4 +1,4 @@
-"""Every number of §4 against scikit-learn on the same decisions, ties included."""
+"""Every metric against scikit-learn on the same decisions, ties included."""
 
 import warnings
 from pathlib import Path

@@ -193,7 +193,7 @@ OBJECTIVE_BUTTONS = {
 
 
 def objective_text(kind: str) -> str:
-    """The §5 objective string for a button, from the inputs beside the buttons."""
+    """The objective string (as ``optimise`` parses it) for a button, from the inputs beside the buttons."""
     ss = st.session_state
     if kind == "fbeta":
         return f"fbeta:{ss['opt_beta']:g}"
@@ -232,7 +232,7 @@ def _on_beta() -> None:
 
 
 def optimise_panel(dataset: Dataset) -> None:
-    """Inputs for beta, costs and targets, and one button per §5 objective."""
+    """Inputs for beta, costs and targets, and one button per objective."""
     ss = st.session_state
     ss.setdefault("opt_cost_fp", 1.0)
     ss.setdefault("opt_cost_fn", 5.0)

@@ -215,7 +215,7 @@ def open_dataset(
 
 # --------------------------------------------------------------------- queries at thresholds
 def report(dataset: Dataset, thresholds: np.ndarray, beta: float = 1.0) -> Report:
-    """Every §4 metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
+    """Every metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
     (multi-label subset accuracy and samples-F1 excepted, and only for data that is small)."""
     p = dataset.predictions
     return evaluate(
@@ -266,7 +266,7 @@ class ThresholdSeries:
 
 
 def threshold_series(curve: Curve) -> ThresholdSeries:
-    """Rates along a (down-sampled) curve; F1 from counts, 0 where undefined, as §4."""
+    """Rates along a (down-sampled) curve; F1 from counts, 0 where undefined, as in the table."""
     tp = curve.tp.astype(np.float64)
     fn = curve.positives - tp
     den = 2 * tp + curve.fp + fn

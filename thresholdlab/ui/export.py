@@ -2,7 +2,7 @@
 
 - :func:`config_json`: the threshold-config JSON for the current thresholds, with the metrics at them.
 - :func:`restore`: a config file's thresholds lined up with the loaded data's classes.
-- :func:`decisions_csv`: one row per input row with its decision (the §7 ``apply`` output).
+- :func:`decisions_csv`: one row per input row with its decision (what ``thresholdlab apply`` writes).
 """
 
 from __future__ import annotations
