@@ -42,9 +42,8 @@ def _moved(at):
     return thresholds_in_state(at)
 
 
+@pytest.mark.uploads
 def test_bad_upload_shows_one_error_and_keeps_data_and_thresholds(bad_input, tmp_path):
-    if bad_input.content is None or bad_input.overrides or bad_input.id == "too-big":
-        pytest.skip("not an upload: a missing path, an override or a file over the size limit")
     at = open_app(MULTICLASS)
     before = _moved(at)
     before_metrics = metric_values(at)
