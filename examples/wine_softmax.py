@@ -12,7 +12,7 @@ the way the original UCI file numbers the cultivars:
 4. serve them: ``nn.Sequential(model, ThresholdHead(config))`` returns a class index per row, or -1
    for "no prediction", exactly as ``thresholdlab.apply`` decides; exported with ``torch.export``.
 
-Run:  python examples/wine_softmax.py [--out DIR]     (about 10 seconds on one CPU)
+Run:  python examples/wine_softmax.py [--out DIR]     (under ten seconds on one CPU)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The ``thresholdlab`` command line; also ``python -m thresholdlab``.
 
 Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``. Every subcommand takes
-the input-format overrides of the detected column roles.
+the overrides of the detected column roles (``--label-col``, ``--score-cols``, ...).
 
 Errors are handled in one place, :func:`main`: bad input (:class:`DataError`, a ``ValueError``
 from argument validation in the core, an ``OSError`` such as a missing file) prints one line
@@ -102,7 +102,7 @@ def _comma_list(text: str) -> list[str]:
 
 
 def _override_options() -> argparse.ArgumentParser:
-    """The input-format overrides every subcommand takes (a parent parser shared by all)."""
+    """The column-role overrides every subcommand takes (a parent parser shared by all)."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("column roles (override what is detected)")
     group.add_argument("--label-col", metavar="COL", help="column holding the true labels")

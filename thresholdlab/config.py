@@ -224,7 +224,7 @@ class ThresholdConfig:
 
     # --------------------------------------------------------------------------- writing
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict, keys in the threshold-config order; infinite logit thresholds -> None."""
+        """Plain JSON-ready dict, keys in documented order; infinite logit thresholds -> None."""
         out: dict[str, Any] = {}
         for key in _KEY_ORDER:
             value = getattr(self, key)
@@ -242,7 +242,7 @@ class ThresholdConfig:
         return out
 
     def to_json(self) -> str:
-        """The config as JSON text (indent 2, the threshold-config key order, UTF-8 class names kept as is)."""
+        """The config as JSON text (indent 2, documented key order, UTF-8 class names as is)."""
         # allow_nan=False: non-finite values were turned into null above; never write NaN.
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
 

@@ -3,10 +3,10 @@
 Two halves of one loop:
 
 * :func:`collect` runs a model over a ``DataLoader`` and returns its scores and the true labels as
-  a table in the input-format format (``logit_<class>`` or ``p_<class>`` score columns, a ``label``
-  column or ``y_<class>`` truth columns), optionally written to CSV or Parquet for
+  a table in the format ThresholdLab reads (``logit_<class>`` or ``p_<class>`` score columns, a
+  ``label`` column or ``y_<class>`` truth columns), optionally written to CSV or Parquet for
   ``thresholdlab optimize`` or the dashboard.
-* :class:`ThresholdHead` is an ``nn.Module`` that applies a the threshold-config threshold config to the
+* :class:`ThresholdHead` is an ``nn.Module`` that applies a threshold config to the
   model's raw outputs, so ``nn.Sequential(model, ThresholdHead(config))`` serves decisions. It
   runs eagerly, under ``torch.jit.script`` and ``torch.export``, on CPU and CUDA.
 
@@ -82,7 +82,7 @@ def collect(
     target_key: str | int | None = None,
     label_base: int | None = None,
 ):
-    """Run ``model`` over ``loader`` and return its scores and the true labels (the input-format table).
+    """Run ``model`` over ``loader``; return its scores and true labels as ThresholdLab reads them.
 
     The model runs in eval mode under ``torch.inference_mode()``; the training mode of every
     submodule is restored afterwards, even when a batch fails.
@@ -325,7 +325,7 @@ def _unwrap_output(out, b: int) -> torch.Tensor:
 
 
 def _table(scores: np.ndarray, targets: np.ndarray, activation: str, class_names, task, label_base):
-    """The input-format DataFrame and its info dict from collected arrays."""
+    """The DataFrame (in the format loading reads) and its info dict from collected arrays."""
     import pandas as pd  # lazy: serving code that only needs ThresholdHead never loads pandas
 
     k = 1 if scores.ndim == 1 else scores.shape[1]
@@ -453,7 +453,7 @@ def _zero_one(values: np.ndarray, what: str) -> np.ndarray:
 def _class_ids(targets: np.ndarray, k: int, label_base: int | None) -> tuple[np.ndarray, int]:
     labels = _integers(targets, "multi-class targets")
     if label_base is None:
-        # the input-format rules: labels within 1..K with no 0 are 1-based; loading decides the same way.
+        # As loading reads labels: within 1..K with no 0 they are 1-based.
         label_base = 1 if labels.size and labels.min() >= 1 and labels.max() <= k else 0
     ids = labels - label_base
     bad = np.flatnonzero((ids < 0) | (ids >= k))
@@ -606,7 +606,7 @@ class ThresholdHead(nn.Module):
 
     Notes
     -----
-    Calibration: the threshold-config configs carry no calibration section yet. When one is added, it belongs
+    Calibration: threshold configs carry no calibration section yet. When one is added, it belongs
     in :meth:`calibrate` (applied to the raw scores before the activation, in eager, scripted and
     exported heads alike), and the eager re-decision must use the same calibrated scores. A config
     with a non-empty ``calibration`` attribute is refused rather than silently ignored.
@@ -678,7 +678,7 @@ class ThresholdHead(nn.Module):
         return out
 
     def calibrate(self, x: torch.Tensor) -> torch.Tensor:
-        """Calibration hook: identity, as the threshold-config configs have no calibration section yet."""
+        """Calibration hook: identity, as threshold configs have no calibration section yet."""
         return x
 
     def _as_matrix(self, scores: torch.Tensor) -> torch.Tensor:

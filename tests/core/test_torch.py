@@ -189,6 +189,18 @@ def test_collect_progress_bar_and_output_unwrapping(capsys):
     assert "collect" in capsys.readouterr().err
 
 
+def test_the_torch_extra_brings_the_progress_bar():
+    """collect imports tqdm for its bar, so ``pip install -e ".[torch]"`` must install it."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    extra = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["torch"]
+    names = {re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower() for requirement in extra}
+    assert {"torch", "tqdm"} <= names
+
+
 @pytest.mark.parametrize(
     "loader_items, kwargs, message",
     [

@@ -1,6 +1,6 @@
 """What the Export page hands out and takes back, as pure functions (tests call them directly).
 
-- :func:`config_json`: the threshold-config JSON for the current thresholds, with the metrics at them.
+- :func:`config_json`: the threshold config for the current thresholds, with the metrics at them.
 - :func:`restore`: a config file's thresholds lined up with the loaded data's classes.
 - :func:`decisions_csv`: one row per input row with its decision (what ``thresholdlab apply`` writes).
 """
