@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from streamlit.testing.v1 import AppTest
+
 from apptest_support import (
-    BINARY, MULTICLASS, MULTILABEL, SAMPLES, SPARSE, Core, errors, metric_values, open_app,
+    APP, TIMEOUT, BINARY, MULTICLASS, MULTILABEL, SAMPLES, SPARSE, Core, errors, metric_values, open_app,
     table, thresholds_in_state, upload,
 )
 from thresholdlab.ui.tables import headlines
@@ -214,3 +216,25 @@ def test_thresholdlab_app_hands_its_overrides_to_the_dashboard(monkeypatch, tmp_
     dataset = open_app().session_state["dataset"]
     assert (dataset.source.name, dataset.task, dataset.classes) == ("two.csv", "multiclass",
                                                                     ("cat", "dog"))
+
+
+def test_no_readable_data_at_all_is_one_sentence_not_a_traceback(monkeypatch, tmp_path):
+    import thresholdlab.loading
+    from thresholdlab.predictions import DataError
+    from thresholdlab.ui import data
+
+    def unreadable(source, *args, name=None, **kwargs):
+        raise DataError(f"File '{name}' is unreadable.")
+
+    bad = tmp_path / "scores.csv"
+    bad.write_text("label,p_a\n1,0.5\n")
+    monkeypatch.setenv("THRESHOLDLAB_FILE", str(bad))
+    monkeypatch.setattr(thresholdlab.loading, "load", unreadable)
+    data.clear_caches()  # the bundled sample must really be read again
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    data.clear_caches()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "The bundled sample could not be read either" in at.error[0].value
+    assert "scores.csv" in at.error[0].value

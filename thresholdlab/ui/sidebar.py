@@ -73,6 +73,13 @@ def load_requested() -> Dataset:
             error = ss[state.LOAD_ERROR]
             ss[state.SAMPLE_CHOICE] = data.DEFAULT_SAMPLE
             dataset = _try_open(Source.sample(data.DEFAULT_SAMPLE), Overrides(), None)
+            if dataset is None:
+                # Nothing loaded at all (the bundled samples are missing or unreadable): every
+                # page needs data, so say why once and draw nothing else.
+                st.error(f"{error} The bundled sample could not be read either: check that "
+                         "sample_data/ is complete, or open a readable file with "
+                         "`thresholdlab app FILE`.")
+                st.stop()
             ss[state.LOAD_ERROR] = f"{error} The default sample is shown instead."
         elif first_error:
             ss[state.LOAD_ERROR] = first_error
