@@ -87,7 +87,10 @@ def reliability(
     p = np.asarray(probabilities, dtype=np.float64).ravel()
     y = np.asarray(truth, dtype=bool).ravel()
     if strategy == "quantile" and len(p):
-        edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
+        # Percentiles spelled as sklearn spells them: linspace(0, 100, ...) rounds some of them
+        # differently (16.666666666666668 against 16.666666666666664), which moves an edge
+        # onto or off a score and that score into another bin.
+        edges = np.percentile(p, np.linspace(0, 1, n_bins + 1) * 100)
     else:
         edges = np.linspace(0.0, 1.0, n_bins + 1)
     # Inner edges with side="left": a score equal to an edge joins the lower bin, as sklearn.

@@ -70,6 +70,23 @@ def test_matches_sklearn_and_brute_force(kind, seed, n, n_bins, strategy):
     assert rel.n_rows == n
 
 
+@pytest.mark.parametrize("n_bins", [3, 6, 7, 12])
+def test_quantile_edges_that_land_on_a_score_match_sklearn(n_bins):
+    # With n_bins * m + 1 rows the quantile edges fall exactly on scores, where the rounding
+    # of the percentile decides which bin the score joins.
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        n = n_bins * int(rng.integers(1, 4)) + 1
+        p = rng.random(n)
+        y = rng.random(n) < p
+        rel = reliability(p, y, n_bins=n_bins, strategy="quantile")
+        prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy="quantile")
+        np.testing.assert_array_equal(rel.mean_predicted[rel.nonempty], prob_pred)
+        np.testing.assert_array_equal(rel.observed[rel.nonempty], prob_true)
+        counts, *_ = brute_force(p, y, rel.edges)
+        np.testing.assert_array_equal(rel.counts, counts)
+
+
 def test_perfectly_calibrated_bins_have_zero_ece():
     p = np.array([0.05] * 20 + [0.95] * 20)
     y = np.array([True] + [False] * 19 + [True] * 19 + [False])
