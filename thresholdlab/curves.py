@@ -24,6 +24,7 @@ comparison the data defines, bit for bit, at half the memory and with faster sor
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -148,6 +149,8 @@ class CurveIndex:
     _classes: tuple = field(repr=False, default=())
     _curves: OrderedDict = field(repr=False, default_factory=OrderedDict)
     _argmax: "_ArgmaxIndex | None" = field(repr=False, default=None)
+    # The dashboard shares one index between every browser session (each on its own thread).
+    _curves_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
 
     @classmethod
     def build(
@@ -323,16 +326,19 @@ class CurveIndex:
         class's column; under ``argmax`` it covers the rows whose argmax is ``c``.
         ``thresholds`` are float64 whatever the index stores.
         """
-        cached = self._curves.get(c)
-        if cached is not None:
+        with self._curves_lock:
+            cached = self._curves.get(c)
+            if cached is not None:
+                self._curves.move_to_end(c)
+                return cached
+        result = self._curve(c)  # outside the lock: other sessions' cached curves stay quick
+        with self._curves_lock:
+            self._curves[c] = result
             self._curves.move_to_end(c)
-            return cached
-        result = self._curve(c)
-        self._curves[c] = result
-        held = sum(_curve_bytes(v) for v in self._curves.values())
-        while len(self._curves) > 1 and held > self.CURVE_CACHE_BYTES:
-            _, dropped = self._curves.popitem(last=False)
-            held -= _curve_bytes(dropped)
+            held = sum(_curve_bytes(v) for v in self._curves.values())
+            while len(self._curves) > 1 and held > self.CURVE_CACHE_BYTES:
+                _, dropped = self._curves.popitem(last=False)
+                held -= _curve_bytes(dropped)
         return result
 
     def _curve(self, c: int) -> Curve:

@@ -204,3 +204,39 @@ def test_downsample_keeps_at_most_the_budget_and_the_average_precision():
     plotted = average_precision(thin.tp, thin.fp, thin.positives)
     assert abs(exact - plotted) <= 1e-3
     assert thin.thresholds[0] == curve.thresholds[0] and thin.thresholds[-1] == curve.thresholds[-1]
+
+
+def test_curve_cache_is_safe_across_threads():
+    """The dashboard shares one index between sessions, each on its own thread."""
+    import sys
+    import threading
+
+    rng = np.random.default_rng(0)
+    n, k = 2000, 40
+    pset = from_arrays(rng.random((n, k)), (rng.random((n, k)) < 0.3).astype(int), task="multilabel")
+    index = CurveIndex.build(pset)
+    object.__setattr__(index, "CURVE_CACHE_BYTES", 200_000)  # a few curves: constant eviction
+    expected = [index._curve(c) for c in range(k)]
+    errors, wrong = [], []
+
+    def work(seed):
+        r = np.random.default_rng(seed)
+        try:
+            for _ in range(1500):
+                c = int(r.integers(k))
+                if not np.array_equal(index.curve(c).tp, expected[c].tp):
+                    wrong.append(c)
+        except Exception as e:  # noqa: BLE001 - any failure in a thread is the finding
+            errors.append(repr(e))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors and not wrong
