@@ -63,10 +63,6 @@ class DecisionRule:
         )
 
     @property
-    def abstains(self) -> bool:
-        return self.task == "multiclass" and self.no_prediction == "abstain"
-
-    @property
     def per_class(self) -> bool:
         """True when class c's one-vs-rest decisions depend on t_c alone (the fast index path)."""
         if self.task == "multiclass":
@@ -113,13 +109,6 @@ def decide(probabilities: np.ndarray, thresholds: np.ndarray, rule: DecisionRule
     if rule.no_prediction == "fallback_argmax":
         chosen = np.where(chosen == NO_PREDICTION, top, chosen)
     return chosen.astype(np.int64)
-
-
-def one_hot_decisions(decisions: np.ndarray, n_classes: int) -> np.ndarray:
-    """bool (n, K) view of any task's decisions; a multi-class abstention is an all-False row."""
-    if decisions.ndim == 2:
-        return decisions
-    return decisions[:, None] == np.arange(n_classes)[None, :]
 
 
 def decisions_frame(predictions, decisions: np.ndarray):

@@ -117,12 +117,6 @@ def class_metrics(counts: Counts, beta: float = 1.0) -> ClassMetrics:
     )
 
 
-def _mcc(tp, fp, fn, tn) -> np.ndarray:
-    """One-vs-rest Matthews correlation, 0 when a margin is empty (scikit-learn's convention)."""
-    tp, fp, fn, tn = (np.asarray(x, dtype=np.float64) for x in (tp, fp, fn, tn))
-    return _mcc_from(tp, fp, fn, tn, tp + fp, tp + fn, tn + fp)
-
-
 def _mcc_from(tp, fp, fn, tn, predicted, support, negatives) -> np.ndarray:
     den = np.sqrt(predicted * support * negatives * (tn + fn))
     num = tp * tn - fp * fn

@@ -97,11 +97,6 @@ class PredictionSet:
             return np.bincount(self.labels, minlength=self.n_classes).astype(np.int64)
         return self.labels.sum(axis=0).astype(np.int64)
 
-    @property
-    def sigmoid_logits(self) -> bool:
-        """True when thresholds also exist on raw logits (sigmoid tasks given logits, the optimisation rules)."""
-        return self.activation == "sigmoid"
-
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax in float64, shifted by the row max so large logits do not overflow."""
