@@ -147,7 +147,18 @@ class Aggregates:
 
 
 def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates:
-    """Every metric that follows from the counts alone (O(K))."""
+    """Every metric that follows from the counts alone (O(K)).
+
+    Binary averages are over both classes, negative and positive, as scikit-learn's
+    ``average="macro" | "micro" | "weighted"`` compute them for 0/1 labels (micro is then the
+    accuracy); the positive class's own numbers are its per-class row.
+    """
+    if task == "binary":
+        n = counts.n_rows
+        both = _both_binary_classes(counts)
+        averaged = aggregates(both, class_metrics(both), "multilabel")
+        accuracy = float((counts.tp[0] + counts.tn[0]) / n) if n else 0.0
+        return Aggregates(averaged.macro, averaged.micro, averaged.weighted, accuracy=accuracy)
     names = ("precision", "recall", "f1")
     k = len(counts.tp)
     rates = np.array((per_class.precision, per_class.recall, per_class.f1))
@@ -181,12 +192,21 @@ def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates
             accuracy_covered=correct / covered if covered else None,
             coverage=covered / n if n else 0.0,
         )
-    if task == "binary":
-        return Aggregates(
-            macro, micro, weighted, accuracy=float((counts.tp[0] + counts.tn[0]) / n)
-        )
     return Aggregates(
         macro, micro, weighted, hamming_loss=float((fp + fn) / (n * k)) if n else 0.0
+    )
+
+
+def _both_binary_classes(counts: Counts) -> Counts:
+    """A binary task's counts for the negative and the positive class (in that order)."""
+    tp, fp, fn, tn = counts.tp[:1], counts.fp[:1], counts.fn[:1], counts.tn[:1]
+    return Counts(
+        thresholds=np.repeat(counts.thresholds[:1], 2),
+        tp=np.concatenate((tn, tp)),
+        fp=np.concatenate((fn, fp)),
+        fn=np.concatenate((fp, fn)),
+        tn=np.concatenate((tp, tn)),
+        n_rows=counts.n_rows,
     )
 
 

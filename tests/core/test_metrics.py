@@ -40,9 +40,11 @@ def sklearn_report(predictions, thresholds, rule, beta=2.0):
         p, r, f, s = skm.precision_recall_fscore_support(y_true, y_pred, zero_division=0, **kw)
         fb = skm.fbeta_score(y_true, y_pred, beta=beta, average=None, zero_division=0, **kw)
         out = {"precision": p, "recall": r, "f1": f, "support": s, "fbeta": fb}
+        # Averages of a binary task are over both classes, as scikit-learn's are for 0/1 labels.
+        avg_kw = {"labels": [False, True]} if predictions.task == "binary" else kw
         for avg in ("macro", "micro", "weighted"):
             p, r, f, _ = skm.precision_recall_fscore_support(
-                y_true, y_pred, average=avg, zero_division=0, **kw
+                y_true, y_pred, average=avg, zero_division=0, **avg_kw
             )
             out[avg] = {"precision": p, "recall": r, "f1": f}
         out["mcc"] = [skm.matthews_corrcoef(truth[:, c], onehot[:, c]) for c in range(k)]
