@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from thresholdlab.decisions import NO_PREDICTION, DecisionRule, decide
+from thresholdlab.decisions import DecisionRule, decide
 from thresholdlab.predictions import DataError, PredictionSet, logit, sigmoid, softmax
 
 __all__ = ["SCHEMA_VERSION", "ConfigError", "ThresholdConfig", "apply", "config_schema"]
@@ -49,13 +49,6 @@ _KEY_ORDER = (
 # The optimiser derives one from the other in float64, so they agree to a few ulps; a hand edit
 # of one without the other is off by far more.
 _LOGIT_CONSISTENCY_TOL = 1e-9
-
-# The torch path recomputes with numpy the rows whose decision could flip on the last bits of the
-# activation: torch's float64 exp differs from numpy's by up to 1 ulp, and sums run in another
-# order (relative error <= K * 2**-52). A row is sure when every probability is further than this
-# from its threshold and from the row's winner; the slack covers K up to ~10**6 classes.
-_REL_SLACK = 1e-9
-_ABS_SLACK = 1e-300  # exp underflowing to subnormals loses relative precision
 
 
 class ConfigError(DataError):
@@ -328,6 +321,9 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
     Decisions equal ``decide(probabilities, thresholds, rule)`` exactly, for numpy and torch
     input alike: probabilities are compared with ``thresholds`` (``>=``), never logits with
     ``logit_thresholds``, so ``apply`` agrees with what the dashboard showed for the same data.
+    Tensors are decided on their own device (MPS: on the CPU) by the eager
+    :class:`thresholdlab.torch.ThresholdHead`, which hands to numpy the rare rows where torch's
+    last bit of ``exp`` could change a decision.
     """
     if not isinstance(config, ThresholdConfig):
         config = ThresholdConfig.load(config)
@@ -394,103 +390,44 @@ def _check_values(config: ThresholdConfig, x, finite: bool, lo, hi) -> None:
 
 
 def _apply_torch(config: ThresholdConfig, scores, torch):
-    """The torch twin of ``decide`` on ``_probabilities``: same rules, same ties, same results."""
+    """Tensor decisions: the numpy path's checks, then the config's :class:`ThresholdHead`."""
     device = scores.device
-    # MPS has no float64; compute there on the CPU and move the decisions back.
+    # MPS has no float64; decide there on the CPU and move the decisions back.
     work = torch.device("cpu") if device.type == "mps" else device
-    shape = _check_shape(config, tuple(scores.shape))
-    x = scores.detach().to(device=work, dtype=torch.float64).reshape(shape)
+    _check_shape(config, tuple(scores.shape))
+    x = scores.detach().to(device=work, dtype=torch.float64)
     _check_values(
         config, x, bool(torch.isfinite(x).all()), lambda: x.min().item(), lambda: x.max().item()
     )
-    t = torch.tensor(_thresholds(config), dtype=torch.float64, device=work)
-    p = _torch_probabilities(x, config.activation, torch)
-    rule = config.rule
-    decisions = _torch_decide(p, t, rule, torch)
-    if config.activation != "none":
-        # exp and the row sums differ from numpy's in the last bits; redo the rows where that
-        # could change a decision with the reference functions (few rows: ties and near-ties).
-        unsure = _unsure_rows(x, p, t, rule, torch)
-        if bool(unsure.any()):
-            rows = torch.nonzero(unsure).squeeze(1)
-            sub = x.index_select(0, rows).cpu().numpy()
-            exact = decide(_probabilities(config, sub), _thresholds(config), rule)
-            decisions[rows] = torch.from_numpy(exact).to(work)
-    if config.task == "binary":
-        decisions = decisions.reshape(scores.shape)
-    return decisions.to(device)
+    return _head(_HeadKey(config, work))(x).to(device)
 
 
-def _torch_probabilities(x, activation: str, torch):
-    """float64 (n, K) on x's device: ``predictions.softmax`` / ``sigmoid`` step by step."""
-    if activation == "softmax":
-        z = x - x.max(dim=1, keepdim=True).values
-        e = torch.exp(z)
-        return e / e.sum(dim=1, keepdim=True)
-    if activation == "sigmoid":
-        return _torch_sigmoid(x, torch)
-    return x
+class _HeadKey:
+    """What a ThresholdHead's decisions depend on, hashable (the config's dicts are not)."""
+
+    def __init__(self, config: ThresholdConfig, device):
+        self.config = config
+        self.device = device
+        self.fields = (
+            type(config), config.task, config.classes, config.score_kind, config.activation,
+            config.decision_rule, config.no_prediction,
+            tuple(config.thresholds[c] for c in config.classes), device,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.fields)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _HeadKey) and self.fields == other.fields
 
 
-def _torch_sigmoid(x, torch):
-    """Mirror of ``predictions.sigmoid``: the branch that cannot overflow for each sign."""
-    pos = x >= 0
-    ex = torch.exp(torch.where(pos, -x, x))  # exp(-|x|) <= 1
-    return torch.where(pos, 1.0 / (1.0 + ex), ex / (1.0 + ex))
+@functools.lru_cache(maxsize=16)
+def _head(key: _HeadKey):
+    """The eager, exact ThresholdHead for ``key.config`` on ``key.device``, built once: building
+    one bisects every sigmoid threshold for its logit boundary (milliseconds a class)."""
+    from thresholdlab.torch import ThresholdHead  # lazy: torch is loaded once a tensor arrives
 
-
-def _torch_decide(p, t, rule: DecisionRule, torch):
-    """Mirror of ``decisions.decide`` in torch ops; p (n, K) float64, t (K,) float64."""
-    passing = p >= t.reshape(1, -1)
-    if rule.task != "multiclass":
-        if rule.no_prediction == "at_least_one" and p.shape[1]:
-            empty = ~passing.any(dim=1)
-            # torch.argmax returns the first maximal index, as np.argmax (argmax ties).
-            top = torch.argmax(p, dim=1)
-            top_hot = torch.nn.functional.one_hot(top, p.shape[1]).bool()
-            passing = passing | (empty.unsqueeze(1) & top_hot)
-        return passing
-    none = torch.full((p.shape[0],), NO_PREDICTION, dtype=torch.long, device=p.device)
-    top = torch.argmax(p, dim=1)
-    if rule.rule == "argmax":
-        chosen = torch.where(passing.gather(1, top.unsqueeze(1)).squeeze(1), top, none)
-    else:  # threshold_argmax: the most probable class among those passing their threshold
-        masked = torch.where(passing, p, torch.full_like(p, -math.inf))
-        best = torch.argmax(masked, dim=1)
-        chosen = torch.where(passing.any(dim=1), best, none)
-    if rule.no_prediction == "fallback_argmax":
-        chosen = torch.where(chosen == NO_PREDICTION, top, chosen)
-    return chosen
-
-
-def _unsure_rows(x, p, t, rule: DecisionRule, torch):
-    """bool (n,): rows whose decision could differ if p moved by a few ulps.
-
-    Sure means every probability is clear of its threshold and, where an argmax matters, clear
-    of the row's winner. A class exactly tied with the winner, on raw score and probability, is
-    tied in numpy too (same input, same function), so such exact ties alone do not make a row
-    unsure.
-    """
-    slack = _REL_SLACK * p + _ABS_SLACK
-    tt = t.reshape(1, -1)
-    unsure = ((p - tt).abs() <= torch.maximum(slack, _REL_SLACK * tt + _ABS_SLACK)).any(dim=1)
-    if p.shape[1] < 2 or not (rule.task == "multiclass" or rule.no_prediction == "at_least_one"):
-        return unsure
-
-    def near_winner(q):
-        top = torch.argmax(q, dim=1, keepdim=True)
-        q_top, x_top = q.gather(1, top), x.gather(1, top)
-        # Equal raw scores with equal probabilities tie in numpy too; anything else this close
-        # might not (torch may even give equal inputs different exps: vector body, scalar tail).
-        near = (q_top - q <= 2 * (_REL_SLACK * q_top + _ABS_SLACK)) & ((x != x_top) | (q != q_top))
-        return near.any(dim=1)
-
-    unsure |= near_winner(p)
-    if rule.rule == "threshold_argmax":
-        passing = p >= tt
-        masked = torch.where(passing, p, torch.full_like(p, -math.inf))
-        unsure |= near_winner(masked) & passing.any(dim=1)
-    return unsure
+    return ThresholdHead(key.config).to(key.device)
 
 
 # ------------------------------------------------------------------------------ validation

@@ -14,9 +14,10 @@ Only this module imports torch; ``import thresholdlab`` does not.
 
 How exactly ThresholdHead matches :func:`thresholdlab.config.apply`
 -------------------------------------------------------------------
-``apply`` is the reference: numpy float64, ``probability >= threshold``, ties to the lowest class
-index. The head computes in float64 too and mirrors numpy step by step (the same max shift, the
-same pairwise summation order as ``numpy.sum``, the same sigmoid branches), so:
+``apply`` on numpy arrays is the reference: float64, ``probability >= threshold``, ties to the
+lowest class index (``apply`` on tensors runs the eager head itself).
+The head computes in float64 too and mirrors numpy step by step (the same max shift, the same
+pairwise summation order as ``numpy.sum``, the same sigmoid branches), so:
 
 * probability configs (``activation: none``): identical decisions, always.
 * sigmoid configs (binary, multi-label logits): identical threshold decisions, always, on any
@@ -553,10 +554,10 @@ def _write(frame, path: Path, fmt: str) -> None:
 _PW_BLOCKSIZE = 128
 
 # Rows the eager head re-decides with numpy: a probability this close (relative) to its threshold
-# or to the row's winner could land on the other side with a last-bit different exp. Same slack
-# as thresholdlab.config uses for its torch path.
+# or to the row's winner could land on the other side with a last-bit different exp (torch's
+# float64 exp differs from numpy's by up to 1 ulp). The slack covers K up to ~10**6 classes.
 _REL_SLACK = 1e-9
-_ABS_SLACK = 1e-300
+_ABS_SLACK = 1e-300  # exp underflowing to subnormals loses relative precision
 
 # How many float64 steps either side of a sigmoid boundary are checked for non-monotone spots.
 _WINDOW = 512

@@ -15,6 +15,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import thresholdlab.torch as tt
 from thresholdlab import config as config_module
 from thresholdlab.config import ConfigError, ThresholdConfig, apply, config_schema
 from thresholdlab.decisions import NO_PREDICTION_OPTIONS, RULES, DecisionRule, decide
@@ -555,34 +556,19 @@ def test_apply_numpy_equals_torch_equals_decide(task, rule, option, score_kind):
 @pytest.mark.parametrize("task, rule, option", COMBOS)
 def test_torch_path_stays_exact_when_its_activation_is_off_by_an_ulp(task, rule, option, monkeypatch):
     """torch's exp and sums differ from numpy's in the last bit; ties must still come out the same."""
-    original = config_module._torch_probabilities
 
-    def off_by_one_ulp(x, activation, torch_module):
-        p = original(x, activation, torch_module)
-        direction = torch_module.where(torch_module.rand_like(p) < 0.5, -1.0, 2.0).to(p.dtype)
-        return torch_module.nextafter(p, direction)
+    def off_by_one_ulp(p):
+        return torch.nextafter(p, torch.where(torch.rand_like(p) < 0.5, -1.0, 2.0).to(p.dtype))
 
-    monkeypatch.setattr(config_module, "_torch_probabilities", off_by_one_ulp)
+    softmax_, sigmoid_ = tt.ThresholdHead._softmax, tt._sigmoid
+    monkeypatch.setattr(tt.ThresholdHead, "_softmax", lambda head, x: off_by_one_ulp(softmax_(head, x)))
+    monkeypatch.setattr(tt, "_sigmoid", lambda x: off_by_one_ulp(sigmoid_(x)))
     torch.manual_seed(0)
     for seed in range(3):
         pset = _data(task, "logit", seed)
         for t in _threshold_sets(pset, seed):
             cfg = ThresholdConfig.from_choice(pset, t, DecisionRule(task, rule, option))
             _check_all_paths(cfg, pset)
-
-
-def test_torch_path_recomputes_only_ambiguous_rows():
-    rng = np.random.default_rng(5)
-    x = torch.from_numpy(rng.normal(0, 3, (2000, 5)))
-    p = config_module._torch_probabilities(x, "softmax", torch)
-    t = torch.full((5,), 0.3, dtype=torch.float64)
-    rule = DecisionRule("multiclass", "threshold_argmax", "abstain")
-    assert not config_module._unsure_rows(x, p, t, rule, torch).any()  # continuous scores: no near-ties
-    x[7, 2] = x[7, 4] = x[7].max() + 1  # equal logits tie exactly in numpy and torch alike
-    p = config_module._torch_probabilities(x, "softmax", torch)
-    assert not config_module._unsure_rows(x, p, t, rule, torch)[7]
-    t[1] = p[9, 1]  # a threshold exactly at a probability needs numpy's own bits
-    assert config_module._unsure_rows(x, p, t, rule, torch).nonzero().flatten().tolist() == [9]
 
 
 def test_apply_hand_written_ties():
@@ -596,6 +582,67 @@ def test_apply_hand_written_ties():
     assert apply(cfg, scores).tolist() == [0, 1, 2, 1]
     cfg = dataclasses.replace(cfg, decision_rule="argmax", no_prediction="fallback_argmax")
     assert apply(cfg, torch.tensor(scores)).tolist() == [0, 2, 2, 1]
+
+
+@pytest.mark.parametrize("rule, option, expected", [
+    ("argmax", "abstain", [0, 0, -1, 1, 2]),
+    ("argmax", "fallback_argmax", [0, 0, 0, 1, 2]),
+    ("threshold_argmax", "abstain", [0, 0, 2, 1, 2]),
+    ("threshold_argmax", "fallback_argmax", [0, 0, 2, 1, 2]),
+])
+def test_apply_on_tensors_softmax_ties_at_thresholds_and_saturated_logits(rule, option, expected):
+    """Saturated logits give probabilities of exactly 0, 1/2 and 1/3; thresholds sit on them."""
+    cfg = ThresholdConfig(task="multiclass", classes=("a", "b", "c"), score_kind="logit",
+                          thresholds={"a": 0.5, "b": 0.5, "c": 1 / 3}, decision_rule=rule,
+                          no_prediction=option)
+    scores = np.array([[800.0, 800.0, -800.0], [1e300, 1e300, 0.0], [0.0, 0.0, 0.0],
+                       [-1e300, 5.0, 5.0], [-800.0, -800.0, 800.0]])
+    assert apply(cfg, scores).tolist() == expected
+    assert apply(cfg, torch.from_numpy(scores)).tolist() == expected
+    assert apply(cfg, torch.from_numpy(np.asfortranarray(scores))).tolist() == expected
+
+
+@pytest.mark.parametrize("option, expected", [
+    ("none", [[True, True, False], [False, False, False], [False, False, False]]),
+    ("at_least_one", [[True, True, False], [False, True, False], [True, False, False]]),
+])
+def test_apply_on_tensors_sigmoid_ties_at_thresholds_and_saturated_logits(option, expected):
+    """sigmoid(37) rounds to exactly 1.0, sigmoid(36.7) just below it; sigmoid(-744) is the
+    subnormal 1e-323, above sigmoid(-800) == 0, so it is the top label of its row."""
+    cfg = ThresholdConfig(task="multilabel", classes=("a", "b", "c"), score_kind="logit",
+                          thresholds={"a": 1.0, "b": 1.0, "c": 0.5}, no_prediction=option)
+    scores = np.array([[40.0, 37.0, -800.0], [-800.0, -744.0, -800.0], [36.7, 0.0, -40.0]])
+    assert apply(cfg, scores).tolist() == expected
+    got = apply(cfg, torch.from_numpy(scores))
+    assert got.dtype == torch.bool and got.tolist() == expected
+    binary = ThresholdConfig(task="binary", classes=("y",), score_kind="logit", thresholds={"y": 1.0})
+    assert apply(binary, torch.tensor([37.0, 36.7, -800.0], dtype=torch.float64)).tolist() == [True, False, False]
+    binary = dataclasses.replace(binary, thresholds={"y": 0.0}, logit_thresholds=None)
+    assert apply(binary, torch.tensor([[-800.0], [0.0]], dtype=torch.float64)).tolist() == [[True], [True]]
+
+
+def test_apply_on_tensors_builds_a_head_once_per_config(monkeypatch):
+    """Building a sigmoid head bisects every threshold; apply keeps one per decision-relevant
+    content (thresholds, rule, classes, device), so a changed threshold gets its own."""
+    built = []
+    init = tt.ThresholdHead.__init__
+
+    def counting_init(head, config, **kwargs):
+        built.append(config)
+        init(head, config, **kwargs)
+
+    monkeypatch.setattr(tt.ThresholdHead, "__init__", counting_init)
+    config_module._head.cache_clear()
+    classes = ("a", "b", "c")
+    cfg = ThresholdConfig(task="multilabel", classes=classes, score_kind="logit",
+                          thresholds={"a": 0.2, "b": 0.4, "c": 0.6}, no_prediction="at_least_one")
+    scores = np.random.default_rng(8).normal(0, 2, (50, 3))
+    for _ in range(3):
+        assert np.array_equal(apply(cfg, torch.from_numpy(scores)).numpy(), apply(cfg, scores))
+    assert len(built) == 1
+    moved = dataclasses.replace(cfg, thresholds={"a": 0.2, "b": 0.4, "c": 0.99}, logit_thresholds=None)
+    assert np.array_equal(apply(moved, torch.from_numpy(scores)).numpy(), apply(moved, scores))
+    assert len(built) == 2
 
 
 def test_apply_binary_keeps_the_input_shape():

@@ -342,6 +342,25 @@ def test_head_softmax_rows_at_a_threshold_are_exact_eagerly():
     assert _unsure(head, x)[r]
 
 
+def test_head_re_decides_only_ambiguous_rows():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, (2000, 5))
+    classes = [f"c{j}" for j in range(5)]
+
+    def head(thresholds):
+        return tt.ThresholdHead(ThresholdConfig(
+            task="multiclass", classes=classes, score_kind="logit", decision_rule="threshold_argmax",
+            thresholds=dict(zip(classes, thresholds)),
+        ))
+
+    t = [0.3] * 5
+    assert not _unsure(head(t), x).any()  # continuous scores: no near-ties
+    x[7, 2] = x[7, 4] = x[7].max() + 1  # equal logits tie exactly in numpy and torch alike
+    assert not _unsure(head(t), x)[7]
+    t[1] = float(head(t)._softmax(torch.from_numpy(x))[9, 1])  # exactly at a probability
+    assert np.flatnonzero(_unsure(head(t), x)).tolist() == [9]
+
+
 def test_head_large_k_uses_numpys_summation_order():
     rng = np.random.default_rng(4)
     for k in (2, 3, 7, 8, 9, 16, 31, 127, 128, 129, 300, 1031):
