@@ -100,6 +100,15 @@ def _empty_frame():
     return pd.DataFrame({"label": pd.Series([], dtype="int64"), "p_a": pd.Series([], dtype=float)})
 
 
+def _parquet_table_with_repeated_name(path: Path) -> None:
+    """pyarrow writes repeated column names, which pandas cannot."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = [pa.array([0, 1]), pa.array([0.1, 0.9]), pa.array([0.2, 0.8])]
+    pq.write_table(pa.Table.from_arrays(columns, names=["label", "p_a", "p_a"]), path)
+
+
 BAD_INPUTS = [
     BadInput("empty", "empty.csv", b"", "File 'empty.csv' is empty; choose a file"),
     BadInput("blank", "blank.csv", "\n  \n\n", "File 'blank.csv' is empty"),
@@ -264,6 +273,54 @@ BAD_INPUTS = [
     BadInput(
         "duplicate-class", "dup.csv", "label,p_cat,prob_cat\n0,.2,.3\n",
         "File 'dup.csv': score columns 'p_cat' and 'prob_cat' both name class 'cat'",
+    ),
+    BadInput(
+        "column-name-twice", "twice.csv", "label,p_a,p_a,p_b\n0,.7,.2,.1\n1,.1,.1,.8\n",
+        "File 'twice.csv': column 'p_a' appears twice in the header (columns 2 and 3); rename or "
+        "remove one and load it again.",
+    ),
+    BadInput(
+        "missing-value-word-label", "na.csv", "label,p_a,p_b,p_c\n0,.7,.2,.1\nNA,.1,.8,.1\n",
+        "File 'na.csv', column 'label', row 2: the label is missing; fill it in or drop the row.",
+    ),
+    BadInput(
+        "missing-value-word-score", "nullscore.csv", "label,p_x\n1,0.5\n0,null\n",
+        "File 'nullscore.csv', column 'p_x', row 2: the score is missing or NaN",
+    ),
+    BadInput(
+        "spreadsheet-error-score", "div0.csv", "label,p_a,p_b\n0,0.5,0.5\n1,#DIV/0!,0.5\n",
+        "File 'div0.csv', column 'p_a', row 2: '#DIV/0!' is not a number.",
+    ),
+    BadInput(
+        "excel-sep-line-ragged-row", "excel.csv", "sep=;\nlabel;p_a\n1;0,2\n0;0,3;9\n",
+        "File 'excel.csv', row 2: 3 fields but the header has 2 (more values than columns)",
+    ),
+    BadInput(
+        "percent-scores", "pct.csv", "label,p_a,p_b,p_c\n0,70,20,10\n2,10,10,80\n1,25,50,25\n",
+        "File 'pct.csv': the scores of each row sum to 100, so they look like percentages, not "
+        "probabilities or logits; divide them by 100",
+    ),
+    BadInput(
+        "binary-labels-none-naming-the-class", "okbad.csv", "label,p_fraud\nok,0.1\nbad,0.9\n",
+        "File 'okbad.csv', column 'label': cannot tell which of the labels 'bad', 'ok' is the "
+        "positive class",
+    ),
+    BadInput(
+        "one-hot-row-with-two-ones", "onehot.csv",
+        "y_a,y_b,y_c,p_a,p_b,p_c\n1,0,0,.7,.2,.1\n0,1,1,.1,.1,.8\n",
+        "File 'onehot.csv', row 2: 2 of the truth columns are 1, but multi-class data needs "
+        "exactly one per row (one-hot)",
+        {"task": "multiclass"},
+    ),
+    BadInput(
+        "not-utf8-header", "cp1252.csv",
+        "label,p_caf\u00e9,p_b\ncaf\u00e9,.7,.3\nb,.1,.9\n".encode("cp1252"),
+        "File 'cp1252.csv' is not UTF-8 text (byte 0xe9 in the header); save it with UTF-8 "
+        "encoding",
+    ),
+    BadInput(
+        "parquet-column-name-twice", "twice.parquet", _parquet_table_with_repeated_name,
+        "File 'twice.parquet': column 'p_a' appears twice (columns 2 and 3); rename or remove one",
     ),
     BadInput("not-found", "missing.csv", None, "missing.csv' was not found; check the path."),
 ]

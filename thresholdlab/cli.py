@@ -36,6 +36,8 @@ from thresholdlab.predictions import TASKS, DataError, PredictionSet
 PROG = "thresholdlab"
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+EXIT_BROKEN_PIPE = 141
+"""What a shell reports for a command whose reader went away (128 + SIGPIPE), as ``| head``."""
 APP_FILE_ENV = "THRESHOLDLAB_FILE"
 APP_OVERRIDES_ENV = "THRESHOLDLAB_OVERRIDES"
 """Environment variable through which ``thresholdlab app FILE`` tells the dashboard what to open."""
@@ -47,7 +49,8 @@ APP_OVERRIDES_ENV = "THRESHOLDLAB_OVERRIDES"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad input or usage, 1 internal)."""
+    """Run the command line; returns the exit code (0 ok, 2 bad input or usage, 1 internal,
+    141 when the reader of the output went away)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -58,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # The reader of the output stopped reading (``thresholdlab inspect FILE | head``): not an
+        # error in the input, and nothing left to say. stdout goes to devnull so that the flush
+        # at exit does not fail once more.
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
     except (DataError, ValueError, OSError) as exc:
         _error(_sentence(exc))
         return EXIT_BAD_INPUT
@@ -71,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
             "and set THRESHOLDLAB_DEBUG=1 to see the traceback."
         )
         return EXIT_INTERNAL
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
+        pass
 
 
 def _error(message: str) -> None:

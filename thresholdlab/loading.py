@@ -71,11 +71,25 @@ SUM_TOLERANCE = 1e-3
 """Multi-class probability rows further than this from 1 count as "not summing to 1"."""
 SUM_ROW_SHARE = 0.01
 """Warn about row sums only when more than this share of rows is off."""
+PROBABILITY_SLACK = 1e-6
+"""Scores this far outside [0, 1] are probabilities with rounding error, not logits."""
+PERCENT_SUM_TOLERANCE = 1.0
+"""Multi-class rows whose scores sum to 100 within this (rounded percentages) are percentages."""
 
+# Only an empty cell is missing while parsing: the parsers' other missing-value words ("NA",
+# "None", "null", ...) can be class names, so labels decide about them once the classes are
+# known, and a score spelled so is reported as missing (see _NA_TEXT).
+_NA_OPTIONS = {"keep_default_na": False, "na_values": [""]}
+_NA_TEXT = frozenset({
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+})
+"""How spreadsheets, R and pandas write a missing value (pandas' default missing-value words)."""
+_SEPARATORS = re.compile(r"[ .\-]")
 _SNIFF_BYTES = 64 * 1024
 _SUM_BLOCK_ROWS = 65536
-_TRUE_WORDS = frozenset({"true"})
-_FALSE_WORDS = frozenset({"false"})
+_TRUE_WORDS = frozenset({"true", "yes"})
+_FALSE_WORDS = frozenset({"false", "no"})
 _MAX_LISTED = 10
 
 
@@ -209,9 +223,10 @@ class Overrides:
                 "Give either one label column (--label-col) or several multi-label truth "
                 "columns (--label-cols), not both."
             )
-        if label_cols is not None and task in ("binary", "multiclass") and len(label_cols) > 1:
+        # Several truth columns with task multiclass are one-hot labels (see one_hot_labels).
+        if label_cols is not None and task == "binary" and len(label_cols) > 1:
             raise DataError(
-                f"Several label columns mean multi-label data, not {task}; "
+                "Several label columns mean multi-label data, not binary; "
                 "name a single label column with --label-col."
             )
         if label_col is not None and task == "multilabel":
@@ -369,13 +384,17 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
     if fmt == "parquet":
         return _read_parquet(source), []
     data, file = source.data, source.file
+    data, encoding_notes = _from_utf16(data, file)
+    data, declared = _strip_sep_line(data)
     if not data[:_SNIFF_BYTES].strip() and not data.strip():
         raise _empty_error(file)
     text_head = _check_text(data, file)
-    if fmt == "tsv":
-        sep, decimal, notes = "\t", ".", []
+    if declared is not None:
+        sep, decimal, notes = sniff_dialect(text_head, sep=declared)
+        notes.insert(0, f"The first line, 'sep={declared}', names the delimiter and is skipped.")
     else:
-        sep, decimal, notes = sniff_dialect(text_head)
+        sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
+    _check_header(text_head, sep, file)
     frame = _read_csv(data, file, sep, decimal)
     release_arrow_memory()  # pyarrow's parse buffers and table, freed by now (see load)
     _check_decoded(frame, file)
@@ -383,8 +402,9 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
         raise _empty_error(file)
     if len(frame) == 0:
         raise _no_rows_error(file, "has a header")
-    frame.columns = [str(c) for c in frame.columns]
-    return frame, notes
+    # A second byte-order mark (files joined by a tool) would stick to the first name.
+    frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
+    return frame, encoding_notes + notes
 
 
 def _empty_error(file: str) -> DataError:
@@ -401,7 +421,7 @@ def _read_parquet(source: Source) -> pd.DataFrame:
         raise _empty_error(file)
     try:
         with source.arrow_file() as handle:
-            frame = _parquet_frame(handle)
+            frame = _parquet_frame(handle, file)
     except DataError:
         raise
     except Exception:  # pyarrow raises many types; the user only needs to know it is not Parquet
@@ -421,13 +441,19 @@ def _read_parquet(source: Source) -> pd.DataFrame:
     return frame
 
 
-def _parquet_frame(handle: pa.NativeFile) -> pd.DataFrame:
+def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
     """The frame ``pandas.read_parquet`` gives, built so that no column is ever held twice."""
     parquet = pq.ParquetFile(handle, pre_buffer=False)
     schema = parquet.schema_arrow
-    if len(set(schema.names)) < len(schema.names):
-        # Columns are read by name below; pandas refuses such a file too (not valid Parquet).
-        raise ValueError("repeated column names")
+    first: dict[str, int] = {}
+    for position, name in enumerate(schema.names, start=1):
+        if name in first:
+            # Columns are read by name below, and pandas refuses such a file too.
+            raise DataError(
+                f"File '{file}': column '{name}' appears twice (columns {first[name]} and "
+                f"{position}); rename or remove one and save the file again."
+            )
+        first[name] = position
     # One column at a time, on this thread: reading the whole table at once (or through pandas,
     # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
     # threads keep freed memory cached in their own allocator heaps afterwards.
@@ -438,6 +464,35 @@ def _parquet_frame(handle: pa.NativeFile) -> pd.DataFrame:
     # frame's columns without a copy, instead of being consolidated into one new (n, K) block.
     # self_destruct: the table lets go of each column once converted (it is unusable after).
     return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _from_utf16(data: bytes, file: str) -> tuple[bytes, list[str]]:
+    """UTF-16 text (Excel's "Unicode Text", PowerShell's redirection) as UTF-8, and a note.
+
+    Known by its byte-order mark, or without one by the zero byte beside every character of
+    plain ASCII text; anything else is left to the UTF-8 checks.
+    """
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    else:
+        head = data[:_SNIFF_BYTES]
+        even, odd = head[0::2], head[1::2]
+        if len(head) < 4 or len(head) % 2 and len(head) == len(data):
+            return data, []
+        if odd.count(0) == len(odd) and 0 not in even:
+            encoding = "utf-16-le"
+        elif even.count(0) == len(even) and 0 not in odd:
+            encoding = "utf-16-be"
+        else:
+            return data, []
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise DataError(
+            f"File '{file}' looks like UTF-16 text but cannot be decoded as such; save it with "
+            "UTF-8 encoding and load it again."
+        ) from None
+    return text.lstrip("\ufeff").encode("utf-8"), ["The file is UTF-16 text and is read as such."]
 
 
 def _check_text(data: bytes, file: str) -> str:
@@ -453,8 +508,10 @@ def _check_text(data: bytes, file: str) -> str:
         # final=False: a multi-byte character cut by the head's end is not an error.
         text = decoder.decode(head, final=len(head) == len(data))
     except UnicodeDecodeError as exc:
+        # Text in a legacy encoding (Windows-1252, Latin-1) has few bytes that are not UTF-8 and
+        # no control characters; binary data has many of both.
         garbled = head.decode("utf-8", errors="replace").count("\ufffd")
-        if garbled > 0.05 * max(len(head), 1) or not _looks_like_text(head):
+        if garbled > 0.3 * max(len(head), 1) or not _looks_like_text(head):
             raise DataError(
                 f"File '{file}' holds binary data, not text; "
                 "choose a CSV or TSV file, or save the data as .parquet, .npz or .pt."
@@ -477,32 +534,37 @@ def _not_utf8_message(file: str, data: bytes, position: int) -> str:
     )
 
 
-def sniff_dialect(text: str) -> tuple[str, str, list[str]]:
+def sniff_dialect(text: str, sep: str | None = None) -> tuple[str, str, list[str]]:
     """Delimiter and decimal mark from the first lines of a CSV.
 
     The header decides: it holds no numbers, so a decimal comma cannot be mistaken for the
     delimiter there. Among delimiters present in the header, one that splits the next lines into
-    the same number of fields wins; ties go to the most fields.
+    the same number of fields wins; ties go to the most fields. A delimiter known beforehand
+    (``sep``: tab for ``.tsv``, or an Excel ``sep=`` line) is taken as it is, and only the
+    decimal mark is sniffed.
     """
     lines = [line for line in text.splitlines()[:21] if line.strip()]
     if not lines:
-        return ",", ".", []
+        return sep or ",", ".", []
     if len(text) >= _SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of the head may be cut short
     header, body = lines[0], lines[1:]
-    best, best_key = ",", None
-    for sep in (",", ";", "\t", "|"):
-        fields = _count_outside_quotes(header, sep)
-        if fields == 0:
-            continue
-        consistent = all(_count_outside_quotes(line, sep) == fields for line in body)
-        key = (consistent, fields)
-        if best_key is None or key > best_key:
-            best, best_key = sep, key
     notes = []
-    if best != ",":
-        word = {";": "semicolons", "\t": "tabs", "|": "pipes"}[best]
-        notes.append(f"Columns are separated by {word}.")
+    if sep is not None:
+        best = sep
+    else:
+        best, best_key = ",", None
+        for candidate in (",", ";", "\t", "|"):
+            fields = _count_outside_quotes(header, candidate)
+            if fields == 0:
+                continue
+            consistent = all(_count_outside_quotes(line, candidate) == fields for line in body)
+            key = (consistent, fields)
+            if best_key is None or key > best_key:
+                best, best_key = candidate, key
+        if best != ",":
+            word = {";": "semicolons", "\t": "tabs", "|": "pipes"}[best]
+            notes.append(f"Columns are separated by {word}.")
     decimal = "."
     sample = "\n".join(body)
     if best != "," and re.search(r"\d,\d", sample) and not re.search(r"\d\.\d", sample):
@@ -521,10 +583,45 @@ def _count_outside_quotes(line: str, sep: str) -> int:
     return count
 
 
+_SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?sep=([^\r\n])[ ]*\r?\n", re.IGNORECASE)
+
+
+def _strip_sep_line(data: bytes) -> tuple[bytes, str | None]:
+    """The file without Excel's optional first line ``sep=;``, and the delimiter it names.
+
+    Row numbers in messages then still count data rows below the header, as Excel shows them.
+    """
+    match = _SEP_LINE.match(data)
+    if match is None:
+        return data, None
+    return data[match.end():], match.group(1).decode("latin-1")
+
+
+def _check_header(text: str, sep: str, file: str) -> None:
+    """A column name given twice is an error; the parsers would rename one of them silently."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        header = next((record for record in reader if any(f.strip() for f in record)), [])
+    except csv.Error:
+        return  # the parsers report what they make of it
+    first: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if not name.strip():
+            continue  # unnamed columns get distinct names ("Unnamed: 3")
+        if name in first:
+            raise DataError(
+                f"File '{file}': column '{name}' appears twice in the header (columns "
+                f"{first[name]} and {position}); rename or remove one and load it again."
+            )
+        first[name] = position
+
+
 def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
     """pyarrow's multi-threaded parser first; the csv module and the C engine only on failure."""
     try:
-        return pd.read_csv(io.BytesIO(data), engine="pyarrow", sep=sep, decimal=decimal)
+        return pd.read_csv(
+            io.BytesIO(data), engine="pyarrow", sep=sep, decimal=decimal, **_NA_OPTIONS
+        )
     except Exception:
         pass
     # pyarrow's messages name neither the row nor (for short rows) the problem in a form a
@@ -533,7 +630,7 @@ def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
     try:
         return pd.read_csv(
             io.BytesIO(data), engine="c", sep=sep, decimal=decimal, encoding="utf-8-sig",
-            low_memory=False,
+            low_memory=False, **_NA_OPTIONS,
         )
     except UnicodeDecodeError as exc:
         raise DataError(_not_utf8_message(file, data, exc.start)) from None
@@ -715,15 +812,52 @@ class Roles:
         }
 
 
+def _normal(column: str) -> str:
+    """A column name as the naming rules compare it: no case, and a space, hyphen or dot in
+    place of an underscore ("Sample ID", "prob-cat" and R's "true.label" read as sample_id,
+    prob_cat and true_label). Same length as the stripped name, so suffixes can be cut from it."""
+    return _SEPARATORS.sub("_", column.strip().lower())
+
+
 def _prefix(column: str) -> tuple[str | None, str]:
-    """("score" | "truth" | None, suffix) by the longest matching prefix, ignoring case."""
-    low = column.strip().lower()
+    """("score" | "truth" | None, suffix) by the longest matching prefix, ignoring case and
+    separators (see :func:`_normal`)."""
+    low = _normal(column)
     best_kind, best_len = None, 0
     for kind, prefixes in (("score", SCORE_PREFIXES), ("truth", TRUTH_PREFIXES)):
         for p in prefixes:
             if low.startswith(p) and len(low) > len(p) and len(p) > best_len:
                 best_kind, best_len = kind, len(p)
     return best_kind, column.strip()[best_len:]
+
+
+def _is_label_name(column: str, prefixes) -> bool:
+    """A label column's name: one of LABEL_NAMES, or a truth prefix before one of them
+    ("true_label", "y_class", "target_label"), as y_true is y_ before "true"."""
+    kind, suffix = prefixes[column]
+    return _normal(column) in LABEL_NAMES or (kind == "truth" and _normal(suffix) in LABEL_NAMES)
+
+
+def _resolve_names(ov: Overrides, columns: list[str]) -> Overrides:
+    """Overrides name columns as the user reads them: ``p_a`` finds a header cell `` p_a``."""
+    by_stripped: dict[str, list[str]] = {}
+    for c in columns:
+        by_stripped.setdefault(c.strip(), []).append(c)
+
+    def resolve(name):
+        if name in columns or len(by_stripped.get(name, [])) != 1:
+            return name
+        return by_stripped[name][0]
+
+    def resolve_all(names):
+        return None if names is None else tuple(resolve(n) for n in names)
+
+    return replace(
+        ov,
+        label_col=None if ov.label_col is None else resolve(ov.label_col),
+        label_cols=resolve_all(ov.label_cols),
+        score_cols=resolve_all(ov.score_cols),
+    )
 
 
 def _is_unnamed(column: str) -> bool:
@@ -756,6 +890,7 @@ def _plain(names) -> str:
 def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     """Assign each column a role by the input-format rules; overrides win and are validated."""
     columns = list(frame.columns)
+    ov = _resolve_names(ov, columns)
     missing = [c for c in ov.columns if c not in columns]
     if missing:
         raise DataError(
@@ -769,13 +904,16 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     notes: list[str] = []
     claimed = set(ov.columns)
 
-    named_ids = [c for c in columns if c.strip().lower() in ID_NAMES and c not in claimed]
+    named_ids = [c for c in columns if _normal(c) in ID_NAMES and c not in claimed]
     unnamed = [c for c in columns if _is_unnamed(c) and c not in claimed]
     id_col = named_ids[0] if named_ids else None
     for c in named_ids:
         notes.append(f"Column '{c}' looks like a row id and is ignored for scoring.")
     for c in unnamed:
-        notes.append(f"Column '{c}' looks like a saved row index and is ignored.")
+        if frame[c].isna().all():  # such as the column a delimiter at the end of each line makes
+            notes.append(f"Column '{c}' has no name and no values, so it is ignored.")
+        else:
+            notes.append(f"Column '{c}' looks like a saved row index and is ignored.")
     free = [c for c in columns if c not in claimed and c not in named_ids and c not in unnamed]
 
     prefixes = {c: _prefix(c) for c in columns}
@@ -793,23 +931,27 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
         scores, classes = _pair_given_truth(labels, scores, classes, prefixes, ov, file)
         named = all(prefixes[c][0] == "score" for c in scores)
     elif label is None:
-        label, labels, found_notes = _find_labels(frame, free, scores, classes, prefixes, file)
+        label, labels, found_notes = _find_labels(
+            frame, free, scores, classes, prefixes, file, ov.task
+        )
         notes += found_notes
 
-    used = {label, id_col, *(labels or []), *scores}
+    predicted: list[str] = []
+    if scores and not ov.score_cols:
+        scores, classes, predicted = _drop_predicted_labels(frame, label, scores, classes)
+    used = {label, id_col, *(labels or []), *scores, *predicted}
     if not scores:
         # No score prefix anywhere: with a label column, every remaining numeric column is a score.
         numeric = [c for c in free if c not in used and _is_numeric(frame[c])]
         if label is None and labels is None:
-            label = _text_label_column(frame, free, numeric, [c.strip() for c in numeric])
+            found = _text_label_columns(frame, free, numeric, [c.strip() for c in numeric])
+            label = found[0] if found else None
             if label is not None:
-                notes.append(
-                    f"Column '{label}' holds text naming the numeric columns, "
-                    "so it is read as the labels."
-                )
+                notes.append(_text_label_note(found, "numeric columns"))
             elif numeric:
                 raise _no_label_error(file)
         scores = [c for c in numeric if c != label]
+        scores, _, predicted = _drop_predicted_labels(frame, label, scores, scores)
         if not scores:
             raise DataError(
                 f"File '{file}' has no score columns: none is named with a score prefix "
@@ -826,11 +968,21 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
         )
     if label is None and labels is None:
         raise _no_label_error(file)
+    if predicted:
+        notes.append(
+            f"Column {_quoted(predicted)} holds predicted labels, not scores (every value is a "
+            "label, a class name or a class number), so it is not used; name it with "
+            "--score-cols to use it."
+            if len(predicted) == 1
+            else f"Columns {_quoted(predicted)} hold predicted labels, not scores (every value "
+            "is a label, a class name or a class number), so they are not used; name them with "
+            "--score-cols to use them."
+        )
 
     _check_distinct_classes(scores, classes, file)
     used = {label, id_col, *(labels or []), *scores}
     ignored = [c for c in columns if c not in used]
-    unused = [c for c in ignored if c in free]
+    unused = [c for c in ignored if c in free and c not in predicted]
     if unused:
         notes.append(
             f"Column {_quoted(unused)} is not used."
@@ -840,6 +992,40 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     return Roles(id_col, label, labels, scores, classes, named, ignored, notes)
 
 
+def _drop_predicted_labels(frame, label, scores, classes):
+    """(scores, classes, dropped): candidate score columns that hold predicted labels left out.
+
+    Such a column holds text, or whole numbers (an integer type) some above 1, every value of
+    which is a label, a class name or a class number (counted from 0 or 1), while the other
+    candidates hold fractions (a float type): an export of ``y_pred`` next to the scores, not
+    a score. A column of only 0s and 1s stays a score: probabilities that are all exactly 0 or
+    1 are written so too. Only for one label column; never for columns the user named as scores.
+    """
+    if label is None or len(scores) < 2:
+        return scores, classes, []
+    floats = [pd.api.types.is_float_dtype(frame[c]) for c in scores]
+    if not any(floats):
+        return scores, classes, []
+    known = None
+    dropped = []
+    for c, is_float in zip(scores, floats):
+        series = frame[c]
+        if is_float:
+            continue
+        if not (_is_text(series) or (pd.api.types.is_integer_dtype(series) and series.max() > 1)):
+            continue
+        if known is None:
+            names = [k for k, f in zip(classes, floats) if f]
+            known = {_spell(v).strip().lower() for v in pd.unique(frame[label].dropna())}
+            known |= {k.strip().lower() for k in names}
+            known |= {str(i) for i in range(len(names) + 1)}
+        values = {_spell(v).strip().lower() for v in pd.unique(series.dropna())}
+        if values and values <= known:
+            dropped.append(c)
+    kept = [(s, k) for s, k in zip(scores, classes) if s not in dropped]
+    return [s for s, _ in kept], [k for _, k in kept], dropped
+
+
 def _no_label_error(file: str) -> DataError:
     return DataError(
         f"File '{file}' has no column that looks like the true labels "
@@ -847,16 +1033,16 @@ def _no_label_error(file: str) -> DataError:
     )
 
 
-def _find_labels(frame, free, scores, classes, prefixes, file):
+def _find_labels(frame, free, scores, classes, prefixes, file, task=None):
     """(label column, truth columns, notes) by name, by suffix pairing, or by text values."""
     notes = []
     truth_by_suffix = {}
     for c in free:
         kind, suffix = prefixes[c]
         if kind == "truth":
-            truth_by_suffix.setdefault(suffix.lower(), c)
-    paired = [truth_by_suffix.get(k.lower()) for k in classes]
-    named_labels = [c for c in free if c.strip().lower() in LABEL_NAMES and c not in scores]
+            truth_by_suffix.setdefault(_normal(suffix), c)
+    paired = [truth_by_suffix.get(_normal(k)) for k in classes]
+    named_labels = [c for c in free if _is_label_name(c, prefixes) and c not in scores]
 
     # Truth columns covering every score column beat a label column: a multi-label file may
     # carry a "labels" text column as a convenience next to its 0/1 columns.
@@ -865,7 +1051,8 @@ def _find_labels(frame, free, scores, classes, prefixes, file):
             return paired[0], None, notes
         notes.append(
             f"The {len(paired)} columns {_quoted(paired, limit=3)} hold 0/1 truth paired by "
-            "suffix with the score columns, so the task is multi-label."
+            "suffix with the score columns"
+            + (", so the task is multi-label." if task != "multiclass" else ".")
         )
         return None, paired, notes
     if named_labels:
@@ -883,26 +1070,36 @@ def _find_labels(frame, free, scores, classes, prefixes, file):
             "--score-cols and --label-cols."
         )
     if scores:
-        text = _text_label_column(frame, free, scores, classes)
-        if text is not None:
-            notes.append(
-                f"Column '{text}' holds text naming the score columns, so it is read as the labels."
-            )
-            return text, None, notes
+        found = _text_label_columns(frame, free, scores, classes)
+        if found:
+            notes.append(_text_label_note(found, "score columns"))
+            return found[0], None, notes
     return None, None, notes
 
 
-def _text_label_column(frame, free, exclude, classes) -> str | None:
-    """First text column most of whose distinct values name a class (ignoring case)."""
+def _text_label_columns(frame, free, exclude, classes) -> list[str]:
+    """Text columns most of whose distinct values name a class (ignoring case), in file order."""
     wanted = {c.strip().lower() for c in classes}
+    found = []
     for c in free:
         if c in exclude or not _is_text(frame[c]):
             continue
         # Distinct values first: lower-casing a million strings is what would cost time.
         distinct = {str(v).strip().lower() for v in pd.unique(frame[c].dropna())}
         if distinct and sum(v in wanted for v in distinct) * 2 >= len(distinct):
-            return c
-    return None
+            found.append(c)
+    return found
+
+
+def _text_label_note(found: list[str], what: str) -> str:
+    """The note for the label column found by its text; several (true and predicted labels,
+    say) cannot be told apart by their values, so the user is told which one was taken."""
+    if len(found) == 1:
+        return f"Column '{found[0]}' holds text naming the {what}, so it is read as the labels."
+    return (
+        f"Columns {_quoted(found)} all hold text naming the {what}; the first, '{found[0]}', is "
+        "read as the labels (choose another with --label-col)."
+    )
 
 
 def _pair_given_truth(labels, scores, classes, prefixes, ov, file):
@@ -914,11 +1111,11 @@ def _pair_given_truth(labels, scores, classes, prefixes, ov, file):
                 "give one truth column per score column, in the same order."
             )
         return scores, classes
-    by_class = {k.lower(): (s, k) for s, k in zip(scores, classes)}
+    by_class = {_normal(k): (s, k) for s, k in zip(scores, classes)}
     paired = []
     for c in labels:
         kind, suffix = prefixes[c]
-        key = (suffix if kind == "truth" else c.strip()).lower()
+        key = _normal(suffix if kind == "truth" else c)
         if key not in by_class:
             raise DataError(
                 f"File '{file}': truth column '{c}' has no score column with the same suffix "
@@ -982,10 +1179,15 @@ def score_matrix(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarr
         numbers = pd.to_numeric(series, errors="coerce")
         bad = (numbers.isna() & series.notna()).to_numpy()
         if bad.any():
-            row = int(np.argmax(bad))
-            raise DataError(
-                f"File '{file}', column '{c}', row {row + 1}: '{series.iloc[row]}' is not a number."
-            )
+            # A missing-value word ("NA", "null") is a missing score, which check_finite reports.
+            rows = np.flatnonzero(bad)
+            missing = [isinstance(v, str) and v.strip() in _NA_TEXT for v in series.iloc[rows]]
+            if not all(missing):
+                row = int(rows[missing.index(False)])
+                raise DataError(
+                    f"File '{file}', column '{c}', row {row + 1}: '{series.iloc[row]}' is not "
+                    "a number."
+                )
         out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
     return out
 
@@ -1111,6 +1313,14 @@ def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
     if task == "multilabel":
         classes = list(raw.classes)
         labels, mapping, label_notes = map_truth_columns(raw, classes)
+        if labels.shape[1] > 2 and (labels.sum(axis=1) == 1).all():
+            label_notes.append(
+                "Every row has exactly one positive label, as one-hot multi-class labels do; "
+                "use --task multiclass to read them as one class per row."
+            )
+    elif task == "multiclass" and raw.truth is not None:
+        classes = list(raw.classes)
+        labels, mapping, label_notes = one_hot_labels(raw, classes)
     elif task == "multiclass":
         classes = list(raw.classes)
         labels, mapping, label_notes = map_labels(
@@ -1128,6 +1338,8 @@ def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
     notes += label_notes
 
     kind, activation = decide_score_kind(raw, task, ov, notes)
+    scores = raw.scores  # rounding just outside [0, 1] may have been clipped
+    warnings += percent_warnings(raw, task, kind, ov)
     if kind == "logit":
         # Logits are held in float64, like everything computed from them: the difference of
         # two binary logit columns and the softmax / sigmoid.
@@ -1190,6 +1402,8 @@ def decide_task(raw: Raw, ov: Overrides) -> str:
     except that two score columns with a single label column are binary on the second."""
     k = raw.scores.shape[1]
     if raw.truth is not None:
+        if ov.task == "multiclass" and k > 1:
+            return "multiclass"  # one-hot truth, checked in one_hot_labels
         if ov.task in ("binary", "multiclass"):
             raise DataError(
                 f"File '{raw.file}' has one truth column per class, which is multi-label data; "
@@ -1228,8 +1442,28 @@ def decide_task(raw: Raw, ov: Overrides) -> str:
 
 
 def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> tuple[str, str]:
-    """(score kind, activation): probabilities when every score lies in [0, 1], else logits."""
-    all_inside = bool(raw.scores.min() >= 0.0 and raw.scores.max() <= 1.0)
+    """(score kind, activation): probabilities when every score lies in [0, 1], else logits.
+
+    Scores at most :data:`PROBABILITY_SLACK` outside [0, 1] are probabilities with rounding
+    error (a float32 softmax writes 1.0000001); they are clipped to [0, 1] and noted, since
+    reading the whole file as logits for them would turn every probability into nonsense.
+    """
+    low, high = float(raw.scores.min()), float(raw.scores.max())
+    all_inside = low >= 0.0 and high <= 1.0
+    if not all_inside and ov.score_kind != "logit" and (
+        low >= -PROBABILITY_SLACK and high <= 1.0 + PROBABILITY_SLACK
+    ):
+        outside = int(np.count_nonzero((raw.scores < 0.0) | (raw.scores > 1.0)))
+        raw.scores = np.clip(raw.scores, 0.0, 1.0)
+        all_inside = True
+        off = max(-low, high - 1.0, 0.0)
+        notes.append(
+            f"One score lies outside [0, 1] by {off:.2g}, as rounding leaves probabilities, so "
+            "it is clipped to [0, 1]."
+            if outside == 1
+            else f"{outside} scores lie outside [0, 1] by at most {off:.2g}, as rounding leaves "
+            "probabilities, so they are clipped to [0, 1]."
+        )
     if ov.score_kind == "probability" and not all_inside:
         inside = (raw.scores >= 0.0) & (raw.scores <= 1.0)
         row = int(np.argmin(inside.all(axis=1)))
@@ -1261,6 +1495,34 @@ def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> t
     return kind, activation
 
 
+def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]:
+    """Scores in [0, 100] read as logits are most likely percentages, which softmax or sigmoid
+    would turn into nonsense: an error when each row of scores sums to 100 (multi-class, or a
+    negative and a positive column), else a warning. Nothing is said when the user chose the
+    score kind."""
+    if kind != "logit" or ov.score_kind is not None or raw.scores.min() < 0.0:
+        return []  # logits nearly always include negative ones: one pass over them decides
+    high = float(raw.scores.max())
+    if high > 100.0:
+        return []
+    n = raw.scores.shape[0]
+    if task != "multilabel" and raw.scores.shape[1] > 1:
+        near = 0
+        for start in range(0, n, _SUM_BLOCK_ROWS):
+            block = np.asarray(raw.scores[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
+            near += int((np.abs(block.sum(axis=1) - 100.0) <= PERCENT_SUM_TOLERANCE).sum())
+        if near >= (1.0 - SUM_ROW_SHARE) * n:
+            raise DataError(
+                f"File '{raw.file}': the scores of each row sum to 100, so they look like "
+                "percentages, not probabilities or logits; divide them by 100 and load the file "
+                "again (or use --score-kind logit if they are logits)."
+            )
+    return [
+        f"Scores lie between 0 and {high:g} and none is negative, as percentages would; they are "
+        "read as logits, so if they are percentages, divide them by 100 and load the file again."
+    ]
+
+
 def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: list[str]):
     """Binary scores from a negative and a positive column (the positive one)."""
     names = raw.columns.get("scores") or []
@@ -1289,11 +1551,23 @@ def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: l
 # --------------------------------------------------------------------------------------------
 
 
-def _factorize(values: pd.Series, file: str, where: str) -> tuple[np.ndarray, list]:
-    """Codes and distinct values; a missing label is an error naming its row."""
+def _factorize(values: pd.Series, file: str, where: str, names=()) -> tuple[np.ndarray, list]:
+    """Codes and distinct values; a missing label is an error naming its row.
+
+    A missing-value word ("NA", "None", "null") is a missing label unless it names one of the
+    classes ``names`` (ignoring case): "NA" may well be a class.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if (codes < 0).any():
-        row = int(np.argmax(codes < 0))
+    wanted = {str(n).strip().lower() for n in names}
+    words = [
+        u for u, v in enumerate(uniques)
+        if isinstance(v, str) and v.strip() in _NA_TEXT and v.strip().lower() not in wanted
+    ]
+    missing = codes < 0
+    if words:
+        missing |= np.isin(codes, np.asarray(words, dtype=codes.dtype))
+    if missing.any():
+        row = int(np.argmax(missing))
         raise DataError(
             f"File '{file}', {where}, row {row + 1}: the label is missing; "
             "fill it in or drop the row."
@@ -1361,7 +1635,7 @@ def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str):
     0..K-1. The 1-based rule wins where both fit (labels 1 and 2 of three classes), as
     the input format says; the note shows the user which way it went.
     """
-    codes, uniques = _factorize(values, file, where)
+    codes, uniques = _factorize(values, file, where, classes)
     k = len(classes)
     spelled = [_spell(u) for u in uniques]
     by_lower = {c.strip().lower(): j for j, c in enumerate(classes)}
@@ -1384,7 +1658,12 @@ def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str):
     pairs = [(spelled[u], classes[ids[u]]) for u in order]
     mapping = dict(pairs)
     if how == "name":
-        if any(s != classes[j] for s, j in zip(spelled, ids)):
+        if any(s.strip() != s for s in spelled):
+            shown = _mapping_sentence([(f"'{a}'", b) for a, b in pairs])
+            note = (
+                f"Labels name the classes, matched ignoring case and surrounding spaces: {shown}."
+            )
+        elif any(s != classes[j] for s, j in zip(spelled, ids)):
             note = f"Labels name the classes, matched ignoring case: {_mapping_sentence(pairs)}."
         else:
             note = f"Labels name the classes: {_mapping_sentence(pairs)}."
@@ -1418,8 +1697,10 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
     ``classes`` is [name] for one score column, [negative, positive] for two, or None (arrays
     without names). Accepted: 0/1, True/False, -1/1, or values naming the class (two columns:
     each of the two classes; one column: the positive class plus at most one other value).
+    True/False may be spelled yes/no. Labels that name the classes are read by name even when
+    they are also true/false words: with columns ``p_yes, p_no`` the label "no" is class "no".
     """
-    codes, uniques = _factorize(values, file, where)
+    codes, uniques = _factorize(values, file, where, classes or ())
     spelled = [_spell(u) for u in uniques]
     lowered = [s.strip().lower() for s in spelled]
     names = [c.strip().lower() for c in classes] if classes else []
@@ -1432,11 +1713,16 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
             return classes[-1]
         return spelling
 
-    if all(b is not None for b in bools):
+    if len(names) == 2:
+        name_the_classes = all(s in names for s in lowered)
+    else:
+        name_the_classes = named and bool(names) and names[0] in lowered
+    if all(b is not None for b in bools) and not name_the_classes:
         is_pos = bools
         true_spelling = next((s for s, b in zip(spelled, bools) if b), "True")
         positive = positive_name(true_spelling)
-        how = "true/false"
+        yes_no = any(s in ("yes", "no") for s in lowered)
+        how = "yes/no" if yes_no else "true/false"
     elif names and any(s in names for s in lowered):
         positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where)
         how = "name"
@@ -1461,12 +1747,7 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         how = {0: "0/1", -1: "-1/1", 1: "1/2"}[min(allowed)]
     elif not names or (len(names) == 1 and not named):
         # Text labels, none naming the class, and no score prefix to say which one is positive.
-        raise DataError(
-            f"File '{file}', {where}: cannot tell which of the labels "
-            f"{_quoted(sorted(set(spelled)))} is the positive class; use 0/1, True/False or -1/1 "
-            "labels, or name the score column after the positive label (such as 'p_<label>'), "
-            "or choose another label column with --label-col."
-        )
+        raise _no_positive_error(spelled, file, where)
     else:
         positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where)
         how = "name"
@@ -1494,10 +1775,22 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         else:
             notes.append(f"Label {_quoted(pos_spelled)} names the positive class '{positive}'.")
     else:
-        shown = pos_spelled[0] if pos_spelled else ("True" if how == "true/false" else "1")
+        if pos_spelled:
+            shown = pos_spelled[0]
+        else:
+            shown = {"true/false": "True", "yes/no": "yes"}.get(how, "1")
         notes.append(f"Labels are {how}: {shown} is the positive class '{positive}'.")
     lookup = np.asarray(is_pos, dtype=bool)
     return positive, lookup[codes], mapping, notes
+
+
+def _no_positive_error(spelled, file, where) -> DataError:
+    return DataError(
+        f"File '{file}', {where}: cannot tell which of the labels "
+        f"{_quoted(sorted(set(spelled)))} is the positive class; use 0/1, True/False or -1/1 "
+        "labels, or name the score column after the positive label (such as 'p_<label>'), "
+        "or choose another label column with --label-col."
+    )
 
 
 def _binary_by_name(codes, spelled, lowered, classes, file, where):
@@ -1515,6 +1808,8 @@ def _binary_by_name(codes, spelled, lowered, classes, file, where):
         return classes[1], [s == names[1] for s in lowered]
     # Distinct values in order of first appearance (factorize keeps it): the third one is wrong.
     others = list(dict.fromkeys(s for s in lowered if s != names[0]))
+    if len(others) > 1 and len(others) == len(set(lowered)):
+        raise _no_positive_error(spelled, file, where)  # no label names the class
     if len(others) > 1:
         row = _first_row(codes, [u for u, s in enumerate(lowered) if s == others[1]])
         raise DataError(
@@ -1543,6 +1838,26 @@ def map_truth_columns(raw: Raw, classes: list[str]):
     if minus_one:
         notes.append(f"Truth values -1/1 in {_plain(minus_one)} are read as absent/present.")
     return labels, mapping, notes
+
+
+def one_hot_labels(raw: Raw, classes: list[str]):
+    """One-hot truth columns (Keras' ``to_categorical``) read as multi-class labels: int64
+    class ids (n,), mapping truth column -> class, notes. A row without exactly one 1 names
+    its row."""
+    truth, mapping, notes = map_truth_columns(raw, classes)
+    per_row = truth.sum(axis=1)
+    if (per_row != 1).any():
+        row = int(np.argmax(per_row != 1))
+        raise DataError(
+            f"File '{raw.file}', row {row + 1}: {int(per_row[row])} of the truth columns are 1, "
+            "but multi-class data needs exactly one per row (one-hot); fix the row, or drop "
+            "--task multiclass to read the data as multi-label."
+        )
+    notes.append(
+        "The truth columns are one-hot (one 1 per row), so each row's class is the column "
+        "holding its 1."
+    )
+    return truth.argmax(axis=1).astype(np.int64), mapping, notes
 
 
 def _truth_column(values: pd.Series, file: str, where: str) -> tuple[np.ndarray, bool]:

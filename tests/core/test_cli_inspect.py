@@ -8,6 +8,7 @@ through ``python -m thresholdlab``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -171,6 +172,22 @@ def test_core_errors_become_one_line(monkeypatch, capsys, wines, raised, expecte
     monkeypatch.setattr(cli, "load_from_args", fail)
     assert main(["inspect", str(wines)]) == 2
     assert capsys.readouterr().err == expected
+
+
+def test_output_into_a_closed_pipe_ends_quietly(wines):
+    # As ``thresholdlab inspect FILE | head -1`` once head has exited: nobody reads stdout.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "thresholdlab", "inspect", str(wines), "--label-col",
+             "cultivar"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == cli.EXIT_BROKEN_PIPE == 141
+    assert result.stderr == ""
 
 
 def test_internal_errors_are_one_line_with_exit_1(monkeypatch, capsys, wines):

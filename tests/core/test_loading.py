@@ -765,6 +765,217 @@ def test_invalid_overrides(tmp_path, overrides, fragment):
     assert fragment in str(info.value)
 
 
+def test_overrides_find_header_names_padded_with_spaces(tmp_path):
+    pset = load_text(
+        tmp_path, "label, p_a, p_b, p_c\n0,.2,.3,.5\n2,.1,.1,.8\n", score_cols="p_a,p_b,p_c"
+    )
+    assert pset.columns["scores"] == [" p_a", " p_b", " p_c"]
+    assert pset.labels.tolist() == [0, 2]
+
+
+# --------------------------------------------------------------------------------------------
+# Files as spreadsheets, R, pandas and Keras write them
+# --------------------------------------------------------------------------------------------
+
+
+def test_excel_sep_line_names_the_delimiter(tmp_path):
+    pset = load_text(tmp_path, "sep=;\r\nlabel;p_a;p_b;p_c\r\n0;0,7;0,2;0,1\r\n2;0,1;0,1;0,8\r\n")
+    assert pset.labels.tolist() == [0, 2]
+    np.testing.assert_array_equal(pset.scores, [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    assert pset.notes[:2] == (
+        "The first line, 'sep=;', names the delimiter and is skipped.",
+        "Numbers use a decimal comma.",
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_as_excel_saves_unicode_text(tmp_path, encoding):
+    path = tmp_path / "unicode.txt"
+    text = "label\tp_caf\u00e9\tp_b\r\ncaf\u00e9\t0,7\t0,3\r\nb\t0,1\t0,9\r\n"
+    path.write_bytes(text.encode(encoding))
+    pset = load(path, task="multiclass")
+    assert pset.classes == ("caf\u00e9", "b")
+    assert pset.labels.tolist() == [0, 1]
+    np.testing.assert_array_equal(pset.scores, [[0.7, 0.3], [0.1, 0.9]])
+    assert pset.notes[0] == "The file is UTF-16 text and is read as such."
+
+
+def test_tsv_with_decimal_commas(tmp_path):
+    pset = load_text(tmp_path, "label\tp_a\tp_b\tp_c\n0\t0,7\t0,2\t0,1\n", name="data.tsv")
+    np.testing.assert_array_equal(pset.scores, [[0.7, 0.2, 0.1]])
+    assert "Numbers use a decimal comma." in pset.notes
+
+
+def test_empty_column_from_trailing_delimiters_is_ignored_as_such(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c,\n0,.2,.3,.5,\n2,.1,.1,.8,\n")
+    assert pset.columns["ignored"] == ["Unnamed: 4"]
+    assert "Column 'Unnamed: 4' has no name and no values, so it is ignored." in pset.notes
+    assert not any("saved row index" in note for note in pset.notes)
+
+
+def test_header_names_with_spaces_hyphens_and_dots(tmp_path):
+    pset = load_text(
+        tmp_path,
+        "Sample ID,TRUE_LABEL,Prob Class A,Prob Class B,prob-class-c\n"
+        "s1,Class A,.7,.2,.1\ns2,class-c,.1,.1,.8\n",
+    )
+    assert pset.columns == {
+        "id": "Sample ID", "label": "TRUE_LABEL", "labels": None,
+        "scores": ["Prob Class A", "Prob Class B", "prob-class-c"], "ignored": [],
+    }
+    assert pset.classes == ("Class A", "Class B", "class-c")
+    assert pset.labels.tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("name", ["true_label", "y_label", "target_class", "true.label"])
+def test_truth_prefix_before_a_label_name_is_the_label_column(tmp_path, name):
+    pset = load_text(tmp_path, f"{name},p_a,p_b,p_c\n0,.2,.3,.5\n2,.1,.1,.8\n")
+    assert pset.columns["label"] == name
+    assert pset.labels.tolist() == [0, 2]
+
+
+def test_multilabel_names_with_spaces(tmp_path):
+    pset = load_text(tmp_path, "Y Cat,Y Dog,P Cat,P Dog\n1,0,.9,.1\n0,1,.2,.8\n")
+    assert pset.task == "multilabel"
+    assert pset.classes == ("Cat", "Dog")
+    assert pset.labels.tolist() == [[True, False], [False, True]]
+
+
+@pytest.mark.parametrize(
+    ("text", "dropped"),
+    [
+        ("label,pred_label,proba_a,proba_b,proba_c\n0,0,.7,.2,.1\n1,2,.1,.3,.6\n", "pred_label"),
+        ("label,pred_class,p_cat,p_dog,p_bird\ncat,cat,.7,.2,.1\ndog,bird,.1,.3,.6\n",
+         "pred_class"),
+        ("label,predicted,cat,dog,bird\n0,0,.7,.2,.1\n2,2,.1,.1,.8\n", "predicted"),
+    ],
+)
+def test_predicted_label_columns_are_not_read_as_scores(tmp_path, text, dropped):
+    pset = load_text(tmp_path, text)
+    assert pset.task == "multiclass"
+    assert len(pset.classes) == 3 and dropped not in pset.columns["scores"]
+    assert pset.columns["ignored"] == [dropped]
+    assert pset.score_kind == "probability"
+    assert (
+        f"Column '{dropped}' holds predicted labels, not scores (every value is a label, a class "
+        "name or a class number), so it is not used; name it with --score-cols to use it."
+    ) in pset.notes
+
+
+def test_several_text_columns_naming_the_classes_are_noted(tmp_path):
+    pset = load_text(
+        tmp_path, "predicted,actual,p_cat,p_dog,p_bird\ncat,cat,.7,.2,.1\nbird,dog,.1,.3,.6\n"
+    )
+    assert pset.columns["label"] == "predicted"
+    assert (
+        "Columns 'predicted', 'actual' all hold text naming the score columns; the first, "
+        "'predicted', is read as the labels (choose another with --label-col)." in pset.notes
+    )
+    assert load_text(tmp_path, "predicted,actual,p_cat,p_dog,p_bird\ncat,cat,.7,.2,.1\n",
+                     label_col="actual").columns["label"] == "actual"
+
+
+def test_score_column_of_whole_zeros_and_ones_stays_a_score(tmp_path):
+    # R writes the doubles 0 and 1 without a decimal point: still probabilities.
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0,.7,.3,0\n2,.1,.1,1\n")
+    assert pset.columns["scores"] == ["p_a", "p_b", "p_c"]
+
+
+def test_missing_value_words_that_name_classes_are_labels(tmp_path):
+    pset = load_text(
+        tmp_path, "label,p_EU,p_NA,p_none\nEU,.7,.2,.1\nNA,.1,.8,.1\nNone,.1,.1,.8\n"
+    )
+    assert pset.classes == ("EU", "NA", "none")
+    assert pset.labels.tolist() == [0, 1, 2]
+
+
+def test_missing_value_word_in_a_score_column_is_a_missing_score(tmp_path):
+    with pytest.raises(DataError, match=r"column 'p_b', row 2: the score is missing or NaN"):
+        load_text(tmp_path, "label,p_a,p_b\n0,.5,.5\n1,.2,N/A\n")
+
+
+def test_labels_with_surrounding_spaces_are_noted(tmp_path):
+    pset = load_text(tmp_path, 'label,p_cat,p_dog\n" cat",.7,.3\n"dog ",.1,.9\n', task="multiclass")
+    assert pset.labels.tolist() == [0, 1]
+    assert (
+        "Labels name the classes, matched ignoring case and surrounding spaces: ' cat' -> cat, "
+        "'dog ' -> dog." in pset.notes
+    )
+
+
+def test_yes_no_labels_are_true_false(tmp_path):
+    pset = load_text(tmp_path, "label,p_churn\nYes,.8\nNo,.1\nyes,.6\n")
+    assert pset.labels[:, 0].tolist() == [True, False, True]
+    assert "Labels are yes/no: Yes is the positive class 'churn'." in pset.notes
+    truth = load_text(tmp_path, "y_a,y_b,p_a,p_b\nyes,no,.9,.1\nno,yes,.2,.8\n")
+    assert truth.labels.tolist() == [[True, False], [False, True]]
+
+
+@pytest.mark.parametrize("header", ["label,p_True,p_False", "label,p_False,p_True"])
+def test_true_false_labels_naming_the_two_columns_follow_the_names(tmp_path, header):
+    pset = load_text(tmp_path, f"{header}\nTrue,.9,.1\nFalse,.2,.8\nTrue,.7,.3\n")
+    positive = pset.classes[0]
+    assert pset.columns["scores"] == [f"p_{positive}"]
+    # The positive class's label marks its rows positive, whichever of True/False it is.
+    assert pset.labels[:, 0].tolist() == [v == positive for v in ("True", "False", "True")]
+
+
+@pytest.mark.parametrize("value", ["1.0000001", "-1e-09"])
+def test_probabilities_with_rounding_just_outside_0_1_are_clipped(tmp_path, value):
+    pset = load_text(tmp_path, f"label,p_a,p_b,p_c\n0,{value},.2,.1\n2,.1,.1,.8\n")
+    assert pset.score_kind == "probability" and pset.activation == "none"
+    assert pset.scores.min() >= 0.0 and pset.scores.max() <= 1.0
+    assert pset.scores[0, 0] == (1.0 if value.startswith("1") else 0.0)
+    assert any(n.startswith("One score lies outside [0, 1] by ") for n in pset.notes)
+
+
+def test_scores_far_outside_0_1_stay_logits(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0,1.001,.2,.1\n2,.1,.1,.8\n")
+    assert pset.score_kind == "logit"
+
+
+def test_percentages_outside_multiclass_warn(tmp_path):
+    pset = load_text(tmp_path, "label,p_fraud\n0,12.5\n1,87\n0,3\n")
+    assert pset.score_kind == "logit"
+    assert pset.warnings == (
+        "Scores lie between 0 and 87 and none is negative, as percentages would; they are read "
+        "as logits, so if they are percentages, divide them by 100 and load the file again.",
+    )
+
+
+def test_percentages_read_as_logits_on_request(tmp_path):
+    text = "label,p_a,p_b\n0,70,30\n1,10,90\n"
+    pset = load_text(tmp_path, text, task="multiclass", score_kind="logit")
+    assert pset.score_kind == "logit" and pset.warnings == ()
+
+
+def test_one_hot_truth_is_multilabel_with_a_note_and_multiclass_on_request(tmp_path):
+    text = "y_a,y_b,y_c,p_a,p_b,p_c\n1,0,0,.7,.2,.1\n0,0,1,.1,.1,.8\n0,1,0,.2,.5,.3\n"
+    auto = load_text(tmp_path, text)
+    assert auto.task == "multilabel"
+    assert (
+        "Every row has exactly one positive label, as one-hot multi-class labels do; use --task "
+        "multiclass to read them as one class per row." in auto.notes
+    )
+    pset = load_text(tmp_path, text, task="multiclass")
+    assert pset.task == "multiclass" and pset.activation == "none"
+    assert pset.labels.tolist() == [0, 2, 1] and pset.labels.dtype == np.int64
+    assert pset.label_mapping == {"y_a": "a", "y_b": "b", "y_c": "c"}
+    assert (
+        "The truth columns are one-hot (one 1 per row), so each row's class is the column "
+        "holding its 1." in pset.notes
+    )
+    assert not any("multi-label" in note for note in pset.notes)
+
+
+def test_one_hot_npz_labels_as_multiclass(tmp_path):
+    path = tmp_path / "keras.npz"
+    np.savez(path, scores=np.array([[.7, .2, .1], [.1, .8, .1]]), labels=np.eye(3)[[0, 1]],
+             classes=np.array(["a", "b", "c"]))
+    pset = load(path, task="multiclass")
+    assert pset.classes == ("a", "b", "c") and pset.labels.tolist() == [0, 1]
+
+
 # --------------------------------------------------------------------------------------------
 # inspect report
 # --------------------------------------------------------------------------------------------
