@@ -291,6 +291,13 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     config.save(args.output)
     for sentence in dict.fromkeys(best.infeasible.values()):
         _warn(sentence)
+    if not best.exact:
+        _warn(
+            f"Under decision rule '{rule.rule}' with no-prediction '{rule.no_prediction}' a "
+            "class's decisions also depend on the other classes' thresholds, so each class was "
+            "optimised on its own curve: a good start, not the joint optimum. The metrics below "
+            "are exact for these thresholds."
+        )
     print(format_report(report))
     print(f"Wrote {args.output} ({objective.text}, {best.mode.replace('_', '-')}).")
     return 0

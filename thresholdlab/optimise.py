@@ -116,6 +116,10 @@ class Optimum:
     values : ndarray (K,), the per-class objective at the thresholds (cost is positive here)
     value : float, the macro objective (mean over classes; total cost for ``cost``)
     infeasible : class name -> one sentence, for constrained targets no threshold meets
+    exact : True when the rule decides each class on its own threshold (binary, multi-label
+        without ``at_least_one``, multi-class ``argmax`` with abstention), so the optimum is
+        exact; under the other rules the classes' decisions interact and each class was
+        optimised on its own curve: a good start, not the joint optimum
     """
 
     objective: Objective
@@ -125,6 +129,7 @@ class Optimum:
     values: np.ndarray
     value: float
     infeasible: dict = field(default_factory=dict)
+    exact: bool = True
 
 
 def _best(primary: np.ndarray, secondary: np.ndarray | None = None, feasible=None) -> int:
@@ -212,7 +217,8 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
     if objective.kind == "cost":
         values = -values
     value = float(values.sum() if objective.kind == "cost" else values.mean())
-    return Optimum(objective, mode, thresholds, logit_thresholds, values, value, infeasible)
+    return Optimum(objective, mode, thresholds, logit_thresholds, values, value, infeasible,
+                   exact=index.rule.per_class)
 
 
 def _with_predict_nothing(thresholds, tp, fp):

@@ -47,6 +47,23 @@ def test_optimize_writes_the_optimisers_thresholds(path, objective, extra, tmp_p
     assert f"Wrote {out}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("path,rule,exact", [
+    (WINE, ["--rule", "argmax"], True),
+    (WINE, ["--rule", "threshold_argmax"], False),
+    (WINE, ["--rule", "argmax", "--no-prediction", "fallback_argmax"], False),
+    (SPARSE, ["--no-prediction", "at_least_one"], False),
+    (CANCER, [], True),
+], ids=["argmax", "threshold_argmax", "fallback", "at_least_one", "binary"])
+def test_optimize_says_when_the_rule_makes_classes_interact(path, rule, exact, tmp_path, capsys):
+    out = tmp_path / "config.json"
+    assert main(["optimize", str(path), "--objective", "f1", *rule, "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert ("not the joint optimum" in err) is not exact
+    predictions = load(path)
+    config = ThresholdConfig.load(out)
+    assert optimise(CurveIndex.build(predictions, config.rule), "f1").exact is exact
+
+
 def test_evaluate_json_has_the_spec_shape_and_the_cores_numbers(tmp_path, capsys):
     config = tmp_path / "wine.json"
     assert main(["optimize", str(WINE), "--objective", "f1", "-o", str(config)]) == 0
