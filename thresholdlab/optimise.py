@@ -57,11 +57,11 @@ class Objective:
     def text(self) -> str:
         """Canonical spelling, as written into configs."""
         if self.kind == "fbeta":
-            return f"fbeta:{self.beta:g}"
+            return f"fbeta:{_number(self.beta)}"
         if self.kind == "cost":
-            return f"cost:{self.cost_fp:g}:{self.cost_fn:g}"
+            return f"cost:{_number(self.cost_fp)}:{_number(self.cost_fn)}"
         if self.target is not None:
-            return f"{self.kind}{self.target:g}"
+            return f"{self.kind}{_number(self.target)}"
         return self.kind
 
     @property
@@ -105,6 +105,17 @@ def _safe(num, den) -> np.ndarray:
     num = np.asarray(num, dtype=np.float64)
     den = np.broadcast_to(np.asarray(den, dtype=np.float64), num.shape)
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def _number(x: float) -> str:
+    """Short (``5``, ``0.9``, ``1234567``) where that reads back as the same float, else every
+    digit: the text goes into configs, and optimising it again must give the same thresholds."""
+    short = f"{x:g}"
+    if float(short) == x:
+        return short
+    if float(x).is_integer() and abs(x) < 2**53:
+        return str(int(x))
+    return repr(float(x))
 
 
 @dataclass(frozen=True)

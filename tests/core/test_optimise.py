@@ -169,3 +169,12 @@ def test_bad_objectives_say_what_is_wrong(text, fragment):
 def test_objective_text_round_trips():
     for text in OBJECTIVES:
         assert Objective.parse(Objective.parse(text).text) == Objective.parse(text)
+
+
+@pytest.mark.parametrize("text", ["f1", "fbeta:2", "fbeta:0.5", "cost:1:5", "precision>=0.9",
+                                  "recall>=0.75", "cost:1234567:1234568", "fbeta:1.2345678",
+                                  "precision>=0.123456789"])
+def test_objective_text_reads_back_as_the_same_objective(text):
+    objective = Objective.parse(text)
+    assert Objective.parse(objective.text) == objective
+    assert objective.text == text  # short where short is exact, every digit otherwise
