@@ -18,10 +18,10 @@ left, middle, right = st.columns([2, 2, 1])
 with left:
     c = controls.class_picker(dataset, "cal", "Class")
 with middle:
-    n_bins = st.slider("Bins", 5, 30, 10, key="cal_bins")
+    n_bins = st.slider("Bins", 5, 30, **state.kept("cal_bins"))
 with right:
     strategy = st.segmented_control(
-        "Bin edges", ["uniform", "quantile"], default="uniform", key="cal_strategy",
+        "Bin edges", ["uniform", "quantile"], **state.kept("cal_strategy"),
         required=True, help="Uniform: equal widths. Quantile: equal numbers of rows.",
     ) or "uniform"
 

@@ -36,11 +36,11 @@ def live():
         if k > controls.MANY_CLASSES:
             weakest = tables.weakest(report, controls.MANY_CLASSES)
             shown = st.multiselect(
-                "Labels shown", dataset.classes, default=weakest, key="cm_labels",
+                "Labels shown", dataset.classes, **state.kept("cm_labels", first=weakest),
                 help="At first the labels with the lowest F1 at the current thresholds. All "
                      "labels' counts are in the Thresholds page's table.",
             )
-        normalise = st.toggle("Row-normalised", key="cm_normalise",
+        normalise = st.toggle("Row-normalised", **state.kept("cm_normalise"),
                               help="Each row's share: the TP cell is the label's recall.")
         if shown:
             indices = [dataset.classes.index(c) for c in shown]

@@ -106,7 +106,8 @@ def live():
             st.markdown("\n".join(f"- {w}" for w in report.warnings))
 
     if len(dataset.classes) > 1 and st.toggle(
-        "Show the PR curve of every class (small multiples)", key="thr_small_multiples"
+        "Show the PR curve of every class (small multiples)",
+        **state.kept("thr_small_multiples"),
     ):
         indices = range(len(dataset.classes))
         st.plotly_chart(

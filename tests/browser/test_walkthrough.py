@@ -2,6 +2,7 @@
 download, and restoring sliders from the downloaded JSON."""
 
 import json
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 from playwright.sync_api import expect
@@ -133,3 +134,26 @@ def test_bad_upload_shows_one_sentence_and_no_traceback(page, tmp_path):
     expect(alert).to_contain_text("previous data and thresholds stay loaded")
     assert not page.get_by_test_id("stException").count()
     expect(page.locator(".st-key-thr_0_slider")).to_contain_text("malignant")
+
+
+def test_after_an_optimum_the_value_shown_before_can_be_typed_at_once(page):
+    open_page(page, query="?sample=binary_breast_cancer")
+    page.get_by_role("button", name="Best F1", exact=True).click()
+    wait_idle(page)
+    best = exact_value(page, "thr_0")
+    assert best != 0.5
+    number = page.locator(".st-key-thr_0_number input")
+    number.fill("0.5")
+    number.press("Enter")
+    wait_idle(page)
+    expect(slider(page, "thr_0_slider")).to_have_attribute("aria-valuetext", "0.500")
+    assert parse_qs(urlparse(page.url).query)["t"] == ["0.5"]
+    # and the slider goes on from there with the keyboard
+    handle = slider(page, "thr_0_slider")
+    handle.focus()
+    for _ in range(3):
+        handle.press("ArrowRight")
+    wait_idle(page)
+    expect(number).to_have_value("0.53")
+    assert parse_qs(urlparse(page.url).query)["t"] == ["0.53"]
+    assert not page.get_by_test_id("stException").count()

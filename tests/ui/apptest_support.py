@@ -116,3 +116,15 @@ def trace(figure: dict, name: str) -> dict:
 def upload(at: AppTest, key: str, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     at.file_uploader(key=key).set_value((name, data, mime))
     return at.run()
+
+
+def widget_keys(at: AppTest) -> set[str]:
+    """The keys of every keyed element drawn in the last run (sidebar included)."""
+    keys: set[str] = set()
+    stack = [at._tree]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "key", None):
+            keys.add(node.key)
+        stack.extend(getattr(node, "children", {}).values())
+    return keys

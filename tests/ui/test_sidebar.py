@@ -7,8 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_support import (
     APP, TIMEOUT, BINARY, MULTICLASS, MULTILABEL, SAMPLES, SPARSE, Core, errors, metric_values, open_app,
-    table, thresholds_in_state, upload,
+    table, thresholds_in_state, upload, widget_keys,
 )
+from thresholdlab.ui import state
 from thresholdlab.ui.tables import headlines
 
 
@@ -238,3 +239,11 @@ def test_no_readable_data_at_all_is_one_sentence_not_a_traceback(monkeypatch, tm
     assert len(at.error) == 1
     assert "The bundled sample could not be read either" in at.error[0].value
     assert "scores.csv" in at.error[0].value
+
+
+def test_every_widget_key_that_state_names_is_drawn():
+    """The widget keys ``state`` seeds from its plain keys are the ones the app draws."""
+    at = open_app(MULTICLASS)
+    named = {value for name, value in vars(state).items() if name.startswith("W_")}
+    assert named, "state names the sidebar's widget keys"
+    assert named <= widget_keys(at), named - widget_keys(at)

@@ -9,6 +9,7 @@ from apptest_support import (
     open_app, table, thresholds_in_state, trace,
 )
 from thresholdlab.optimise import optimise
+from thresholdlab.ui import controls
 from thresholdlab.ui.tables import format_value, headlines
 
 
@@ -136,6 +137,87 @@ def test_global_optimise_and_infeasible_targets_are_explained():
     warning = " ".join(w.value for w in at.warning)
     for sentence in best.infeasible.values():
         assert sentence in warning
+
+
+def test_the_optimised_costs_are_the_typed_ones():
+    at = open_app(MULTICLASS)
+    at.number_input(key="opt_cost_fp").set_value(1234567.0)
+    at.number_input(key="opt_cost_fn").set_value(1234568.0)
+    at.run()
+    assert "`cost:1234567.0:1234568.0`" in at.button(key="optimise_cost").help
+    at.button(key="optimise_cost").click().run()
+    core = Core(MULTICLASS)
+    exact = optimise(core.index, "cost:1234567:1234568", mode="per_class")
+    # six significant digits would weigh both errors alike, which moves barbera's optimum
+    rounded = optimise(core.index, "cost:1.23457e+06:1.23457e+06", mode="per_class")
+    assert not np.array_equal(exact.thresholds, rounded.thresholds)
+    np.testing.assert_array_equal(thresholds_in_state(at), exact.thresholds)
+
+
+@pytest.fixture
+def long_echo_window(monkeypatch):
+    """Every value the app pushed counts as recent, so the rule decides, not the test's pace."""
+    monkeypatch.setattr(controls, "ECHO_WINDOW_S", 3600.0)
+
+
+def test_typing_the_value_shown_before_an_optimum_is_taken_at_once(long_echo_window):
+    at = open_app(BINARY)
+    at.button(key="optimise_f1").click().run()
+    best = thresholds_in_state(at)[0]
+    assert best != 0.5
+    at.number_input(key="thr_0_number").set_value(0.5).run()
+    assert thresholds_in_state(at)[0] == 0.5
+    assert at.slider(key="thr_0_slider").value == 0.5
+    at.number_input(key="thr_0_number").set_value(best).run()
+    assert thresholds_in_state(at)[0] == best
+    assert at.slider(key="thr_0_slider").value == best
+
+
+def test_reports_from_a_browser_behind_the_app_move_nothing(long_echo_window):
+    """A rerun request carries every widget's value as the browser shows it, which lags what
+    the app pushed by a round trip."""
+    at = open_app(BINARY)
+    at.button(key="optimise_f1").click().run()
+    best = thresholds_in_state(at)[0]
+    # sent before the optimum reached the browser: both widgets still show the old value
+    at.slider(key="thr_0_slider").set_value(0.5)
+    at.number_input(key="thr_0_number").set_value(0.5)
+    at.run()
+    assert thresholds_in_state(at)[0] == best
+    # then the browser shows the optimum: that is no move by the user
+    at.slider(key="thr_0_slider").set_value(best)
+    at.number_input(key="thr_0_number").set_value(best)
+    at.run()
+    assert thresholds_in_state(at)[0] == best
+    assert at.session_state["objective"] == "f1"
+    # a slider held down: the number box reports the value from before the last step
+    at.slider(key="thr_0_slider").set_value(0.51).run()
+    at.slider(key="thr_0_slider").set_value(0.52)
+    at.number_input(key="thr_0_number").set_value(best)
+    at.run()
+    assert thresholds_in_state(at)[0] == 0.52
+    assert at.number_input(key="thr_0_number").value == 0.52
+
+
+def test_the_picked_slider_follows_the_class_not_the_previous_one(long_echo_window):
+    at = open_app(SPARSE)
+    classes = Core(SPARSE).classes
+    a, b = classes.index("seven"), classes.index("bold_two")
+    at.selectbox(key="thr_class").select("seven").run()
+    at.slider(key="thr_picked_slider").set_value(0.2).run()
+    at.selectbox(key="thr_class").select("bold_two").run()
+    assert at.slider(key="thr_picked_slider").value == 0.5
+    # sent before the browser showed bold_two's slider: a move of seven's, not bold_two's
+    at.slider(key="thr_picked_slider").set_value(0.3)
+    at.number_input(key="thr_picked_number").set_value(0.2)
+    at.run()
+    assert thresholds_in_state(at)[[a, b]].tolist() == [0.2, 0.5]
+    # moving bold_two's slider to seven's value is the user's choice
+    at.slider(key="thr_picked_slider").set_value(0.2).run()
+    assert thresholds_in_state(at)[[a, b]].tolist() == [0.2, 0.2]
+    at.selectbox(key="thr_class").select("seven").run()
+    at.number_input(key="thr_picked_number").set_value(0.5).run()
+    assert thresholds_in_state(at)[[a, b]].tolist() == [0.5, 0.2]
 
 
 def test_a_manual_move_after_optimising_marks_the_thresholds_manual():

@@ -22,7 +22,7 @@ SLIDER_STEP = 0.01
 NUMBER_STEP = 0.001
 
 
-SEEDED = "seeded_widget_values"  # widget key -> [(time, value)] the app pushed recently
+PUSHED = "pushed_widget_values"  # widget key -> [(time, value)] the app pushed recently
 ECHO_WINDOW_S = 1.5
 
 
@@ -32,26 +32,46 @@ def _seed(key: str, value) -> None:
     Only when it differs: assigning a widget's state makes the browser take the value, which
     would undo key presses still in flight. Until the browser has taken it, every rerun request
     carries the widget's old value, which the server reads as a user's change; and once taken,
-    the browser reports it back. :func:`_is_echo` recognises both (the old and the new value,
-    for a short while), which would otherwise move the threshold back: a slider held down
-    would stutter and lose steps.
+    the browser may report it back. :func:`_user_value` tells those reports from the user's
+    own moves, which would otherwise move the threshold back: a slider held down would stutter
+    and lose steps.
     """
     ss = st.session_state
-    old = ss[key] if key in ss else None
-    if key in ss and old == value:
+    if key in ss and ss[key] == value:
         return
     ss[key] = value
     now = time.monotonic()
-    history = ss.setdefault(SEEDED, {}).get(key, [])
-    recent = [(t, v) for t, v in history if now - t < ECHO_WINDOW_S]
-    ss[SEEDED][key] = [*recent, (now, old), (now, value)]
+    ss.setdefault(PUSHED, {})[key] = [*_recent(key, now), (now, value)]
 
 
-def _is_echo(key: str, value) -> bool:
-    """True when ``value`` is one the app itself just pushed into widget ``key``."""
-    now = time.monotonic()
-    history = st.session_state.get(SEEDED, {}).get(key, [])
-    return any(now - t < ECHO_WINDOW_S and v == value for t, v in history)
+def _recent(key: str, now: float) -> list[tuple[float, object]]:
+    pushes = st.session_state.get(PUSHED, {}).get(key, [])
+    return [(t, v) for t, v in pushes if now - t < ECHO_WINDOW_S]
+
+
+def _user_value(key: str, partner: str):
+    """The value widget ``key`` reports, or None when the browser, not the user, reports it.
+
+    ``partner`` is the other widget showing the same threshold (a slider's number box, and
+    back); the app always pushes the same value into both. Soon after a push, a report is the
+    user's only when the same request shows the partner holding the value pushed: the user
+    moves one widget at a time, so a partner that differs means the request was sent by the
+    partner's own move (a slider held down, carrying the number box's old value) or before
+    the browser took the push (an optimum, another class in the picked slider). A report of
+    the pushed value itself is the browser showing it. Once a report is taken, the widget's
+    pushes are forgotten: the user has moved on from them.
+    """
+    ss = st.session_state
+    value = ss[key]
+    if value is None:
+        return None
+    recent = _recent(key, time.monotonic())
+    if recent:
+        pushed = recent[-1][1]
+        if value == pushed or ss.get(partner) != pushed:
+            return None
+    ss.get(PUSHED, {}).pop(key, None)
+    return value
 
 
 # ----------------------------------------------------------------------------- mode and class
@@ -110,26 +130,20 @@ def class_picker(dataset: Dataset, prefix: str, label: str = "Class shown in the
 
 
 # ------------------------------------------------------------------------------------ sliders
-def _on_slider(i: int, key: str) -> None:
-    value = st.session_state[key]
-    if not _is_echo(key, value):
+def _on_threshold(i: int, key: str, partner: str) -> None:
+    value = _user_value(key, partner)
+    if value is not None:
         state.set_threshold(i, value)
 
 
-def _on_number(i: int, key: str) -> None:
-    value = st.session_state[key]
-    if value is not None and not _is_echo(key, value):
-        state.set_threshold(i, value)
-
-
-def _on_global(key: str) -> None:
-    value = st.session_state[key]
-    if value is not None and not _is_echo(key, value):
+def _on_global(key: str, partner: str) -> None:
+    value = _user_value(key, partner)
+    if value is not None:
         k = len(st.session_state[state.THRESHOLDS])
         state.set_thresholds([value] * k)
 
 
-def _slider_pair(label: str, value: float, prefix: str, on_slider, on_number, args, help=None):
+def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None):
     """A slider with an exact number box beside it, both showing ``value``."""
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
     _seed(slider_key, float(value))
@@ -138,12 +152,13 @@ def _slider_pair(label: str, value: float, prefix: str, on_slider, on_number, ar
     with left:
         st.slider(
             label, 0.0, 1.0, step=SLIDER_STEP, format="%.3f", key=slider_key,
-            on_change=on_slider, args=(*args, slider_key), help=help,
+            on_change=on_change, args=(*args, slider_key, number_key), help=help,
         )
     with right:
         st.number_input(
             f"{label}, exact", 0.0, 1.0, step=NUMBER_STEP, format="%.6g", key=number_key,
-            on_change=on_number, args=(*args, number_key), label_visibility="collapsed",
+            on_change=on_change, args=(*args, number_key, slider_key),
+            label_visibility="collapsed",
         )
 
 
@@ -159,14 +174,14 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
     classes = dataset.classes
     if ss[state.MODE] == "global" and len(classes) > 1:
         _slider_pair(
-            "Every class", values[0], f"{prefix}_global", _on_global, _on_global, (),
+            "Every class", values[0], f"{prefix}_global", _on_global, (),
             help="One threshold for every class.",
         )
         return
     if len(classes) > MANY_CLASSES:
         c = 0 if picked is None else picked
-        _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_slider, _on_number, (c,))
-        if st.toggle(f"Show all {len(classes)} sliders", key=f"{prefix}_all"):
+        _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_threshold, (c,))
+        if st.toggle(f"Show all {len(classes)} sliders", **state.kept(f"{prefix}_all")):
             with st.container(border=True):
                 _grid(classes, values, prefix, per_row=3)
         return
@@ -178,7 +193,7 @@ def _grid(classes, values, prefix: str, per_row: int) -> None:
         cells = st.columns(per_row, gap="medium")
         for cell, c in zip(cells, range(start, min(start + per_row, len(classes)))):
             with cell:
-                _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_slider, _on_number, (c,))
+                _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,))
 
 
 # ----------------------------------------------------------------------------------- optimise
@@ -195,14 +210,17 @@ OBJECTIVE_BUTTONS = {
 def objective_text(kind: str) -> str:
     """The objective string (as ``optimise`` parses it) for a button, from the inputs beside the buttons."""
     ss = st.session_state
+    # repr: the shortest text that reads back as the same float, so what is optimised is
+    # exactly what was typed (``:g`` would round a cost of 1234567 to 1.23457e+06).
+    exact = lambda key: repr(float(ss[key]))  # noqa: E731
     if kind == "fbeta":
-        return f"fbeta:{ss['opt_beta']:g}"
+        return f"fbeta:{exact('opt_beta')}"
     if kind == "cost":
-        return f"cost:{ss['opt_cost_fp']:g}:{ss['opt_cost_fn']:g}"
+        return f"cost:{exact('opt_cost_fp')}:{exact('opt_cost_fn')}"
     if kind == "precision":
-        return f"precision>={ss['opt_precision']:g}"
+        return f"precision>={exact('opt_precision')}"
     if kind == "recall":
-        return f"recall>={ss['opt_recall']:g}"
+        return f"recall>={exact('opt_recall')}"
     return kind
 
 
@@ -234,19 +252,15 @@ def _on_beta() -> None:
 def optimise_panel(dataset: Dataset) -> None:
     """Inputs for beta, costs and targets, and one button per objective."""
     ss = st.session_state
-    ss.setdefault("opt_cost_fp", 1.0)
-    ss.setdefault("opt_cost_fn", 5.0)
-    ss.setdefault("opt_precision", 0.9)
-    ss.setdefault("opt_recall", 0.8)
     _seed("opt_beta", float(ss[state.BETA]))
     a, b, c, d, e = st.columns(5)
     a.number_input("β (F-β)", 0.05, 20.0, step=0.5, key="opt_beta", on_change=_on_beta,
                    help="β > 1 weighs recall more, β < 1 precision; the table's F-β uses it.")
-    b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, key="opt_cost_fp")
-    c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, key="opt_cost_fn",
+    b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, **state.kept("opt_cost_fp"))
+    c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, **state.kept("opt_cost_fn"),
                    help="With class weights or pos_weight in training, use the same ratio here.")
-    d.number_input("Target precision", 0.0, 1.0, step=0.05, key="opt_precision")
-    e.number_input("Target recall", 0.0, 1.0, step=0.05, key="opt_recall")
+    d.number_input("Target precision", 0.0, 1.0, step=0.05, **state.kept("opt_precision"))
+    e.number_input("Target recall", 0.0, 1.0, step=0.05, **state.kept("opt_recall"))
 
     buttons = st.columns(3) + st.columns(3)
     for cell, (kind, label) in zip(buttons, OBJECTIVE_BUTTONS.items()):

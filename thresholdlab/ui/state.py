@@ -2,7 +2,8 @@
 
 Thresholds live in plain (non-widget) keys, so they survive page changes: Streamlit drops a
 widget's value when the widget is not drawn, and the sliders are drawn on one page only. Widgets
-are re-seeded from these keys before they are drawn, and write back through ``on_change``.
+are re-seeded from these keys before they are drawn, and write back through ``on_change``. Other
+choices that should outlive their page (costs, bins, toggles) do the same through :func:`kept`.
 
 URL (query string), written after every change and read once when a session starts::
 
@@ -41,12 +42,13 @@ OVERRIDES = "overrides"  # the committed Overrides
 LOAD_ERROR = "load_error"  # one sentence, shown under the uploader until the next good load
 LOAD_REQUEST = "load_request"  # set by data-source widgets' callbacks
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload tried
-PENDING = "pending"  # thresholds from the URL, waiting for data with that many classes
+PENDING = "pending"  # {"t", "file", "sha"}: a link's thresholds, waiting for data they fit
 AWAITED_UPLOAD = "awaited_upload"  # {"name", "sha"} when the URL names an upload
 URL_NOTES = "url_notes"  # sentences about a link that could not be restored in full
 RESTORE_NOTE = "restore_note"  # (kind, sentence) after a config upload
 SAMPLE_CHOICE = "sample_choice"  # the sample picked (the picker is re-seeded from it)
 PRELOAD = "preload"  # path of the file `thresholdlab app FILE` opens first, unless a link names a sample
+KEPT = "kept_widget_values"  # widget key -> value, for the widgets drawn through `kept`
 
 # Widget keys that the app seeds from the plain keys.
 W_SAMPLE = "sample_widget"
@@ -58,8 +60,22 @@ W_KIND = "override_kind"
 W_LABEL_COL = "override_label_col"
 W_LABEL_COLS = "override_label_cols"
 W_SCORE_COLS = "override_score_cols"
-W_MODE = "mode_widget"
-W_CLASS = "class_widget"
+
+# Widgets whose value outlives their page (see `kept`), and their first values. None: the page
+# gives one that depends on the data, at the widget's first draw for that data.
+KEPT_DEFAULTS = {
+    "opt_cost_fp": 1.0,
+    "opt_cost_fn": 5.0,
+    "opt_precision": 0.9,
+    "opt_recall": 0.8,
+    "thr_all": False,
+    "thr_small_multiples": False,
+    "cm_all": False,
+    "cm_normalise": False,
+    "cm_labels": None,  # the labels with the lowest F1
+    "cal_bins": 10,
+    "cal_strategy": "uniform",
+}
 
 AUTO = "(detect)"
 MODES = ("per_class", "global")
@@ -90,7 +106,31 @@ def init() -> None:
     ss[RESTORE_NOTE] = None
     ss[SAMPLE_CHOICE] = DEFAULT_SAMPLE
     ss[PRELOAD] = os.environ.get(PRELOAD_ENV) or None
+    ss[KEPT] = dict(KEPT_DEFAULTS)
     _restore_from_url()
+
+
+# ------------------------------------------------------------------------------ kept widgets
+def kept(key: str, first=None) -> dict:
+    """``key``, ``on_change`` and ``args`` for a widget whose value survives page changes.
+
+    The value lives in ``KEPT`` and is put into the widget before it is drawn, as thresholds
+    are; a widget value of its own would be dropped while another page is shown. ``first`` is
+    the value to start from when the default (in ``KEPT_DEFAULTS``) is None. The widget call
+    gives no default value of its own.
+    """
+    ss = st.session_state
+    values = ss[KEPT]
+    if values[key] is None:
+        values[key] = first
+    if key not in ss or ss[key] != values[key]:
+        ss[key] = values[key]
+    return {"key": key, "on_change": _keep, "args": (key,)}
+
+
+def _keep(key: str) -> None:
+    value = st.session_state[key]
+    st.session_state[KEPT][key] = list(value) if isinstance(value, list) else value
 
 
 # ------------------------------------------------------------------------------ thresholds
@@ -118,7 +158,7 @@ def ensure_thresholds(dataset: Dataset) -> None:
         ss[PENDING] = None
         ss[AWAITED_UPLOAD] = None
     else:
-        if pending is not None and pending.get("sha") is None:
+        if pending is not None and pending["file"] is None:
             ss[URL_NOTES].append(
                 f"The link holds {len(pending['t'])} thresholds but the data has {len(classes)} "
                 "classes, so the defaults are used."
@@ -127,6 +167,9 @@ def ensure_thresholds(dataset: Dataset) -> None:
         values = default_thresholds(dataset.task, len(classes))
         ss[OBJECTIVE] = "manual"
     ss[THRESHOLDS] = tuple(float(v) for v in values)
+    if tuple(ss[THRESHOLD_CLASSES]) != classes:
+        # Choices that name classes (the labels shown) start over with the new classes.
+        ss[KEPT].update({k: None for k, v in KEPT_DEFAULTS.items() if v is None})
     ss[THRESHOLD_CLASSES] = classes
     ss[LOGIT_THRESHOLDS] = None
     ss[OPTIMUM] = None
@@ -135,10 +178,18 @@ def ensure_thresholds(dataset: Dataset) -> None:
 
 
 def _pending_applies(pending: dict, dataset: Dataset) -> bool:
+    """A link's thresholds fit the data: as many classes, and the linked file if it names one
+    (the same content when the link has its hash, else the same name; never a sample)."""
     if len(pending["t"]) != len(dataset.classes):
         return False
-    sha = pending.get("sha")
-    return sha is None or dataset.source.sha256.startswith(sha)
+    if pending["file"] is None:
+        return True
+    source = dataset.source
+    if source.kind == "sample":
+        return False
+    if pending["sha"]:
+        return source.sha256.startswith(pending["sha"])
+    return source.name == pending["file"]
 
 
 def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None) -> None:
@@ -206,8 +257,7 @@ def _restore_from_url() -> None:
                 "The link's thresholds are not numbers between 0 and 1, so the defaults are used."
             )
         else:
-            sha = (qp.get("sha") or "") if qp.get("file") is not None else None
-            ss[PENDING] = {"t": values, "sha": sha}
+            ss[PENDING] = {"t": values, "file": qp.get("file"), "sha": qp.get("sha") or None}
 
 
 def _split(text: str | None) -> tuple[str, ...]:
