@@ -331,6 +331,13 @@ class CurveIndex:
             if cached is not None:
                 self._curves.move_to_end(c)
                 return cached
+            # Make room before building: the new curve and the ones it will evict need not
+            # all be held at once. 24 bytes per candidate row bound its size.
+            room = self.CURVE_CACHE_BYTES - 24 * self._candidate_rows(c)
+            held = sum(_curve_bytes(v) for v in self._curves.values())
+            while self._curves and held > room:
+                _, dropped = self._curves.popitem(last=False)
+                held -= _curve_bytes(dropped)
         result = self._curve(c)  # outside the lock: other sessions' cached curves stay quick
         with self._curves_lock:
             self._curves[c] = result
@@ -340,6 +347,12 @@ class CurveIndex:
                 _, dropped = self._curves.popitem(last=False)
                 held -= _curve_bytes(dropped)
         return result
+
+    def _candidate_rows(self, c: int) -> int:
+        ix = self._classes[c]
+        if ix.candidates is not None:
+            return len(ix.candidates)
+        return len(ix.positive) + len(ix.negative)
 
     def _curve(self, c: int) -> Curve:
         """:meth:`curve` without the cache (for one pass over every class, e.g. ranking)."""
@@ -352,16 +365,19 @@ class CurveIndex:
         else:
             scores, is_c = _merge_sorted(ix.negative, ix.positive)
         # Walk from the highest score down, as scikit-learn does; keep the last row of each run
-        # of equal scores so tied rows enter the counts together.
+        # of equal scores so tied rows enter the counts together. Temporaries are kept few and
+        # narrow: at a million rows each int64 array is 8 MB, and this runs for every class.
         scores = scores[::-1]
-        tp_all = np.cumsum(is_c[::-1], dtype=np.int64)
-        if len(scores):
-            last_of_run = np.flatnonzero(scores[1:] != scores[:-1])
-            ends = np.concatenate((last_of_run, [len(scores) - 1]))
-        else:
-            ends = np.empty(0, np.int64)
-        tp = tp_all[ends]
-        fp = ends + 1 - tp
+        n = len(scores)
+        run_ends = np.empty(n, dtype=bool)
+        np.not_equal(scores[1:], scores[:-1], out=run_ends[:-1])
+        run_ends[-1:] = True
+        ends = np.flatnonzero(run_ends)
+        del run_ends
+        rank_dtype = np.int32 if n < 2**31 else np.int64
+        tp = np.cumsum(is_c[::-1], dtype=rank_dtype)[ends].astype(np.int64)
+        fp = ends + 1
+        fp -= tp
         return Curve(scores[ends].astype(np.float64), tp, fp, positives, negatives)
 
 
