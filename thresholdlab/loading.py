@@ -753,8 +753,10 @@ def read_pt(data: bytes, file: str) -> dict[str, Any]:
     for key, value in obj.items():
         if isinstance(value, torch.Tensor):
             value = value.detach().cpu()
-            if value.is_floating_point() and value.dtype != torch.float64:
-                value = value.to(torch.float64)  # bfloat16 has no numpy equivalent
+            # float32 stays float32 (exact, half the memory), as for NPZ and Parquet; bfloat16
+            # has no numpy equivalent, and float16 scores are widened as every other format does.
+            if value.is_floating_point() and value.dtype not in (torch.float32, torch.float64):
+                value = value.to(torch.float64)
             value = value.numpy()
         arrays[str(key)] = value
     return arrays

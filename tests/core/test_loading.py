@@ -611,6 +611,18 @@ def test_float32_npz_probabilities_stay_float32(tmp_path):
     np.testing.assert_array_equal(pset.scores, scores)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_pt_probabilities_keep_float32_and_widen_the_rest(tmp_path, dtype):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "p.pt"
+    scores = torch.tensor([[0.5, 0.25, 0.25], [0.125, 0.75, 0.125], [0.25, 0.25, 0.5]],
+                          dtype=getattr(torch, dtype))  # values exact in every dtype here
+    torch.save({"scores": scores, "labels": torch.tensor([0, 1, 2])}, path)
+    pset = load(path)
+    assert pset.scores.dtype == (np.float32 if dtype == "float32" else np.float64)
+    np.testing.assert_array_equal(pset.probabilities, scores.double().numpy())
+
+
 def test_parquet_from_path_bytes_and_upload_agree(tmp_path):
     path = tmp_path / "same.parquet"
     pd.DataFrame({"label": [0, 1, 1], "p_x": np.float32([0.2, 0.7, 0.9])}).to_parquet(path)
