@@ -41,7 +41,7 @@ import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 import torch
@@ -668,12 +668,15 @@ class ThresholdHead(nn.Module):
         x = self._as_matrix(scores)
         x = self.calibrate(x)
         if self.task == "multiclass":
-            out = self._multiclass(x)
+            # Computed once here: the eager exactness check below needs the same probabilities.
+            p = self._softmax(x) if self.activation == "softmax" else x
+            out = self._multiclass(x, p)
         else:
+            p = x
             out = self._multihot(x)
         if not torch.jit.is_scripting():
             if self.exact and self._uses_exp and not _tracing():
-                out = self._redecide_unsure(x, out)
+                out = self._redecide_unsure(x, p, out)
         if self.task == "binary":
             out = out.reshape(scores.shape)
         return out
@@ -699,9 +702,8 @@ class ThresholdHead(nn.Module):
             )
         return scores.to(torch.float64)
 
-    def _multiclass(self, x: torch.Tensor) -> torch.Tensor:
-        """Mirror of ``decisions.decide`` for multi-class rules; long (n,)."""
-        p = self._softmax(x) if self.activation == "softmax" else x
+    def _multiclass(self, x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        """Mirror of ``decisions.decide`` for multi-class rules; long (n,). ``p``: probabilities."""
         passing = p >= self.thresholds.unsqueeze(0)
         top = _first_max(x, p)
         none = torch.full_like(top, -1)
@@ -751,9 +753,9 @@ class ThresholdHead(nn.Module):
 
     # ---------------------------------------------------------------- eager exactness
     @torch.jit.unused
-    def _redecide_unsure(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    def _redecide_unsure(self, x: torch.Tensor, p: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """Re-decide with ``thresholdlab.apply`` (numpy) the rows a last-bit exp could flip."""
-        unsure = self._unsure_rows(x)
+        unsure = self._unsure_rows(x, p if self.task == "multiclass" else None)
         if not bool(unsure.any()):
             return out
         rows = torch.nonzero(unsure).squeeze(1)
@@ -763,8 +765,10 @@ class ThresholdHead(nn.Module):
         return out
 
     @torch.jit.unused
-    def _unsure_rows(self, x: torch.Tensor) -> torch.Tensor:
-        """bool (n,): rows whose decision could change if a probability moved by a few ulps."""
+    def _unsure_rows(self, x: torch.Tensor, p: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """bool (n,): rows whose decision could change if a probability moved by a few ulps.
+
+        ``p``: the multi-class probabilities of ``x`` when already computed."""
         t = self.thresholds.unsqueeze(0)
         if self.activation == "sigmoid":
             if self.no_prediction != "at_least_one":
@@ -774,7 +778,8 @@ class ThresholdHead(nn.Module):
             # nothing passing uses probabilities.
             nothing = ~self._multihot_plain(x).any(dim=1)
             return nothing & _near_winner(x, p)
-        p = self._softmax(x)
+        if p is None:
+            p = self._softmax(x)
         slack = _REL_SLACK * p + _ABS_SLACK
         near_t = (p - t).abs() <= torch.maximum(slack, _REL_SLACK * t + _ABS_SLACK)
         unsure = near_t.any(dim=1) | _near_winner(x, p)
