@@ -310,3 +310,19 @@ def test_headline_formatting():
     assert format_value(float("nan")) == "n/a"
     assert format_value(0.5, percent=True) == "50.0%"
     assert format_value(0.12345) == "0.123"
+
+
+def test_large_multilabel_data_leaves_out_the_row_metrics_and_says_why(monkeypatch):
+    from thresholdlab.ui import data
+
+    monkeypatch.setattr(data, "SAMPLE_BASED_LIMIT", 10)  # every sample is "large" now
+    at = open_app(MULTILABEL)
+    shown = {m.label: m for m in at.metric}
+    for label in ("Samples F1", "Subset accuracy"):
+        assert shown[label].value == "n/a"
+        assert "Not computed for data this large" in shown[label].proto.help
+    monkeypatch.undo()
+    at = open_app(MULTILABEL)
+    shown = {m.label: m for m in at.metric}
+    assert shown["Samples F1"].value != "n/a"
+    assert "Not computed" not in shown["Samples F1"].proto.help

@@ -128,11 +128,16 @@ def headlines(report: Report) -> list[Headline]:
             Headline("Weighted F1", a.weighted["f1"], "Per-class F1 weighted by support."),
             *averages,
         ]
+    # Both need every row's decisions; on large data they are left out of slider moves.
+    skipped = (" Not computed for data this large: it reads every row, and a slider move here "
+               "only reads the sorted index. `thresholdlab evaluate` computes it."
+               if a.samples_f1 is None else "")
     return [
         *averages,
-        Headline("Samples F1", a.samples_f1, "F1 of each row's label set, averaged over rows."),
+        Headline("Samples F1", a.samples_f1,
+                 "F1 of each row's label set, averaged over rows." + skipped),
         Headline("Subset accuracy", a.subset_accuracy,
-                 "Rows whose every label is right: strict, drops fast with many labels."),
+                 "Rows whose every label is right: strict, drops fast with many labels." + skipped),
         Headline("Hamming loss", a.hamming_loss,
                  "Share of wrong (row, label) cells. With sparse labels, predicting nothing "
                  "already scores low (good) here: look at recall and F1 instead."),
