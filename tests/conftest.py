@@ -288,6 +288,12 @@ BAD_INPUTS = [
         "File 'nullscore.csv', column 'p_x', row 2: the score is missing or NaN",
     ),
     BadInput(
+        # R's write.csv: a missing score is NA, in columns named without a score prefix
+        "missing-value-word-unprefixed-score", "r_export.csv",
+        "label,a,b,c,d\n1,.1,.2,.3,.4\n2,.2,.5,NA,.3\n3,.6,.1,.2,.1\n2,.3,.3,.2,.2\n",
+        "File 'r_export.csv', column 'c', row 2: the score is missing or NaN",
+    ),
+    BadInput(
         "spreadsheet-error-score", "div0.csv", "label,p_a,p_b\n0,0.5,0.5\n1,#DIV/0!,0.5\n",
         "File 'div0.csv', column 'p_a', row 2: '#DIV/0!' is not a number.",
     ),

@@ -71,6 +71,8 @@ SUM_TOLERANCE = 1e-3
 """Multi-class probability rows further than this from 1 count as "not summing to 1"."""
 SUM_ROW_SHARE = 0.01
 """Warn about row sums only when more than this share of rows is off."""
+REPEATED_NAMES = "thresholdlab_repeated_names"
+"""``DataFrame.attrs`` key: header names given twice (see _repeated_names)."""
 PROBABILITY_SLACK = 1e-6
 """Scores this far outside [0, 1] are probabilities with rounding error, not logits."""
 PERCENT_SUM_TOLERANCE = 1.0
@@ -394,7 +396,7 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
         notes.insert(0, f"The first line, 'sep={declared}', names the delimiter and is skipped.")
     else:
         sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
-    _check_header(text_head, sep, file)
+    repeated = _repeated_names(text_head, sep)
     frame = _read_csv(data, file, sep, decimal)
     release_arrow_memory()  # pyarrow's parse buffers and table, freed by now (see load)
     _check_decoded(frame, file)
@@ -404,6 +406,7 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
         raise _no_rows_error(file, "has a header")
     # A second byte-order mark (files joined by a tool) would stick to the first name.
     frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
+    frame.attrs[REPEATED_NAMES] = repeated
     return frame, encoding_notes + notes
 
 
@@ -597,23 +600,28 @@ def _strip_sep_line(data: bytes) -> tuple[bytes, str | None]:
     return data[match.end():], match.group(1).decode("latin-1")
 
 
-def _check_header(text: str, sep: str, file: str) -> None:
-    """A column name given twice is an error; the parsers would rename one of them silently."""
+def _repeated_names(text: str, sep: str) -> dict[str, tuple[int, int]]:
+    """Column names given twice in the header: name -> (first position, second position).
+
+    The parsers rename the second one (``note.1``), which is harmless for a column nothing
+    uses but would invent a class or hide a label otherwise; ``detect_roles`` decides.
+    """
+    if "\n" not in text and "\r" not in text:
+        text = text.rpartition(sep)[0]  # a header longer than the head: its last name is cut
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         header = next((record for record in reader if any(f.strip() for f in record)), [])
     except csv.Error:
-        return  # the parsers report what they make of it
+        return {}  # the parsers report what they make of it
     first: dict[str, int] = {}
+    repeated: dict[str, tuple[int, int]] = {}
     for position, name in enumerate(header, start=1):
         if not name.strip():
             continue  # unnamed columns get distinct names ("Unnamed: 3")
-        if name in first:
-            raise DataError(
-                f"File '{file}': column '{name}' appears twice in the header (columns "
-                f"{first[name]} and {position}); rename or remove one and load it again."
-            )
-        first[name] = position
+        if name in first and name not in repeated:
+            repeated[name] = (first[name], position)
+        first.setdefault(name, position)
+    return repeated
 
 
 def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
@@ -871,6 +879,22 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
+def _is_numeric_or_na(series: pd.Series) -> bool:
+    """Numeric, or numbers with missing-value words ("NA" from R, "null"): only an empty cell is
+    missing while parsing (see _NA_OPTIONS), so such a score column arrives as text, and it must
+    still count as a score so that its missing value is reported, not the column dropped."""
+    if _is_numeric(series):
+        return True
+    if isinstance(series.dtype, pd.CategoricalDtype) or not _is_text(series):
+        return False
+    values = series.dropna().astype(str).str.strip()
+    words = values.isin(_NA_TEXT)
+    if not words.any():
+        return False
+    rest = values[~words]
+    return bool(pd.to_numeric(rest, errors="coerce").notna().all())
+
+
 def _is_text(series: pd.Series) -> bool:
     if isinstance(series.dtype, pd.CategoricalDtype):
         return pd.api.types.is_string_dtype(series.cat.categories)
@@ -944,7 +968,7 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     used = {label, id_col, *(labels or []), *scores, *predicted}
     if not scores:
         # No score prefix anywhere: with a label column, every remaining numeric column is a score.
-        numeric = [c for c in free if c not in used and _is_numeric(frame[c])]
+        numeric = [c for c in free if c not in used and _is_numeric_or_na(frame[c])]
         if label is None and labels is None:
             found = _text_label_columns(frame, free, numeric, [c.strip() for c in numeric])
             label = found[0] if found else None
@@ -983,6 +1007,7 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
 
     _check_distinct_classes(scores, classes, file)
     used = {label, id_col, *(labels or []), *scores}
+    notes += _check_repeated_names(frame, used, file)
     ignored = [c for c in columns if c not in used]
     unused = [c for c in ignored if c in free and c not in predicted]
     if unused:
@@ -992,6 +1017,21 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
             else f"Columns {_quoted(unused)} are not used."
         )
     return Roles(id_col, label, labels, scores, classes, named, ignored, notes)
+
+
+def _check_repeated_names(frame: pd.DataFrame, used: set, file: str) -> list[str]:
+    """A name given twice is an error when either column would be used, else a note."""
+    notes = []
+    for name, (first, second) in frame.attrs.get(REPEATED_NAMES, {}).items():
+        copies = [c for c in frame.columns
+                  if c == name or re.fullmatch(re.escape(name) + r"\.\d+", str(c))]
+        if any(c in used for c in copies):
+            raise DataError(
+                f"File '{file}': column '{name}' appears twice in the header (columns {first} "
+                f"and {second}); rename or remove one and load it again."
+            )
+        notes.append(f"Column '{name}' appears twice in the header; neither copy is used.")
+    return notes
 
 
 def _drop_predicted_labels(frame, label, scores, classes):

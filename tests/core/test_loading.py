@@ -1030,3 +1030,24 @@ def test_csv_round_trip_keeps_every_score_bit_for_bit(rows):
     pset = load(text.encode(), name="rt.csv", task="multiclass")
     np.testing.assert_array_equal(pset.scores, np.array(scores, dtype=np.float64))
     assert pset.positives.sum() == len(labels)
+
+
+def test_a_name_given_twice_for_an_unused_column_is_only_noted(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("label,p_a,p_b,p_c,note,note\n0,.7,.2,.1,x,y\n1,.2,.7,.1,z,w\n2,.1,.1,.8,v,u\n")
+    pset = load(path)
+    assert pset.classes == ("a", "b", "c")
+    assert "Column 'note' appears twice in the header; neither copy is used." in pset.notes
+
+
+def test_a_header_longer_than_the_sniffed_head_is_not_a_repeated_name(tmp_path):
+    # Past 64 KiB the sniffed head cuts the last name short ('p_9' of 'p_9533'), which must not
+    # read as a second 'p_9'.
+    k = 9534
+    names = [f"p_{i}" for i in range(k)]
+    row = ",".join("0" for _ in range(k - 1)) + ",1"
+    path = tmp_path / "wide.csv"
+    path.write_text("label," + ",".join(names) + "\n" + f"{k - 1}," + row + "\n"
+                    + "0,1," + ",".join("0" for _ in range(k - 1)) + "\n")
+    pset = load(path)
+    assert pset.n_classes == k
