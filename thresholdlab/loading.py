@@ -1540,8 +1540,8 @@ def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> t
 def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]:
     """Scores in [0, 100] read as logits are most likely percentages, which softmax or sigmoid
     would turn into nonsense: an error when each row of scores sums to 100 (multi-class, or a
-    negative and a positive column), else a warning. Nothing is said when the user chose the
-    score kind."""
+    negative and a positive column); a warning for single columns (binary, multi-label), where
+    no row sum can tell. Nothing is said when the user chose the score kind."""
     if kind != "logit" or ov.score_kind is not None or raw.scores.min() < 0.0:
         return []  # logits nearly always include negative ones: one pass over them decides
     high = float(raw.scores.max())
@@ -1559,6 +1559,7 @@ def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]
                 "percentages, not probabilities or logits; divide them by 100 and load the file "
                 "again (or use --score-kind logit if they are logits)."
             )
+        return []  # several scores per row that do not sum to 100: not percentages
     return [
         f"Scores lie between 0 and {high:g} and none is negative, as percentages would; they are "
         "read as logits, so if they are percentages, divide them by 100 and load the file again."

@@ -955,6 +955,12 @@ def test_percentages_outside_multiclass_warn(tmp_path):
     )
 
 
+def test_positive_multiclass_logits_that_do_not_sum_to_100_are_not_called_percentages(tmp_path):
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0,7.5,0.5,2\n2,0.5,1,19.9\n1,3,4,1\n")
+    assert pset.score_kind == "logit" and pset.activation == "softmax"
+    assert not any("percentages" in w for w in pset.warnings)
+
+
 def test_percentages_read_as_logits_on_request(tmp_path):
     text = "label,p_a,p_b\n0,70,30\n1,10,90\n"
     pset = load_text(tmp_path, text, task="multiclass", score_kind="logit")
