@@ -11,6 +11,7 @@ that reads back as the same float64, and nothing here rounds them.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import functools
@@ -29,7 +30,9 @@ from typing import Any
 import numpy as np
 
 from thresholdlab.decisions import DecisionRule, decide
-from thresholdlab.predictions import DataError, PredictionSet, logit, sigmoid, softmax
+from thresholdlab.predictions import (
+    PROBABILITY_SLACK, DataError, PredictionSet, logit, sigmoid, softmax,
+)
 
 __all__ = ["SCHEMA_VERSION", "ConfigError", "ThresholdConfig", "apply", "config_schema"]
 
@@ -335,6 +338,10 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
     # C order: numpy's row sums (inside softmax) add in another order for Fortran-ordered input.
     x = np.ascontiguousarray(x, dtype=np.float64).reshape(shape)
     _check_values(config, x, bool(np.isfinite(x).all()), lambda: x.min(), lambda: x.max())
+    if config.score_kind == "probability":
+        # Rounding just outside [0, 1] is clipped, as loading clips it (a new array: never the
+        # caller's).
+        x = np.clip(x, 0.0, 1.0)
     decisions = decide(_probabilities(config, x), _thresholds(config), config.rule)
     return decisions.reshape(np.shape(scores)) if config.task == "binary" else decisions
 
@@ -380,7 +387,7 @@ def _check_values(config: ThresholdConfig, x, finite: bool, lo, hi) -> None:
         raise ValueError("scores contain NaN or infinite values; decisions need finite scores.")
     if config.score_kind == "probability" and x.shape[0]:
         low, high = float(lo()), float(hi())
-        if low < 0 or high > 1:
+        if low < -PROBABILITY_SLACK or high > 1 + PROBABILITY_SLACK:
             bad = low if low < 0 else high
             raise ValueError(
                 f"the config expects probabilities (score_kind 'probability') but the scores "
@@ -427,7 +434,9 @@ def _head(key: _HeadKey):
     one bisects every sigmoid threshold for its logit boundary (milliseconds a class)."""
     from thresholdlab.torch import ThresholdHead  # lazy: torch is loaded once a tensor arrives
 
-    return ThresholdHead(key.config).to(key.device)
+    # A snapshot: the head keeps its config (for the eager re-decision), and a later edit to
+    # the caller's config must not reach another config that hits this cache entry.
+    return ThresholdHead(copy.deepcopy(key.config)).to(key.device)
 
 
 # ------------------------------------------------------------------------------ validation

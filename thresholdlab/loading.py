@@ -41,7 +41,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from thresholdlab.predictions import TASKS, DataError, PredictionSet, sigmoid, softmax
+from thresholdlab.predictions import (
+    PROBABILITY_SLACK, TASKS, DataError, PredictionSet, sigmoid, softmax,
+)
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 """Largest file :func:`load` reads (2 GiB); exact mode holds every row in memory."""
@@ -73,8 +75,6 @@ SUM_ROW_SHARE = 0.01
 """Warn about row sums only when more than this share of rows is off."""
 REPEATED_NAMES = "thresholdlab_repeated_names"
 """``DataFrame.attrs`` key: header names given twice (see _repeated_names)."""
-PROBABILITY_SLACK = 1e-6
-"""Scores this far outside [0, 1] are probabilities with rounding error, not logits."""
 PERCENT_SUM_TOLERANCE = 1.0
 """Multi-class rows whose scores sum to 100 within this (rounded percentages) are percentages."""
 

@@ -243,7 +243,7 @@ def binary_curve(is_positive: np.ndarray, scores: np.ndarray):
     order = np.argsort(scores, kind="stable")[::-1]
     s = scores[order]
     y = is_positive[order]
-    ends = np.concatenate((np.flatnonzero(np.diff(s)), [len(s) - 1]))
+    ends = np.flatnonzero(np.append(np.diff(s) != 0, len(s) > 0))  # the last of each run
     tp = np.cumsum(y, dtype=np.int64)[ends]
     return s[ends], tp, ends + 1 - tp
 

@@ -98,6 +98,10 @@ class PredictionSet:
         return self.labels.sum(axis=0).astype(np.int64)
 
 
+PROBABILITY_SLACK = 1e-6
+"""Scores this far outside [0, 1] are probabilities with rounding error (clipped), not logits."""
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax in float64, shifted by the row max so large logits do not overflow."""
     # C order fixes the summation order, so the same logits always give the same bits.

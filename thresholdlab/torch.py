@@ -667,6 +667,10 @@ class ThresholdHead(nn.Module):
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         x = self._as_matrix(scores)
         x = self.calibrate(x)
+        if self.activation == "none":
+            # Probabilities a rounding error outside [0, 1] are clipped, as loading and
+            # ``apply`` clip them; in-range scores are unchanged.
+            x = x.clamp(0.0, 1.0)
         if self.task == "multiclass":
             # Computed once here: the eager exactness check below needs the same probabilities.
             p = self._softmax(x) if self.activation == "softmax" else x

@@ -690,6 +690,27 @@ def test_apply_rejects_scores_that_do_not_fit(scores, message):
         assert message in str(info.value)
 
 
+@pytest.mark.parametrize("task,rule", [("binary", "threshold"), ("multilabel", "threshold"),
+                                       ("multiclass", "argmax"),
+                                       ("multiclass", "threshold_argmax")])
+def test_probabilities_a_rounding_error_outside_0_1_are_clipped_as_loading_clips_them(task, rule):
+    scores = np.array([[0.2, 0.8, 0.0], [1.0000001, -3e-8, 0.0], [-3e-8, 0.5, 0.5],
+                       [0.4, 0.6, 0.0]])
+    k = 1 if task == "binary" else 3
+    scores = scores[:, :k]
+    classes = ("a", "b", "c")[:k]
+    cfg = ThresholdConfig(task=task, classes=classes, decision_rule=rule,
+                          thresholds={c: t for c, t in zip(classes, (0.0, 0.5, 1.0))})
+    expected = apply(cfg, np.clip(scores, 0.0, 1.0))
+    given = scores.copy()
+    np.testing.assert_array_equal(apply(cfg, given), expected)
+    np.testing.assert_array_equal(given, scores)  # the caller's array is not clipped in place
+    np.testing.assert_array_equal(apply(cfg, torch.from_numpy(scores)).numpy(), expected)
+    np.testing.assert_array_equal(tt.ThresholdHead(cfg)(torch.from_numpy(scores)).numpy(), expected)
+    with pytest.raises(ValueError, match="outside"):
+        apply(cfg, scores - 1e-5)
+
+
 def test_apply_rejects_logits_for_a_probability_config_and_two_columns_for_binary():
     cfg = ThresholdConfig(task="multilabel", classes=("a", "b"), thresholds={"a": 0.5, "b": 0.5})
     with pytest.raises(ValueError, match=r"expects probabilities \(score_kind 'probability'\) but the scores include -2\.0"):
@@ -722,3 +743,15 @@ def test_apply_on_cuda_matches_numpy(task, rule, option):
             got = apply(cfg, torch.from_numpy(scores).cuda())
             assert got.device.type == "cuda"
             assert np.array_equal(got.cpu().numpy(), apply(cfg, scores))
+
+
+def test_editing_one_config_does_not_change_another_configs_tensor_decisions():
+    def make():
+        return ThresholdConfig(task="multiclass", classes=("a", "b", "c"), score_kind="logit",
+                               thresholds={"a": 1 / 3, "b": 0.5, "c": 0.5})
+
+    first, second = make(), make()
+    x = torch.zeros((4, 3), dtype=torch.float64)  # p = 1/3 each: class a, exactly at its threshold
+    assert apply(first, x).tolist() == [0, 0, 0, 0]
+    first.thresholds["a"] = 0.9  # edited in place after use
+    assert apply(second, x).tolist() == apply(second, x.numpy()).tolist() == [0, 0, 0, 0]
