@@ -220,6 +220,38 @@ def test_the_picked_slider_follows_the_class_not_the_previous_one(long_echo_wind
     assert thresholds_in_state(at)[[a, b]].tolist() == [0.5, 0.2]
 
 
+def test_a_move_stays_when_the_next_request_carries_its_number_box_from_before(long_echo_window):
+    """The user moves a slider, then another class's before the browser showed the first
+    class's number box at the new value: that request still carries the box's old value."""
+    at = open_app(MULTILABEL)
+    before = thresholds_in_state(at)[0]
+    assert before != 0.3
+    at.slider(key="thr_0_slider").set_value(0.3).run()
+    assert thresholds_in_state(at)[0] == 0.3
+    at.number_input(key="thr_0_number").set_value(float(before))
+    at.slider(key="thr_1_slider").set_value(0.7)
+    at.run()
+    assert thresholds_in_state(at)[:2].tolist() == [0.3, 0.7]
+    assert at.number_input(key="thr_0_number").value == 0.3
+    # once a request shows the box at 0.3, typing the old value back is the user's choice
+    at.slider(key="thr_1_slider").set_value(0.8).run()
+    at.number_input(key="thr_0_number").set_value(float(before)).run()
+    assert thresholds_in_state(at)[:2].tolist() == [before, 0.8]
+    assert at.slider(key="thr_0_slider").value == before
+
+
+def test_a_typed_value_stays_when_the_next_request_carries_its_slider_from_before(long_echo_window):
+    at = open_app(MULTILABEL)
+    before = thresholds_in_state(at)[0]
+    at.number_input(key="thr_0_number").set_value(0.123).run()
+    assert thresholds_in_state(at)[0] == 0.123
+    at.slider(key="thr_0_slider").set_value(float(before))
+    at.slider(key="thr_1_slider").set_value(0.7)
+    at.run()
+    assert thresholds_in_state(at)[:2].tolist() == [0.123, 0.7]
+    assert at.slider(key="thr_0_slider").value == 0.123
+
+
 def test_a_manual_move_after_optimising_marks_the_thresholds_manual():
     at = open_app(BINARY)
     at.button(key="optimise_f1").click().run()

@@ -22,7 +22,7 @@ SLIDER_STEP = 0.01
 NUMBER_STEP = 0.001
 
 
-PUSHED = "pushed_widget_values"  # widget key -> [(time, value)] the app pushed recently
+PUSHED = "pushed_widget_values"  # widget key -> [(time, replaced, value)] the app pushed recently
 ECHO_WINDOW_S = 1.5
 
 
@@ -35,40 +35,61 @@ def _seed(key: str, value) -> None:
     the browser may report it back. :func:`_user_value` tells those reports from the user's
     own moves, which would otherwise move the threshold back: a slider held down would stutter
     and lose steps.
+
+    Each push keeps the value it replaced: every request sets the state of each widget it
+    reports, so that is what the browser showed last, and goes on reporting until it takes
+    the push. A request showing the widget at the value pushed (no callback, so its state
+    still holds it) proves the browser took the push: from then on, its pushes are forgotten
+    and a report of the replaced value is the user's choice. A request showing an older
+    value runs the callback, which sets the state to it, so the push is made again here.
     """
     ss = st.session_state
-    if key in ss and ss[key] == value:
+    replaced = ss[key] if key in ss else None
+    if key in ss and replaced == value:
+        ss.get(PUSHED, {}).pop(key, None)
         return
     ss[key] = value
     now = time.monotonic()
-    ss.setdefault(PUSHED, {})[key] = [*_recent(key, now), (now, value)]
+    ss.setdefault(PUSHED, {})[key] = [*_recent(key, now), (now, replaced, value)]
 
 
-def _recent(key: str, now: float) -> list[tuple[float, object]]:
+def _recent(key: str, now: float) -> list[tuple[float, object, object]]:
     pushes = st.session_state.get(PUSHED, {}).get(key, [])
-    return [(t, v) for t, v in pushes if now - t < ECHO_WINDOW_S]
+    return [push for push in pushes if now - push[0] < ECHO_WINDOW_S]
 
 
 def _user_value(key: str, partner: str):
     """The value widget ``key`` reports, or None when the browser, not the user, reports it.
 
     ``partner`` is the other widget showing the same threshold (a slider's number box, and
-    back); the app always pushes the same value into both. Soon after a push, a report is the
-    user's only when the same request shows the partner holding the value pushed: the user
-    moves one widget at a time, so a partner that differs means the request was sent by the
-    partner's own move (a slider held down, carrying the number box's old value) or before
-    the browser took the push (an optimum, another class in the picked slider). A report of
-    the pushed value itself is the browser showing it. Once a report is taken, the widget's
-    pushes are forgotten: the user has moved on from them.
+    back); the app always pushes the same value into both. Soon after a push, until a request
+    shows the browser took it (see :func:`_seed`), a report is the user's only when the same
+    request shows the partner holding the value pushed: the user moves one widget at a time,
+    so a partner that differs means the request was sent by the partner's own move (a slider
+    held down, carrying the number box's old value) or before the browser took the push (an
+    optimum, another class in the picked slider). A report of the pushed value itself is the
+    browser showing it.
+
+    A report of the value the push replaced is the browser still showing what it showed
+    before, unless the request proves the browser has taken the push. A partner holding a
+    value the app pushed into it is that proof: both got their values in the same run (after
+    an optimum, typing the value shown before counts at once). A partner whose value is the
+    user's own proves nothing: the user moved it, then another widget (of another class, say)
+    before the browser took the push, and taking the old value would undo the move.
+
+    Once a report is taken, the widget's pushes are forgotten: the user has moved on from them.
     """
     ss = st.session_state
     value = ss[key]
     if value is None:
         return None
-    recent = _recent(key, time.monotonic())
+    now = time.monotonic()
+    recent = _recent(key, now)
     if recent:
-        pushed = recent[-1][1]
+        _, replaced, pushed = recent[-1]
         if value == pushed or ss.get(partner) != pushed:
+            return None
+        if value == replaced and not _recent(partner, now):
             return None
     ss.get(PUSHED, {}).pop(key, None)
     return value
