@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-dev chromium bench samples clean
+.PHONY: run test install install-dev chromium bench samples screenshots clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: install-dev chromium
 
 bench: install-dev chromium
 	$(PY) -m benchmarks
+
+# Retake the README's pictures (docs/screenshots/) from the running app.
+screenshots: install-dev chromium
+	THRESHOLDLAB_SCREENSHOTS=docs $(PY) -m pytest -q tests/browser/test_screenshots.py
 
 samples: install
 	$(PY) sample_data/make_samples.py
