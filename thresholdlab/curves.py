@@ -105,6 +105,13 @@ class Curve:
             return np.zeros(len(self.fp))
         return self.fp / self.negatives
 
+    @property
+    def f1(self) -> np.ndarray:
+        """2 TP / (2 TP + FP + FN) at each threshold, 0 where undefined (``zero_division=0``)."""
+        tp = self.tp.astype(np.float64)
+        den = 2 * tp + self.fp + (self.positives - tp)
+        return np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)
+
 
 _BLOCK = 8
 """Classes sorted together by one worker (8 float64 or float32 scores of a row share a cache

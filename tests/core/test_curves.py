@@ -240,3 +240,30 @@ def test_curve_cache_is_safe_across_threads():
     finally:
         sys.setswitchinterval(interval)
     assert not errors and not wrong
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
+def test_curve_f1_is_scikit_learns_at_every_threshold(task):
+    # The curve's counts are checked against scikit-learn above; this checks F1 from them,
+    # on decisions holding those counts (2-decimal scores: ties, and an empty class possible).
+    from sklearn.metrics import f1_score
+
+    raw = random_predictions(task, 300, 3, seed=11)
+    pset = from_arrays(np.round(raw.probabilities, 2), raw.labels, task=task,
+                       score_kind="probability")
+    index = CurveIndex.build(pset)
+    for c in range(pset.n_classes):
+        curve = index.curve(c)
+        truth = pset.truth[:, c] if task == "multiclass" else pset.labels[:, c]
+        for i in range(len(curve.thresholds)):
+            expected = f1_score(truth, _with_counts(truth, curve.tp[i], curve.fp[i]),
+                                zero_division=0)
+            assert curve.f1[i] == pytest.approx(expected, abs=1e-12)
+
+
+def _with_counts(truth, tp, fp):
+    """Decisions with ``tp`` true positives and ``fp`` false positives on ``truth``."""
+    out = np.zeros(len(truth), dtype=bool)
+    out[np.flatnonzero(truth)[:tp]] = True
+    out[np.flatnonzero(~truth)[:fp]] = True
+    return out

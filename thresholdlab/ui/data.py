@@ -266,14 +266,10 @@ class ThresholdSeries:
 
 
 def threshold_series(curve: Curve) -> ThresholdSeries:
-    """Rates along a (down-sampled) curve; F1 from counts, 0 where undefined, as in the table."""
-    tp = curve.tp.astype(np.float64)
-    fn = curve.positives - tp
-    den = 2 * tp + curve.fp + fn
-    f1 = np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)
+    """Rates along a (down-sampled) curve, as float32 for the chart."""
     as32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
     return ThresholdSeries(
-        as32(curve.thresholds), as32(curve.precision), as32(curve.recall), as32(f1)
+        as32(curve.thresholds), as32(curve.precision), as32(curve.recall), as32(curve.f1)
     )
 
 
