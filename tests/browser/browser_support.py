@@ -97,6 +97,16 @@ def slider(page: Page, key: str):
     return page.locator(f".st-key-{key}").get_by_role("slider")
 
 
+def press(page: Page, key: str, keys: str, times: int = 1):
+    """Focus slider ``key``, press ``keys`` ``times`` times, wait for the app; the thumb."""
+    handle = slider(page, key)
+    handle.focus()
+    for _ in range(times):
+        handle.press(keys)
+    wait_idle(page)
+    return handle
+
+
 def exact_value(page: Page, prefix: str) -> float:
     """A threshold as its exact number box shows it (``<prefix>_number``); the slider's own
     ``<input type=range>`` snaps its DOM value to the step."""

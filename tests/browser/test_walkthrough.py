@@ -8,7 +8,7 @@ import numpy as np
 from playwright.sync_api import expect
 
 from browser_support import (
-    exact_value, go_to, metric, open_page, operating_point, slider, wait_idle,
+    exact_value, go_to, metric, open_page, operating_point, press, slider, wait_idle,
 )
 
 
@@ -46,11 +46,7 @@ def test_upload_keyboard_slider_download_and_restore(page, tmp_path):
     # move a slider with the keyboard: metrics and the plotted operating point follow
     before_metric = metric(page, "Coverage")
     before_point = operating_point(page)
-    handle = slider(page, "thr_0_slider")
-    handle.focus()
-    for _ in range(60):
-        handle.press("ArrowRight")
-    wait_idle(page)
+    handle = press(page, "thr_0_slider", "ArrowRight", 60)
     expect(handle).to_have_value("0.6")
     expect(page.locator(".st-key-thr_0_number input")).to_have_value("0.6")
     page.wait_for_function(
@@ -94,9 +90,7 @@ def test_upload_keyboard_slider_download_and_restore(page, tmp_path):
     # move the sliders away, then upload the JSON back: every slider is restored
     go_to(page, "Thresholds")
     for i in range(3):
-        slider(page, f"thr_{i}_slider").focus()
-        slider(page, f"thr_{i}_slider").press("End")
-        wait_idle(page)
+        press(page, f"thr_{i}_slider", "End")
     expect(slider(page, "thr_2_slider")).to_have_value("1")
     go_to(page, "Export")
     path = tmp_path / "restored.json"
@@ -149,11 +143,7 @@ def test_after_an_optimum_the_value_shown_before_can_be_typed_at_once(page):
     expect(slider(page, "thr_0_slider")).to_have_attribute("aria-valuetext", "0.500")
     assert parse_qs(urlparse(page.url).query)["t"] == ["0.5"]
     # and the slider goes on from there with the keyboard
-    handle = slider(page, "thr_0_slider")
-    handle.focus()
-    for _ in range(3):
-        handle.press("ArrowRight")
-    wait_idle(page)
+    press(page, "thr_0_slider", "ArrowRight", 3)
     expect(number).to_have_value("0.53")
     assert parse_qs(urlparse(page.url).query)["t"] == ["0.53"]
     assert not page.get_by_test_id("stException").count()
