@@ -340,20 +340,21 @@ class CurveIndex:
                 return cached
             # Make room before building: the new curve and the ones it will evict need not
             # all be held at once. 24 bytes per candidate row bound its size.
-            room = self.CURVE_CACHE_BYTES - 24 * self._candidate_rows(c)
-            held = sum(_curve_bytes(v) for v in self._curves.values())
-            while self._curves and held > room:
-                _, dropped = self._curves.popitem(last=False)
-                held -= _curve_bytes(dropped)
+            self._evict(self.CURVE_CACHE_BYTES - 24 * self._candidate_rows(c), keep=0)
         result = self._curve(c)  # outside the lock: other sessions' cached curves stay quick
         with self._curves_lock:
             self._curves[c] = result
             self._curves.move_to_end(c)
-            held = sum(_curve_bytes(v) for v in self._curves.values())
-            while len(self._curves) > 1 and held > self.CURVE_CACHE_BYTES:
-                _, dropped = self._curves.popitem(last=False)
-                held -= _curve_bytes(dropped)
+            self._evict(self.CURVE_CACHE_BYTES, keep=1)
         return result
+
+    def _evict(self, room: int, keep: int) -> None:
+        """Drop least recently used curves until they fit in ``room`` bytes, keeping at least
+        ``keep`` (the latest). Call with the lock held."""
+        held = sum(_curve_bytes(v) for v in self._curves.values())
+        while len(self._curves) > keep and held > room:
+            _, dropped = self._curves.popitem(last=False)
+            held -= _curve_bytes(dropped)
 
     def _candidate_rows(self, c: int) -> int:
         ix = self._classes[c]
