@@ -1,7 +1,7 @@
 """The clean, validated form of a prediction file that everything downstream trusts.
 
-Loading (``loading.py``) turns a user's file into a :class:`PredictionSet` or raises
-:class:`DataError`; nothing after it re-checks the data.
+Loading (the ``thresholdlab.loading`` package) turns a user's file into a
+:class:`PredictionSet` or raises :class:`DataError`; nothing after it re-checks the data.
 """
 
 from __future__ import annotations

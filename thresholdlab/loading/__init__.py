@@ -1,0 +1,152 @@
+"""Turn a user's prediction file into a :class:`PredictionSet`.
+
+This is the boundary where user data is validated, once: every problem becomes one
+:class:`DataError` sentence naming the file, column and row, and everything downstream trusts the
+result. A file walks through the modules of this package in order::
+
+    path, upload or bytes
+      -> source     Source: display name, size, bytes or path; format by extension
+      -> tables     CSV / TSV / Parquet -> DataFrame (encodings, delimiters, ragged rows)
+         arrays     NPZ / .pt -> dict of arrays (never unpickled)
+      -> roles      which column is the id, the labels, the scores (tables only)
+      -> raw        Raw: (n, K) score matrix, label values, ids, as in the file
+      -> labels     labels -> class ids or 0/1 (names, 1-based, 0-based, one-hot, multi-hot)
+      -> scores     finite? probabilities or logits? percentages? rows summing to 1?
+      -> assemble   task decided, PredictionSet built with its notes and warnings
+
+:func:`load` runs them all; ``spelling`` holds the wording every step shares.
+
+Each inference is reported in ``PredictionSet.notes`` as one sentence; degenerate but valid data
+(a class with no positives) is reported in ``PredictionSet.warnings``.
+
+Row numbers in messages count data rows from 1, as a spreadsheet shows them below the header.
+
+Memory: a loaded file should cost about what its scores and labels take. So a Parquet file on
+disk is read by pyarrow itself, never held as bytes; its parsed columns are handed to pandas
+without copies and dropped as soon as the score matrix and labels exist; float32 probabilities
+stay float32 (exact, see :func:`thresholdlab.predictions.from_arrays`); and the memory Arrow
+pooled for the table goes back to the operating system before :func:`load` returns.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from thresholdlab.loading.arrays import read_npz, read_pt
+from thresholdlab.loading.assemble import decide_task, finish
+from thresholdlab.loading.labels import (
+    class_balance_warnings, map_binary_labels, map_labels, map_truth_columns, one_hot_labels,
+)
+from thresholdlab.loading.raw import Raw, raw_from_arrays, raw_from_table, score_matrix
+from thresholdlab.loading.roles import (
+    ID_NAMES, LABEL_NAMES, SCORE_KINDS, SCORE_PREFIXES, TRUTH_PREFIXES, Overrides, Roles,
+    detect_roles,
+)
+from thresholdlab.loading.scores import (
+    PERCENT_SUM_TOLERANCE, SUM_ROW_SHARE, SUM_TOLERANCE, check_finite, decide_score_kind,
+    percent_warnings, sum_warnings,
+)
+from thresholdlab.loading.source import (
+    DEFAULT_MAX_BYTES, FORMATS, Source, file_format, read_source, release_arrow_memory,
+)
+from thresholdlab.loading.tables import REPEATED_NAMES, read_table, sniff_dialect
+from thresholdlab.predictions import PredictionSet
+
+__all__ = [
+    "DEFAULT_MAX_BYTES", "FORMATS", "ID_NAMES", "LABEL_NAMES", "PERCENT_SUM_TOLERANCE",
+    "REPEATED_NAMES", "SCORE_KINDS", "SCORE_PREFIXES", "SUM_ROW_SHARE", "SUM_TOLERANCE",
+    "TRUTH_PREFIXES", "Overrides", "Raw", "Roles", "Source", "check_finite",
+    "class_balance_warnings", "decide_score_kind", "decide_task", "detect_roles", "file_format",
+    "finish", "inspect_report", "load", "map_binary_labels", "map_labels", "map_truth_columns",
+    "one_hot_labels", "percent_warnings", "raw_from_arrays", "raw_from_table", "read_npz",
+    "read_pt", "read_raw", "read_source", "read_table", "release_arrow_memory", "score_matrix",
+    "sniff_dialect", "sum_warnings",
+]
+
+
+def load(
+    source,
+    *,
+    name: str | None = None,
+    label_col: str | None = None,
+    label_cols: list[str] | str | None = None,
+    score_cols: list[str] | str | None = None,
+    task: str | None = None,
+    score_kind: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> PredictionSet:
+    """Read a prediction file, detect what its columns mean and validate every value.
+
+    Parameters
+    ----------
+    source : str, Path, bytes or a binary file-like object (e.g. a Streamlit upload)
+        The file. For bytes, ``name`` gives the file name whose extension picks the format.
+    name : str, optional
+        File name for messages, configs and the format; defaults to the path's base name or the
+        upload's ``.name``.
+    label_col, label_cols, score_cols, task, score_kind : optional
+        Overrides of the detected roles; they win over detection and are validated.
+        ``label_cols`` and ``score_cols`` are lists of column names or one comma-separated string.
+    max_bytes : int
+        Files larger than this are refused before they are parsed.
+
+    Returns
+    -------
+    PredictionSet
+
+    Raises
+    ------
+    DataError
+        One sentence naming the file, column and row, ending with what to do.
+    """
+    source = read_source(source, name, max_bytes)
+    overrides = Overrides.checked(label_col, label_cols, score_cols, task, score_kind)
+    fmt = file_format(source.file)
+    if fmt != "parquet":
+        source = source.in_memory()  # only pyarrow's Parquet reader reads a file by itself
+    # hashlib releases the GIL, so hashing a large file overlaps with parsing it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(source.sha256)
+        raw = read_raw(source, fmt, overrides)
+        # The parsed table is gone by now; give its memory back before the labels are built.
+        release_arrow_memory()
+        pset = finish(raw, overrides, sha256=digest.result())
+    del raw  # its truth and label columns may still be Arrow memory
+    release_arrow_memory()
+    return pset
+
+
+def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
+    """Parse the file and pull out scores, labels and ids; the parsed table dies on return."""
+    if fmt in ("npz", "pt"):
+        arrays = (read_npz if fmt == "npz" else read_pt)(source.data, source.file)
+        noun = "array" if fmt == "npz" else "tensor"
+        return raw_from_arrays(arrays, source.file, overrides, noun)
+    table, table_notes = read_table(source, fmt)
+    raw = raw_from_table(table, source.file, overrides)
+    raw.notes[:0] = table_notes
+    return raw
+
+
+def inspect_report(pset: PredictionSet) -> dict:
+    """The command-line ``inspect --json`` object for a loaded file, in plain JSON-ready types."""
+    columns = pset.columns or {}
+    return {
+        "file": pset.file,
+        "rows": pset.n_rows,
+        "task": pset.task,
+        "classes": list(pset.classes),
+        "score_kind": pset.score_kind,
+        "activation": pset.activation,
+        "columns": {
+            "id": columns.get("id"),
+            "label": columns.get("label"),
+            "labels": None if columns.get("labels") is None else list(columns["labels"]),
+            "scores": list(columns.get("scores") or []),
+            "ignored": list(columns.get("ignored") or []),
+        },
+        "label_mapping": {str(k): str(v) for k, v in (pset.label_mapping or {}).items()},
+        "positives": {c: int(n) for c, n in zip(pset.classes, pset.positives)},
+        "notes": list(pset.notes),
+        "warnings": list(pset.warnings),
+    }

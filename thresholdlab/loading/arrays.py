@@ -1,0 +1,85 @@
+"""Step 2b: read the arrays of an NPZ archive or a PyTorch ``.pt`` file, never unpickling.
+
+Both give a dict of numpy arrays by name; which of them are scores, labels and class names is
+decided in :mod:`thresholdlab.loading.raw`.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from thresholdlab.predictions import DataError
+
+
+def read_npz(data: bytes, file: str) -> dict[str, Any]:
+    """Arrays of an NPZ archive; pickled (object) arrays are refused, never loaded."""
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception:
+        raise DataError(
+            f"File '{file}' is not a valid NPZ file; "
+            "save it with numpy.savez(path, scores=..., labels=...)."
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(
+            f"File '{file}' holds a single array, not an NPZ archive; "
+            "save it with numpy.savez(path, scores=..., labels=...)."
+        )
+    arrays = {}
+    with archive:
+        for key in archive.files:
+            try:
+                arrays[key] = archive[key]
+            except ValueError:
+                raise DataError(
+                    f"File '{file}', array '{key}' holds Python objects, which are never "
+                    "unpickled; save numbers, and class names as a string array."
+                ) from None
+            except Exception:
+                raise DataError(
+                    f"File '{file}', array '{key}' is damaged; save the file again."
+                ) from None
+    return arrays
+
+
+def read_pt(data: bytes, file: str) -> dict[str, Any]:
+    """A dict of tensors from ``torch.save``, loaded with ``weights_only=True`` only."""
+    if not data.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive since PyTorch 1.6
+        raise DataError(
+            f"File '{file}' is not a valid PyTorch file; "
+            "save it with torch.save({'scores': ..., 'labels': ...}, path)."
+        )
+    try:
+        import torch  # lazily: most users never open a .pt file, and torch is slow to import
+    except ImportError:
+        raise DataError(
+            f"Reading '{file}' needs PyTorch; install it (pip install torch) or save the "
+            "scores and labels as .npz."
+        ) from None
+    try:
+        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    except Exception:
+        raise DataError(
+            f"File '{file}' could not be loaded safely: only tensors, numbers, strings, lists "
+            "and dicts are read, never other Python objects; "
+            "save {'scores': tensor, 'labels': tensor, 'classes': [names]} with torch.save."
+        ) from None
+    if not isinstance(obj, dict):
+        raise DataError(
+            f"File '{file}' holds a {type(obj).__name__}, not a dict; "
+            "save {'scores': tensor, 'labels': tensor} with torch.save."
+        )
+    arrays = {}
+    for key, value in obj.items():
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu()
+            # float32 stays float32 (exact, half the memory), as for NPZ and Parquet; bfloat16
+            # has no numpy equivalent, and float16 scores are widened as every other format does.
+            if value.is_floating_point() and value.dtype not in (torch.float32, torch.float64):
+                value = value.to(torch.float64)
+            value = value.numpy()
+        arrays[str(key)] = value
+    return arrays

@@ -1,0 +1,158 @@
+"""Step 7: decide the task and assemble the :class:`PredictionSet` from a :class:`Raw`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thresholdlab.loading.labels import (
+    class_balance_warnings, map_binary_labels, map_labels, map_truth_columns, one_hot_labels,
+)
+from thresholdlab.loading.raw import Raw
+from thresholdlab.loading.roles import Overrides
+from thresholdlab.loading.scores import (
+    check_finite, decide_score_kind, percent_warnings, sum_warnings,
+)
+from thresholdlab.predictions import DataError, PredictionSet, sigmoid, softmax
+
+
+def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
+    """Decide the task, map labels to classes, decide the score kind; build the PredictionSet."""
+    check_finite(raw)
+    notes, warnings = raw.notes, []
+    task = decide_task(raw, ov)
+    if raw.classes is None and task != "binary":
+        raw.classes = [f"class_{j}" for j in range(raw.scores.shape[1])]
+    scores, columns = raw.scores, dict(raw.columns)
+    mapping: dict[str, str]
+
+    if task == "multilabel":
+        classes = list(raw.classes)
+        labels, mapping, label_notes = map_truth_columns(raw, classes)
+        if labels.shape[1] > 2 and (labels.sum(axis=1) == 1).all():
+            label_notes.append(
+                "Every row has exactly one positive label, as one-hot multi-class labels do; "
+                "use --task multiclass to read them as one class per row."
+            )
+    elif task == "multiclass" and raw.truth is not None:
+        classes = list(raw.classes)
+        labels, mapping, label_notes = one_hot_labels(raw, classes)
+    elif task == "multiclass":
+        classes = list(raw.classes)
+        labels, mapping, label_notes = map_labels(
+            raw.label, classes, file=raw.file, where=raw.label_name
+        )
+    else:
+        two = scores.shape[1] == 2
+        names = raw.classes if raw.classes is not None else None
+        positive, labels, mapping, label_notes = map_binary_labels(
+            raw.label, names, named=raw.named or (two and names is not None),
+            file=raw.file, where=raw.label_name,
+        )
+        classes = [positive]
+        labels = labels[:, None]
+    notes += label_notes
+
+    kind, activation = decide_score_kind(raw, task, ov, notes)
+    scores = raw.scores  # rounding just outside [0, 1] may have been clipped
+    warnings += percent_warnings(raw, task, kind, ov)
+    if kind == "logit":
+        # Logits are held in float64, like everything computed from them: the difference of
+        # two binary logit columns and the softmax / sigmoid.
+        raw.scores = scores = scores.astype(np.float64, copy=False)
+    if task == "binary" and scores.shape[1] == 2:
+        scores, columns = _binary_from_two(raw, kind, columns, classes[0], notes)
+
+    if activation == "softmax":
+        probabilities = softmax(scores)
+    elif activation == "sigmoid":
+        probabilities = sigmoid(scores)
+    else:
+        probabilities = scores
+    warnings += class_balance_warnings(task, classes, labels)
+    if task == "multiclass" and activation == "none":
+        warnings += sum_warnings(scores)
+
+    # float64, or float32 for float32 probabilities (from_arrays keeps those the same way).
+    return PredictionSet(
+        task=task,
+        classes=tuple(classes),
+        scores=np.ascontiguousarray(scores),
+        probabilities=np.ascontiguousarray(probabilities),
+        labels=labels,
+        score_kind=kind,
+        activation=activation,
+        file=raw.file,
+        sha256=sha256,
+        ids=raw.ids,
+        columns=columns,
+        label_mapping=mapping,
+        notes=tuple(notes),
+        warnings=tuple(warnings),
+    )
+
+
+def decide_task(raw: Raw, ov: Overrides) -> str:
+    """the input-format rules: one score column -> binary; K truth columns -> multi-label; else multi-class,
+    except that two score columns with a single label column are binary on the second."""
+    k = raw.scores.shape[1]
+    if raw.truth is not None:
+        if ov.task == "multiclass" and k > 1:
+            return "multiclass"  # one-hot truth, checked in one_hot_labels
+        if ov.task in ("binary", "multiclass"):
+            raise DataError(
+                f"File '{raw.file}' has one truth column per class, which is multi-label data; "
+                f"for {ov.task} data name a single label column with --label-col."
+            )
+        if ov.task is None and k == 1:
+            # One 0/1 truth column paired with one score column is plain binary data.
+            raw.label, raw.label_name = raw.truth[0], raw.truth_names[0]
+            raw.truth = None
+            if raw.columns.get("labels"):
+                raw.columns["label"], raw.columns["labels"] = raw.columns["labels"][0], None
+            return "binary"
+        return "multilabel"
+    if ov.task == "multilabel":
+        raise DataError(
+            f"File '{raw.file}' has a single label column; multi-label data needs one 0/1 truth "
+            "column per class, named with --label-cols."
+        )
+    if k == 1:
+        if ov.task == "multiclass":
+            raise DataError(
+                f"File '{raw.file}' has one score column; multi-class data needs one per class, "
+                "named with --score-cols."
+            )
+        return "binary"
+    if ov.task == "multiclass":
+        return "multiclass"
+    if k == 2:
+        return "binary"
+    if ov.task == "binary":
+        raise DataError(
+            f"File '{raw.file}' has {k} score columns; binary data needs one (or two, for the "
+            "negative and positive class), so choose them with --score-cols."
+        )
+    return "multiclass"
+
+
+def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: list[str]):
+    """Binary scores from a negative and a positive column (the positive one)."""
+    names = raw.columns.get("scores") or []
+    neg_col, pos_col = (names[0], names[1]) if len(names) == 2 else ("scores[:, 0]", "scores[:, 1]")
+    if kind == "logit":
+        # softmax over two logits equals the sigmoid of their difference, so nothing is lost.
+        scores = (raw.scores[:, 1] - raw.scores[:, 0])[:, None]
+        notes.append(
+            f"Two logit columns with binary labels: the task is binary on '{pos_col}' (class "
+            f"'{positive}') with logit '{pos_col}' minus '{neg_col}', since softmax over two "
+            "classes equals the sigmoid of that difference; use --task multiclass to keep both."
+        )
+        return scores, columns
+    notes.append(
+        f"Two score columns with binary labels: the task is binary on the second, '{pos_col}' "
+        f"(class '{positive}'), and '{neg_col}' is not used; use --task multiclass to keep both."
+    )
+    if len(names) == 2:
+        ignored = [*columns.get("ignored", []), neg_col]
+        columns = {**columns, "scores": [pos_col], "ignored": ignored}
+    return np.ascontiguousarray(raw.scores[:, 1:2]), columns

@@ -1,0 +1,200 @@
+"""Step 4: cut the parsed file into a :class:`Raw`: the score matrix, the label values, the ids.
+
+For a table the roles come from :func:`~thresholdlab.loading.roles.detect_roles`; for arrays
+from their names (``scores``, ``labels``, ``classes``) and shapes. What the numbers mean
+(task, classes, probabilities or logits) is decided later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thresholdlab.loading.roles import Overrides, detect_roles
+from thresholdlab.loading.spelling import _NA_TEXT
+from thresholdlab.predictions import DataError
+
+
+@dataclass
+class Raw:
+    """What detection found, before task, label mapping and score kind are decided.
+
+    ``score_names`` and ``label_names`` are how messages refer to each score column and label
+    source (``column 'p_cat'``, ``array 'labels'``).
+    """
+
+    file: str
+    scores: np.ndarray  # (n, K) as in the file, not yet checked for finiteness; float64, or
+    # float32 when the file's scores are all float32 (float64 after finish if they are logits)
+    score_names: list[str]
+    classes: list[str] | None  # None: arrays without class names
+    named: bool  # class names come from score prefixes or a classes array
+    label: pd.Series | None = None
+    label_name: str = ""
+    truth: list[pd.Series] | None = None
+    truth_names: list[str] | None = None
+    ids: np.ndarray | None = None
+    columns: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
+    """Detect roles and pull scores, labels and ids out of a parsed table."""
+    roles = detect_roles(frame, file, ov)
+    scores = score_matrix(frame, roles.scores, file)
+    raw = Raw(
+        file=file,
+        scores=scores,
+        score_names=[f"column '{c}'" for c in roles.scores],
+        classes=roles.classes,
+        named=roles.named,
+        # A copy: a view would keep the whole pandas block the id column sits in alive (in a
+        # CSV frame, every integer column, such as K truth columns).
+        ids=None if roles.id is None else frame[roles.id].to_numpy(copy=True),
+        columns=roles.as_dict,
+        notes=roles.notes,
+    )
+    if roles.labels is not None:
+        raw.truth = [frame[c] for c in roles.labels]
+        raw.truth_names = [f"column '{c}'" for c in roles.labels]
+    else:
+        raw.label, raw.label_name = frame[roles.label], f"column '{roles.label}'"
+    return raw
+
+
+def score_matrix(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarray:
+    """(n, K) C-contiguous scores, filled one column at a time.
+
+    float32 when every score column is float32 (a model's output saved as it was), else float64.
+    The first text value that is no number is an error.
+    """
+    # float32 values are the data: a float64 copy holds the same numbers in twice the memory.
+    # Whether they are probabilities is decided later (finish); logits become float64 there.
+    all32 = all(frame[c].dtype == np.float32 for c in columns)
+    dtype = np.float32 if all32 else np.float64
+    out = np.empty((len(frame), len(columns)), dtype=dtype)
+    for k, c in enumerate(columns):
+        series = frame[c]
+        if pd.api.types.is_numeric_dtype(series):
+            out[:, k] = _numbers(series)
+            continue
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = (numbers.isna() & series.notna()).to_numpy()
+        if bad.any():
+            # A missing-value word ("NA", "null") is a missing score, which check_finite reports.
+            rows = np.flatnonzero(bad)
+            missing = [isinstance(v, str) and v.strip() in _NA_TEXT for v in series.iloc[rows]]
+            if not all(missing):
+                row = int(rows[missing.index(False)])
+                raise DataError(
+                    f"File '{file}', column '{c}', row {row + 1}: '{series.iloc[row]}' is not "
+                    "a number."
+                )
+        out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
+    return out
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """A numeric column's values as a numpy array; missing values (nullable types) as NaN.
+
+    A numpy-typed column is returned as it is, without a float64 copy: comparing or storing its
+    values gives what their float64 conversion would, and a million-row copy per column, freed
+    straight away, leaves the allocator's heap larger for what comes after loading.
+    """
+    if isinstance(series.dtype, np.dtype):
+        return series.to_numpy()
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str = "array") -> Raw:
+    """Scores, labels and class names from an NPZ or ``.pt`` dict, shapes checked.
+
+    ``noun`` is what messages call an entry: "array" (NPZ) or "tensor" (``.pt``).
+    """
+    if ov.label_col or ov.label_cols or ov.score_cols:
+        raise DataError(
+            f"File '{file}' holds {noun}s, not columns; --label-col, --label-cols and "
+            "--score-cols apply to tables only."
+        )
+    for key in ("scores", "labels"):
+        if key not in arrays:
+            held = ", ".join(f"'{k}'" for k in arrays) or "nothing"
+            raise DataError(
+                f"File '{file}' has no {noun} '{key}' (it holds {held}); "
+                "save the scores and labels under the names 'scores' and 'labels'."
+            )
+    scores = np.asarray(arrays["scores"])
+    labels = np.asarray(arrays["labels"])
+    if scores.dtype.kind not in "biuf":
+        raise DataError(
+            f"File '{file}', {noun} 'scores' holds {scores.dtype} values, not numbers; "
+            "save the scores as a float array."
+        )
+    if scores.ndim not in (1, 2) or labels.ndim not in (1, 2):
+        bad, arr = ("scores", scores) if scores.ndim not in (1, 2) else ("labels", labels)
+        raise DataError(
+            f"File '{file}', {noun} '{bad}' has {arr.ndim} dimensions; "
+            "it must be (rows,) or (rows, classes)."
+        )
+    if scores.shape[0] != labels.shape[0]:
+        raise DataError(
+            f"File '{file}': {noun} 'scores' has {scores.shape[0]} rows but {noun} 'labels' has "
+            f"{labels.shape[0]}; save one score row and one label per sample."
+        )
+    if scores.shape[0] == 0:
+        raise DataError(f"File '{file}' has no data rows; save at least one scored sample.")
+    # float32 stays float32, as for table columns (see score_matrix).
+    dtype = np.float32 if scores.dtype == np.float32 else np.float64
+    scores = np.ascontiguousarray(scores.reshape(scores.shape[0], -1), dtype=dtype)
+    k = scores.shape[1]
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim == 2 and labels.shape[1] != k:
+        raise DataError(
+            f"File '{file}': {noun} 'labels' has {labels.shape[1]} columns but 'scores' has {k}; "
+            "multi-label truth needs one 0/1 column per score column."
+        )
+    classes, named = _array_classes(arrays.get("classes"), k, labels.ndim, file)
+    ignored = [key for key in arrays if key not in ("scores", "labels", "classes")]
+    raw = Raw(
+        file=file,
+        scores=scores,
+        score_names=(
+            [f"{noun} 'scores'"]
+            if k == 1
+            else [f"{noun} 'scores', column {j + 1}" for j in range(k)]
+        ),
+        classes=classes,
+        named=named,
+        columns={
+            "id": None, "label": None, "labels": None, "scores": ["scores"], "ignored": ignored,
+        },
+    )
+    if labels.ndim == 2:
+        raw.truth = [pd.Series(labels[:, j]) for j in range(k)]
+        raw.truth_names = [f"{noun} 'labels', column {j + 1}" for j in range(k)]
+        raw.columns["labels"] = ["labels"]
+    else:
+        raw.label, raw.label_name = pd.Series(labels), f"{noun} 'labels'"
+        raw.columns["label"] = "labels"
+    return raw
+
+
+def _array_classes(classes, k: int, label_ndim: int, file: str):
+    """Class names from the optional ``classes`` array; binary may name [negative, positive]."""
+    if classes is None:
+        if label_ndim == 1 and k <= 2:
+            return None, False  # binary: named after the positive label later
+        return [f"class_{j}" for j in range(k)], False
+    names = [str(c) for c in np.asarray(classes, dtype=object).reshape(-1)]
+    if len(names) == k:
+        return names, True
+    if k == 1 and len(names) == 2:
+        return names[1:], True  # [negative, positive] for a single binary score
+    raise DataError(
+        f"File '{file}': 'classes' names {len(names)} classes but 'scores' has {k} columns; "
+        "give one name per score column."
+    )

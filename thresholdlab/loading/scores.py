@@ -1,0 +1,143 @@
+"""Step 6: read the scores: finite, probabilities or logits, and what looks off about them.
+
+Probabilities when every score lies in [0, 1] (rounding just outside is clipped), else logits
+turned into probabilities by softmax or sigmoid; percentages and rows far from summing to 1
+are told.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thresholdlab.loading.raw import Raw
+from thresholdlab.loading.roles import Overrides
+from thresholdlab.predictions import PROBABILITY_SLACK, DataError
+
+SUM_TOLERANCE = 1e-3
+"""Multi-class probability rows further than this from 1 count as "not summing to 1"."""
+SUM_ROW_SHARE = 0.01
+"""Warn about row sums only when more than this share of rows is off."""
+PERCENT_SUM_TOLERANCE = 1.0
+"""Multi-class rows whose scores sum to 100 within this (rounded percentages) are percentages."""
+_SUM_BLOCK_ROWS = 65536
+
+
+def check_finite(raw: Raw) -> None:
+    """The first missing, NaN or infinite score (row order, then column order) is an error."""
+    # min and max carry any NaN or inf through without an (n, K) temporary; the boolean
+    # mask is only built on the error path.
+    low, high = raw.scores.min(), raw.scores.max()
+    if np.isfinite(low) and np.isfinite(high):
+        return
+    finite = np.isfinite(raw.scores)
+    row = int(np.argmin(finite.all(axis=1)))
+    col = int(np.argmin(finite[row]))
+    value = raw.scores[row, col]
+    if np.isnan(value):
+        what = "missing or NaN"  # pandas reads an empty cell as NaN, so the two look alike
+    else:
+        what = "infinite (inf)" if value > 0 else "infinite (-inf)"
+    raise DataError(
+        f"File '{raw.file}', {raw.score_names[col]}, row {row + 1}: the score is {what}; "
+        "every score must be a finite number, so fix or drop that row."
+    )
+
+
+def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> tuple[str, str]:
+    """(score kind, activation): probabilities when every score lies in [0, 1], else logits.
+
+    Scores at most :data:`PROBABILITY_SLACK` outside [0, 1] are probabilities with rounding
+    error (a float32 softmax writes 1.0000001); they are clipped to [0, 1] and noted, since
+    reading the whole file as logits for them would turn every probability into nonsense.
+    """
+    low, high = float(raw.scores.min()), float(raw.scores.max())
+    all_inside = low >= 0.0 and high <= 1.0
+    if not all_inside and ov.score_kind != "logit" and (
+        low >= -PROBABILITY_SLACK and high <= 1.0 + PROBABILITY_SLACK
+    ):
+        outside = int(np.count_nonzero((raw.scores < 0.0) | (raw.scores > 1.0)))
+        raw.scores = np.clip(raw.scores, 0.0, 1.0)
+        all_inside = True
+        off = max(-low, high - 1.0, 0.0)
+        notes.append(
+            f"One score lies outside [0, 1] by {off:.2g}, as rounding leaves probabilities, so "
+            "it is clipped to [0, 1]."
+            if outside == 1
+            else f"{outside} scores lie outside [0, 1] by at most {off:.2g}, as rounding leaves "
+            "probabilities, so they are clipped to [0, 1]."
+        )
+    if ov.score_kind == "probability" and not all_inside:
+        inside = (raw.scores >= 0.0) & (raw.scores <= 1.0)
+        row = int(np.argmin(inside.all(axis=1)))
+        col = int(np.argmin(inside[row]))
+        raise DataError(
+            f"File '{raw.file}', {raw.score_names[col]}, row {row + 1}: score "
+            f"{raw.scores[row, col]:g} lies outside [0, 1], so it cannot be a probability; "
+            "use --score-kind logit."
+        )
+    kind = ov.score_kind or ("probability" if all_inside else "logit")
+    if kind == "probability":
+        activation = "none"
+        if ov.score_kind:
+            notes.append("Scores are read as probabilities, as requested.")
+        else:
+            notes.append("All scores lie in [0, 1], so they are read as probabilities.")
+    else:
+        activation = "softmax" if task == "multiclass" else "sigmoid"
+        if ov.score_kind:
+            notes.append(
+                f"Scores are read as logits, as requested, and turned into probabilities by "
+                f"{activation}."
+            )
+        else:
+            notes.append(
+                "Scores lie outside [0, 1], so they are read as logits and turned into "
+                f"probabilities by {activation}."
+            )
+    return kind, activation
+
+
+def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]:
+    """Scores in [0, 100] read as logits are most likely percentages, which softmax or sigmoid
+    would turn into nonsense: an error when each row of scores sums to 100 (multi-class, or a
+    negative and a positive column); a warning for single columns (binary, multi-label), where
+    no row sum can tell. Nothing is said when the user chose the score kind."""
+    if kind != "logit" or ov.score_kind is not None or raw.scores.min() < 0.0:
+        return []  # logits nearly always include negative ones: one pass over them decides
+    high = float(raw.scores.max())
+    if high > 100.0:
+        return []
+    n = raw.scores.shape[0]
+    if task != "multilabel" and raw.scores.shape[1] > 1:
+        near = 0
+        for start in range(0, n, _SUM_BLOCK_ROWS):
+            block = np.asarray(raw.scores[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
+            near += int((np.abs(block.sum(axis=1) - 100.0) <= PERCENT_SUM_TOLERANCE).sum())
+        if near >= (1.0 - SUM_ROW_SHARE) * n:
+            raise DataError(
+                f"File '{raw.file}': the scores of each row sum to 100, so they look like "
+                "percentages, not probabilities or logits; divide them by 100 and load the file "
+                "again (or use --score-kind logit if they are logits)."
+            )
+        return []  # several scores per row that do not sum to 100: not percentages
+    return [
+        f"Scores lie between 0 and {high:g} and none is negative, as percentages would; they are "
+        "read as logits, so if they are percentages, divide them by 100 and load the file again."
+    ]
+
+
+def sum_warnings(probabilities: np.ndarray) -> list[str]:
+    """Multi-class probabilities need not sum to 1; say so when many rows are far from it."""
+    # Row sums in float64 for float32 input too (a float32 sum rounds differently), taken from
+    # blocks of rows converted as a whole, so each row is summed exactly as a float64 array's
+    # row would be, without a float64 copy of the whole matrix.
+    count = 0
+    for start in range(0, probabilities.shape[0], _SUM_BLOCK_ROWS):
+        block = np.asarray(probabilities[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
+        count += int((np.abs(block.sum(axis=1) - 1.0) > SUM_TOLERANCE).sum())
+    if count > SUM_ROW_SHARE * probabilities.shape[0]:
+        return [
+            f"Scores do not sum to 1 per row ({count} of {probabilities.shape[0]} rows are off "
+            f"by more than {SUM_TOLERANCE:g}); thresholds still apply to them as given."
+        ]
+    return []

@@ -1,0 +1,158 @@
+"""Step 1: where the bytes come from.
+
+A path, an upload or raw bytes becomes a :class:`Source` (display name, size, and the bytes or
+the path); the size limit and the format (by extension) are checked here, before any parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pyarrow as pa
+
+from thresholdlab.predictions import DataError
+
+DEFAULT_MAX_BYTES = 2 * 1024**3
+"""Largest file :func:`load` reads (2 GiB); exact mode holds every row in memory."""
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".npz": "npz",
+    ".pt": "pt",
+    ".pth": "pt",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to load: its display name and size, and either its bytes or its path.
+
+    A file on disk is not read into memory up front: pyarrow reads Parquet from the path, and
+    holding the bytes as well would cost the file's whole size on top of the parsed table.
+    """
+
+    file: str
+    size: int
+    data: bytes | None = None
+    path: Path | None = None
+    shown: str = ""  # the path as the user gave it, for messages
+
+    def in_memory(self) -> Source:
+        """The same source with its bytes read, for the parsers that need them all at once."""
+        if self.data is not None:
+            return self
+        with _file_errors(self.shown):
+            return replace(self, data=self.path.read_bytes())
+
+    def sha256(self) -> str:
+        """Hex digest of the file's bytes; a file on disk is hashed in chunks, never held whole."""
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        with _file_errors(self.shown), self.path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+
+    def arrow_file(self) -> pa.NativeFile:
+        """The file for pyarrow to read: the path opened by pyarrow, or the bytes (no copy)."""
+        if self.data is not None:
+            return pa.BufferReader(self.data)
+        with _file_errors(self.shown):
+            return pa.OSFile(str(self.path))
+
+
+@contextmanager
+def _file_errors(shown: str):
+    """OS errors while opening or reading a file on disk, as the one sentence a user can act on."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise DataError(f"File '{shown}' was not found; check the path.") from None
+    except PermissionError:
+        raise DataError(f"File '{shown}' cannot be read: permission denied.") from None
+    except OSError as exc:
+        raise DataError(f"File '{shown}' cannot be read: {exc.strerror or exc}.") from None
+
+
+def read_source(source, name: str | None, max_bytes: int) -> Source:
+    """The file behind ``source`` and its display name; refuses files over ``max_bytes``.
+
+    A path is checked here (it exists, is a file, is small enough, can be opened) but not read.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        file = name or path.name
+        with _file_errors(f"{source}"):
+            size = path.stat().st_size
+            if path.is_dir():
+                raise DataError(f"'{source}' is a folder, not a file; give the path of a file.")
+            _check_size(file, size, max_bytes)
+            with path.open("rb"):  # an unreadable file fails here, before anything is parsed
+                pass
+        return Source(file, size, path=path, shown=f"{source}")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif hasattr(source, "read"):
+        name = name or getattr(source, "name", None)
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise DataError("Uploads must be opened in binary mode; read the file as bytes.")
+        data = bytes(data)
+    else:
+        raise DataError(
+            f"Cannot read predictions from a {type(source).__name__}; "
+            "give a file path or the file's bytes."
+        )
+    if not name:
+        raise DataError(
+            "Uploaded data needs a file name whose extension tells its format "
+            "(.csv, .tsv, .parquet, .npz or .pt)."
+        )
+    file = Path(str(name)).name or str(name)
+    _check_size(file, len(data), max_bytes)
+    return Source(file, len(data), data=data)
+
+
+def _check_size(file: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise DataError(
+            f"File '{file}' is {_human_size(size)}, over the limit of {_human_size(max_bytes)}; "
+            "load a sample of its rows or split it."
+        )
+
+
+def _human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+    raise AssertionError("unreachable")
+
+
+def file_format(file: str) -> str:
+    """Format key (``csv``, ``tsv``, ``parquet``, ``npz``, ``pt``) from the file's extension."""
+    ext = Path(file).suffix.lower()
+    if ext not in FORMATS:
+        shown = f"extension '{ext}'" if ext else "no extension"
+        raise DataError(
+            f"File '{file}' has {shown}, which ThresholdLab does not read; "
+            "save it as .csv, .tsv, .parquet, .npz or .pt."
+        )
+    return FORMATS[ext]
+
+
+def release_arrow_memory() -> None:
+    """Hand the memory that Arrow's allocator keeps after a table is freed back to the OS.
+
+    pyarrow's pool (mimalloc or jemalloc) holds freed pages for reuse, so without this a parsed
+    table (Parquet, or CSV through pyarrow's parser) would go on counting in the process's
+    memory long after it is gone.
+    """
+    pa.default_memory_pool().release_unused()

@@ -1,0 +1,40 @@
+"""How loading spells things in its messages, and how files spell a missing value.
+
+Shared by every step, so that a column list or a label reads the same in every sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_NA_TEXT = frozenset({
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+})
+"""How spreadsheets, R and pandas write a missing value (pandas' default missing-value words)."""
+_MAX_LISTED = 10
+
+
+def _quoted(names, limit: int = _MAX_LISTED) -> str:
+    names = list(names)
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _plain(names) -> str:
+    names = list(names)
+    shown = ", ".join(str(n) for n in names[:_MAX_LISTED])
+    return shown + (f" and {len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else "")
+
+
+def _spell(value) -> str:
+    """A label as the file spells it; 1.0 read from a CSV is spelled 1."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)

@@ -1,0 +1,341 @@
+"""Step 2a: parse a table (CSV, TSV, Parquet) into a pandas frame.
+
+Encodings (UTF-8 with or without a byte-order mark, UTF-16; anything else is named), the
+delimiter and decimal mark (sniffed from the header, or Excel's ``sep=`` line), ragged rows and
+repeated header names are settled here. Nothing here knows what a column means.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from thresholdlab.loading.source import Source, release_arrow_memory
+from thresholdlab.predictions import DataError
+
+REPEATED_NAMES = "thresholdlab_repeated_names"
+"""``DataFrame.attrs`` key: header names given twice (see _repeated_names)."""
+# Only an empty cell is missing while parsing: the parsers' other missing-value words ("NA",
+# "None", "null", ...) can be class names, so labels decide about them once the classes are
+# known, and a score spelled so is reported as missing (see _NA_TEXT).
+_NA_OPTIONS = {"keep_default_na": False, "na_values": [""]}
+_SNIFF_BYTES = 64 * 1024
+
+
+def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse a table; returns the frame and notes on how it was read (delimiter, decimals)."""
+    if fmt == "parquet":
+        return _read_parquet(source), []
+    data, file = source.data, source.file
+    data, encoding_notes = _from_utf16(data, file)
+    data, declared = _strip_sep_line(data)
+    if not data[:_SNIFF_BYTES].strip() and not data.strip():
+        raise _empty_error(file)
+    text_head = _check_text(data, file)
+    if declared is not None:
+        sep, decimal, notes = sniff_dialect(text_head, sep=declared)
+        notes.insert(0, f"The first line, 'sep={declared}', names the delimiter and is skipped.")
+    else:
+        sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
+    repeated = _repeated_names(text_head, sep)
+    frame = _read_csv(data, file, sep, decimal)
+    release_arrow_memory()  # pyarrow's parse buffers and table, freed by now (see load)
+    _check_decoded(frame, file)
+    if frame.shape[1] == 0:
+        raise _empty_error(file)
+    if len(frame) == 0:
+        raise _no_rows_error(file, "has a header")
+    # A second byte-order mark (files joined by a tool) would stick to the first name.
+    frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
+    frame.attrs[REPEATED_NAMES] = repeated
+    return frame, encoding_notes + notes
+
+
+def _empty_error(file: str) -> DataError:
+    return DataError(f"File '{file}' is empty; choose a file with a header and data rows.")
+
+
+def _no_rows_error(file: str, what: str) -> DataError:
+    return DataError(f"File '{file}' {what} but no data rows; add the rows and load it again.")
+
+
+def _read_parquet(source: Source) -> pd.DataFrame:
+    file = source.file
+    if source.size == 0:
+        raise _empty_error(file)
+    try:
+        with source.arrow_file() as handle:
+            frame = _parquet_frame(handle, file)
+    except DataError:
+        raise
+    except Exception:  # pyarrow raises many types; the user only needs to know it is not Parquet
+        raise DataError(
+            f"File '{file}' is not a valid Parquet file; write it with pandas.DataFrame.to_parquet "
+            "or save it as CSV."
+        ) from None
+    release_arrow_memory()  # the reader's buffers, freed now, before the score matrix is built
+    if frame.shape[1] == 0:
+        raise DataError(f"File '{file}' has no columns; choose a file with scores and labels.")
+    if len(frame) == 0:
+        raise _no_rows_error(file, "has columns")
+    # A saved pandas index comes back as the frame's index; keep it visible as a column.
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
+    """The frame ``pandas.read_parquet`` gives, built so that no column is ever held twice."""
+    parquet = pq.ParquetFile(handle, pre_buffer=False)
+    schema = parquet.schema_arrow
+    first: dict[str, int] = {}
+    for position, name in enumerate(schema.names, start=1):
+        if name in first:
+            # Columns are read by name below, and pandas refuses such a file too.
+            raise DataError(
+                f"File '{file}': column '{name}' appears twice (columns {first[name]} and "
+                f"{position}); rename or remove one and save the file again."
+            )
+        first[name] = position
+    # One column at a time, on this thread: reading the whole table at once (or through pandas,
+    # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
+    # threads keep freed memory cached in their own allocator heaps afterwards.
+    columns = [parquet.read(columns=[name], use_threads=False).column(0) for name in schema.names]
+    table = pa.Table.from_arrays(columns, schema=schema)  # the schema: pandas metadata, index
+    del columns
+    # split_blocks: one pandas block per column, so numeric columns without nulls become the
+    # frame's columns without a copy, instead of being consolidated into one new (n, K) block.
+    # self_destruct: the table lets go of each column once converted (it is unusable after).
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _from_utf16(data: bytes, file: str) -> tuple[bytes, list[str]]:
+    """UTF-16 text (Excel's "Unicode Text", PowerShell's redirection) as UTF-8, and a note.
+
+    Known by its byte-order mark, or without one by the zero byte beside every character of
+    plain ASCII text; anything else is left to the UTF-8 checks.
+    """
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    else:
+        head = data[:_SNIFF_BYTES]
+        even, odd = head[0::2], head[1::2]
+        if len(head) < 4 or len(head) % 2 and len(head) == len(data):
+            return data, []
+        if odd.count(0) == len(odd) and 0 not in even:
+            encoding = "utf-16-le"
+        elif even.count(0) == len(even) and 0 not in odd:
+            encoding = "utf-16-be"
+        else:
+            return data, []
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise DataError(
+            f"File '{file}' looks like UTF-16 text but cannot be decoded as such; save it with "
+            "UTF-8 encoding and load it again."
+        ) from None
+    return text.lstrip("\ufeff").encode("utf-8"), ["The file is UTF-16 text and is read as such."]
+
+
+def _check_text(data: bytes, file: str) -> str:
+    """Decoded head of the file; refuses binary data and text that is not UTF-8."""
+    head = data[:_SNIFF_BYTES]
+    if b"\x00" in head:
+        raise DataError(
+            f"File '{file}' holds binary data, not text; "
+            "choose a CSV or TSV file, or save the data as .parquet, .npz or .pt."
+        )
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # final=False: a multi-byte character cut by the head's end is not an error.
+        text = decoder.decode(head, final=len(head) == len(data))
+    except UnicodeDecodeError as exc:
+        # Text in a legacy encoding (Windows-1252, Latin-1) has few bytes that are not UTF-8 and
+        # no control characters; binary data has many of both.
+        garbled = head.decode("utf-8", errors="replace").count("\ufffd")
+        if garbled > 0.3 * max(len(head), 1) or not _looks_like_text(head):
+            raise DataError(
+                f"File '{file}' holds binary data, not text; "
+                "choose a CSV or TSV file, or save the data as .parquet, .npz or .pt."
+            ) from None
+        raise DataError(_not_utf8_message(file, head, exc.start)) from None
+    return text.lstrip("\ufeff")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    return control <= 0.01 * max(len(head), 1)
+
+
+def _not_utf8_message(file: str, data: bytes, position: int) -> str:
+    line = data.count(b"\n", 0, position) + 1
+    where = "in the header" if line == 1 else f"in row {line - 1}"
+    return (
+        f"File '{file}' is not UTF-8 text (byte 0x{data[position]:02x} {where}); "
+        "save it with UTF-8 encoding and load it again."
+    )
+
+
+def sniff_dialect(text: str, sep: str | None = None) -> tuple[str, str, list[str]]:
+    """Delimiter and decimal mark from the first lines of a CSV.
+
+    The header decides: it holds no numbers, so a decimal comma cannot be mistaken for the
+    delimiter there. Among delimiters present in the header, one that splits the next lines into
+    the same number of fields wins; ties go to the most fields. A delimiter known beforehand
+    (``sep``: tab for ``.tsv``, or an Excel ``sep=`` line) is taken as it is, and only the
+    decimal mark is sniffed.
+    """
+    lines = [line for line in text.splitlines()[:21] if line.strip()]
+    if not lines:
+        return sep or ",", ".", []
+    if len(text) >= _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of the head may be cut short
+    header, body = lines[0], lines[1:]
+    notes = []
+    if sep is not None:
+        best = sep
+    else:
+        best, best_key = ",", None
+        for candidate in (",", ";", "\t", "|"):
+            fields = _count_outside_quotes(header, candidate)
+            if fields == 0:
+                continue
+            consistent = all(_count_outside_quotes(line, candidate) == fields for line in body)
+            key = (consistent, fields)
+            if best_key is None or key > best_key:
+                best, best_key = candidate, key
+        if best != ",":
+            word = {";": "semicolons", "\t": "tabs", "|": "pipes"}[best]
+            notes.append(f"Columns are separated by {word}.")
+    decimal = "."
+    sample = "\n".join(body)
+    if best != "," and re.search(r"\d,\d", sample) and not re.search(r"\d\.\d", sample):
+        decimal = ","
+        notes.append("Numbers use a decimal comma.")
+    return best, decimal, notes
+
+
+def _count_outside_quotes(line: str, sep: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            count += 1
+    return count
+
+
+_SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?sep=([^\r\n])[ ]*\r?\n", re.IGNORECASE)
+
+
+def _strip_sep_line(data: bytes) -> tuple[bytes, str | None]:
+    """The file without Excel's optional first line ``sep=;``, and the delimiter it names.
+
+    Row numbers in messages then still count data rows below the header, as Excel shows them.
+    """
+    match = _SEP_LINE.match(data)
+    if match is None:
+        return data, None
+    return data[match.end():], match.group(1).decode("latin-1")
+
+
+def _repeated_names(text: str, sep: str) -> dict[str, tuple[int, int]]:
+    """Column names given twice in the header: name -> (first position, second position).
+
+    The parsers rename the second one (``note.1``), which is harmless for a column nothing
+    uses but would invent a class or hide a label otherwise; ``detect_roles`` decides.
+    """
+    if "\n" not in text and "\r" not in text:
+        text = text.rpartition(sep)[0]  # a header longer than the head: its last name is cut
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        header = next((record for record in reader if any(f.strip() for f in record)), [])
+    except csv.Error:
+        return {}  # the parsers report what they make of it
+    first: dict[str, int] = {}
+    repeated: dict[str, tuple[int, int]] = {}
+    for position, name in enumerate(header, start=1):
+        if not name.strip():
+            continue  # unnamed columns get distinct names ("Unnamed: 3")
+        if name in first and name not in repeated:
+            repeated[name] = (first[name], position)
+        first.setdefault(name, position)
+    return repeated
+
+
+def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
+    """pyarrow's multi-threaded parser first; the csv module and the C engine only on failure."""
+    try:
+        return pd.read_csv(
+            io.BytesIO(data), engine="pyarrow", sep=sep, decimal=decimal, **_NA_OPTIONS
+        )
+    except Exception:
+        pass
+    # pyarrow's messages name neither the row nor (for short rows) the problem in a form a
+    # user can act on, so look for a ragged row ourselves before trying the slower C engine.
+    _raise_ragged_row(data, file, sep)
+    try:
+        return pd.read_csv(
+            io.BytesIO(data), engine="c", sep=sep, decimal=decimal, encoding="utf-8-sig",
+            low_memory=False, **_NA_OPTIONS,
+        )
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8_message(file, data, exc.start)) from None
+    except pd.errors.EmptyDataError:
+        raise _empty_error(file) from None
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"File '{file}' could not be read as a table ({reason.rstrip('.')}); "
+            "check that it is a CSV or TSV file."
+        ) from None
+
+
+def _raise_ragged_row(data: bytes, file: str, sep: str) -> None:
+    """Raise DataError for the first data row whose field count differs from the header's."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8_message(file, data, exc.start)) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    n_fields, row = None, 0
+    try:
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # blank lines are skipped, as the parsers do
+            if n_fields is None:
+                n_fields = len(record)
+                continue
+            row += 1
+            if len(record) != n_fields:
+                more = "more" if len(record) > n_fields else "fewer"
+                raise DataError(
+                    f"File '{file}', row {row}: {len(record)} fields but the header has "
+                    f"{n_fields} ({more} values than columns); fix that row and load it again."
+                )
+    except csv.Error:
+        return  # let the C engine report what it makes of it
+
+
+def _check_decoded(frame: pd.DataFrame, file: str) -> None:
+    """pyarrow reads a column holding invalid UTF-8 as raw bytes; name the first bad value."""
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        for row, value in enumerate(frame[column].to_numpy(), start=1):
+            if isinstance(value, bytes):
+                try:
+                    value.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise DataError(
+                        f"File '{file}', column '{column}', row {row}: the text is not UTF-8; "
+                        "save the file with UTF-8 encoding and load it again."
+                    ) from None
