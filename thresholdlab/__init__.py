@@ -11,15 +11,26 @@ or a serving job::
     report = tl.evaluate(index, best.thresholds)
 """
 
-__version__ = "0.1.0"
-
+from thresholdlab.version import __version__  # noqa: E402
 from thresholdlab.predictions import DataError, PredictionSet, from_arrays  # noqa: E402
 from thresholdlab.decisions import DecisionRule, decide  # noqa: E402
 from thresholdlab.curves import CurveIndex  # noqa: E402
 from thresholdlab.metrics import evaluate, ranking_metrics  # noqa: E402
 from thresholdlab.optimise import Objective, optimise  # noqa: E402
-from thresholdlab.config import ThresholdConfig, apply  # noqa: E402
+from thresholdlab.config import ThresholdConfig, apply, register_array_type  # noqa: E402
 from thresholdlab.loading import load  # noqa: E402
+
+
+def _apply_tensor(config, scores):
+    """Tensors given to :func:`apply` are decided by ``thresholdlab.torch``, which depends on
+    the core: the core never imports it, so the package root, which sits above both, wires
+    them, and torch is loaded only once a tensor arrives."""
+    from thresholdlab.torch import apply_tensor
+
+    return apply_tensor(config, scores)
+
+
+register_array_type("torch", "Tensor", _apply_tensor)
 
 __all__ = [
     "CurveIndex", "DataError", "DecisionRule", "Objective", "PredictionSet", "ThresholdConfig",

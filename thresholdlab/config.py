@@ -11,7 +11,6 @@ that reads back as the same float64, and nothing here rounds them.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import difflib
 import functools
@@ -20,7 +19,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -30,11 +29,15 @@ from typing import Any
 import numpy as np
 
 from thresholdlab.decisions import DecisionRule, decide
+from thresholdlab.version import __version__
 from thresholdlab.predictions import (
     PROBABILITY_SLACK, DataError, PredictionSet, logit, sigmoid, softmax,
 )
 
-__all__ = ["SCHEMA_VERSION", "ConfigError", "ThresholdConfig", "apply", "config_schema"]
+__all__ = [
+    "SCHEMA_VERSION", "ConfigError", "ThresholdConfig", "apply", "config_schema",
+    "register_array_type",
+]
 
 SCHEMA_VERSION = 1
 """The ``schema_version`` this module writes and reads."""
@@ -63,8 +66,6 @@ class ConfigError(DataError):
 
 
 def _created_by() -> str:
-    from thresholdlab import __version__  # lazy: thresholdlab/__init__ may import this module
-
     return f"thresholdlab {__version__}"
 
 
@@ -330,9 +331,9 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
     """
     if not isinstance(config, ThresholdConfig):
         config = ThresholdConfig.load(config)
-    torch = sys.modules.get("torch")  # a tensor implies torch is imported; never import it here
-    if torch is not None and isinstance(scores, torch.Tensor):
-        return _apply_torch(config, scores, torch)
+    decide_array = _array_handler(scores)
+    if decide_array is not None:
+        return decide_array(config, scores)
     x = np.asarray(scores)
     shape = _check_shape(config, x.shape)
     # C order: numpy's row sums (inside softmax) add in another order for Fortran-ordered input.
@@ -396,47 +397,34 @@ def _check_values(config: ThresholdConfig, x, finite: bool, lo, hi) -> None:
             )
 
 
-def _apply_torch(config: ThresholdConfig, scores, torch):
-    """Tensor decisions: the numpy path's checks, then the config's :class:`ThresholdHead`."""
-    device = scores.device
-    # MPS has no float64; decide there on the CPU and move the decisions back.
-    work = torch.device("cpu") if device.type == "mps" else device
-    _check_shape(config, tuple(scores.shape))
-    x = scores.detach().to(device=work, dtype=torch.float64)
-    _check_values(
-        config, x, bool(torch.isfinite(x).all()), lambda: x.min().item(), lambda: x.max().item()
-    )
-    return _head(_HeadKey(config, work))(x).to(device)
+# Arrays of other libraries (torch tensors) are decided by that library's own module, which this
+# module never imports: the package root registers it (thresholdlab/__init__.py).
+_ARRAY_TYPES: dict[tuple[str, str], Callable[[ThresholdConfig, Any], Any]] = {}
 
 
-class _HeadKey:
-    """What a ThresholdHead's decisions depend on, hashable (the config's dicts are not)."""
+def register_array_type(library: str, type_name: str, decide_array) -> None:
+    """Have :func:`apply` hand scores of type ``library.type_name`` to ``decide_array``.
 
-    def __init__(self, config: ThresholdConfig, device):
-        self.config = config
-        self.device = device
-        self.fields = (
-            type(config), config.task, config.classes, config.score_kind, config.activation,
-            config.decision_rule, config.no_prediction,
-            tuple(config.thresholds[c] for c in config.classes), device,
-        )
-
-    def __hash__(self) -> int:
-        return hash(self.fields)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _HeadKey) and self.fields == other.fields
+    Parameters
+    ----------
+    library, type_name : str
+        The array type by name, such as ``"torch", "Tensor"``: it is never imported here. Scores
+        of that type imply their library is loaded, so :func:`apply` finds the type in
+        ``sys.modules``, and registering loads nothing.
+    decide_array : callable
+        ``decide_array(config, scores)`` returns the decisions in that library's type; it is
+        called after ``config`` is loaded, before any numpy conversion.
+    """
+    _ARRAY_TYPES[(library, type_name)] = decide_array
 
 
-@functools.lru_cache(maxsize=16)
-def _head(key: _HeadKey):
-    """The eager, exact ThresholdHead for ``key.config`` on ``key.device``, built once: building
-    one bisects every sigmoid threshold for its logit boundary (milliseconds a class)."""
-    from thresholdlab.torch import ThresholdHead  # lazy: torch is loaded once a tensor arrives
-
-    # A snapshot: the head keeps its config (for the eager re-decision), and a later edit to
-    # the caller's config must not reach another config that hits this cache entry.
-    return ThresholdHead(copy.deepcopy(key.config)).to(key.device)
+def _array_handler(scores):
+    """The registered function for ``scores``' type, or None for numpy and array-likes."""
+    for (library, type_name), decide_array in _ARRAY_TYPES.items():
+        module = sys.modules.get(library)
+        if module is not None and isinstance(scores, getattr(module, type_name)):
+            return decide_array
+    return None
 
 
 # ------------------------------------------------------------------------------ validation

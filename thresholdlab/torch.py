@@ -35,6 +35,8 @@ pairwise summation order as ``numpy.sum``, the same sigmoid branches), so:
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import os
 import sys
@@ -47,10 +49,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from thresholdlab.config import ThresholdConfig, apply
+from thresholdlab.config import ThresholdConfig, _check_shape, _check_values, apply
 from thresholdlab.predictions import DataError, sigmoid, softmax
 
-__all__ = ["INPUT_KEYS", "TARGET_KEYS", "ThresholdHead", "collect"]
+__all__ = ["INPUT_KEYS", "TARGET_KEYS", "ThresholdHead", "apply_tensor", "collect"]
 
 INPUT_KEYS = ("x", "input", "inputs", "features")
 """Keys :func:`collect` looks for in dict batches for the model's input, in this order."""
@@ -548,6 +550,49 @@ def _write(frame, path: Path, fmt: str) -> None:
 # --------------------------------------------------------------------------------------------
 # ThresholdHead
 # --------------------------------------------------------------------------------------------
+
+
+def apply_tensor(config: ThresholdConfig, scores: torch.Tensor) -> torch.Tensor:
+    """:func:`thresholdlab.apply` for a tensor: the numpy path's checks, then the config's
+    :class:`ThresholdHead` on the tensor's device (MPS: the CPU), decisions on that device."""
+    device = scores.device
+    # MPS has no float64; decide there on the CPU and move the decisions back.
+    work = torch.device("cpu") if device.type == "mps" else device
+    _check_shape(config, tuple(scores.shape))
+    x = scores.detach().to(device=work, dtype=torch.float64)
+    _check_values(
+        config, x, bool(torch.isfinite(x).all()), lambda: x.min().item(), lambda: x.max().item()
+    )
+    return _head(_HeadKey(config, work))(x).to(device)
+
+
+class _HeadKey:
+    """What a ThresholdHead's decisions depend on, hashable (the config's dicts are not)."""
+
+    def __init__(self, config: ThresholdConfig, device):
+        self.config = config
+        self.device = device
+        self.fields = (
+            type(config), config.task, config.classes, config.score_kind, config.activation,
+            config.decision_rule, config.no_prediction,
+            tuple(config.thresholds[c] for c in config.classes), device,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.fields)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _HeadKey) and self.fields == other.fields
+
+
+@functools.lru_cache(maxsize=16)
+def _head(key: _HeadKey) -> ThresholdHead:
+    """The eager, exact ThresholdHead for ``key.config`` on ``key.device``, built once: building
+    one bisects every sigmoid threshold for its logit boundary (milliseconds a class)."""
+    # A snapshot: the head keeps its config (for the eager re-decision), and a later edit to
+    # the caller's config must not reach another config that hits this cache entry.
+    return ThresholdHead(copy.deepcopy(key.config)).to(key.device)
+
 
 # numpy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src): blocks of at most
 # PW_BLOCKSIZE elements are summed with 8 accumulators; longer runs are split in two.

@@ -632,7 +632,7 @@ def test_apply_on_tensors_builds_a_head_once_per_config(monkeypatch):
         init(head, config, **kwargs)
 
     monkeypatch.setattr(tt.ThresholdHead, "__init__", counting_init)
-    config_module._head.cache_clear()
+    tt._head.cache_clear()
     classes = ("a", "b", "c")
     cfg = ThresholdConfig(task="multilabel", classes=classes, score_kind="logit",
                           thresholds={"a": 0.2, "b": 0.4, "c": 0.6}, no_prediction="at_least_one")
