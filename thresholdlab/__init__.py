@@ -17,8 +17,9 @@ from thresholdlab.decisions import DecisionRule, decide  # noqa: E402
 from thresholdlab.curves import CurveIndex  # noqa: E402
 from thresholdlab.metrics import evaluate, ranking_metrics  # noqa: E402
 from thresholdlab.optimise import Objective, optimise  # noqa: E402
-from thresholdlab.config import ThresholdConfig, apply, register_array_type  # noqa: E402
+from thresholdlab.config import ThresholdConfig, apply  # noqa: E402
 from thresholdlab.loading import load  # noqa: E402
+from thresholdlab.array_types import register_array_type  # noqa: E402
 
 
 def _apply_tensor(config, scores):

@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "thresholdlab"
 NAME = "thresholdlab"
 # Where each heavy library may be imported (the module itself and the modules below it).
 ALLOWED = {"streamlit": ("thresholdlab.ui",), "plotly": ("thresholdlab.ui",),
-           "torch": ("thresholdlab.torch",)}
+           "torch": ("thresholdlab.torch", "thresholdlab.torch_collect")}
 
 
 def module_names() -> list[str]:
@@ -153,8 +153,8 @@ def _import_alone(module: str) -> subprocess.CompletedProcess:
 
 def core_modules() -> list[str]:
     """The modules that must load neither Streamlit nor torch. ``thresholdlab.ui`` may (and pays
-    seconds for it), ``thresholdlab.torch`` is torch's own room, and ``__main__`` runs the CLI;
-    their imports are still in the graph above."""
+    seconds for it), ``thresholdlab.torch`` and ``thresholdlab.torch_collect`` are torch's own
+    room, and ``__main__`` runs the CLI; their imports are still in the graph above."""
     return [m for m in module_names()
             if not m.startswith(("thresholdlab.ui", "thresholdlab.torch", "thresholdlab.__main__"))]
 
