@@ -30,7 +30,7 @@ from thresholdlab.decisions import (
 )
 from thresholdlab.loading import inspect_report, load
 from thresholdlab.metrics import evaluate
-from thresholdlab.optimise import Objective, optimise
+from thresholdlab.optimise import OBJECTIVES_HELP, Objective, optimise
 from thresholdlab.predictions import TASKS, DataError, PredictionSet
 
 PROG = "thresholdlab"
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("file", metavar="FILE")
     optimize.add_argument(
         "--objective", required=True, metavar="OBJ",
-        help="f1, fbeta:B, youden, cost:CFP:CFN, precision>=X or recall>=X",
+        help=OBJECTIVES_HELP,
     )
     optimize.add_argument(
         "--global", dest="global_mode", action="store_true",

@@ -18,7 +18,47 @@ import numpy as np
 from thresholdlab.curves import CurveIndex
 from thresholdlab.predictions import logit, sigmoid
 
-OBJECTIVES_HELP = "f1, fbeta:B, youden, cost:CFP:CFN, precision>=X or recall>=X"
+
+
+@dataclass(frozen=True)
+class ObjectiveKind:
+    """How people meet one kind of objective: what it is called, what it does, how it is typed.
+
+    ``name`` labels a button or a message ("Best F1"; constrained kinds end before the target:
+    "Best recall at precision ≥"), ``description`` is one sentence of help, ``syntax`` is how
+    the command line and configs spell it (``B``, ``CFP``, ``X`` stand for its numbers), and
+    ``value_name`` is what the optimum's :attr:`Optimum.value` is.
+    """
+
+    kind: str
+    name: str
+    description: str
+    syntax: str
+    value_name: str = "macro value"
+
+
+OBJECTIVE_KINDS: dict[str, ObjectiveKind] = {k.kind: k for k in (
+    ObjectiveKind("f1", "Best F1", "F1, the harmonic mean of precision and recall.", "f1"),
+    ObjectiveKind("fbeta", "Best F-β", "F-β: recall weighs β times as much as precision.",
+                  "fbeta:B"),
+    ObjectiveKind("youden", "Best Youden J",
+                  "Youden's J: recall minus the false-positive rate.", "youden"),
+    ObjectiveKind("cost", "Lowest cost", "The lowest total cost of the errors: each false "
+                  "positive and each false negative at its own cost.", "cost:CFP:CFN",
+                  value_name="total cost"),
+    ObjectiveKind("precision>=", "Best recall at precision ≥",
+                  "The highest recall among the thresholds whose precision reaches the target.",
+                  "precision>=X"),
+    ObjectiveKind("recall>=", "Best precision at recall ≥",
+                  "The highest precision among the thresholds whose recall reaches the target.",
+                  "recall>=X"),
+)}
+"""Every kind of objective, in the order they are offered."""
+
+OBJECTIVES_HELP = ", ".join(k.syntax for k in list(OBJECTIVE_KINDS.values())[:-1]) + (
+    f" or {list(OBJECTIVE_KINDS.values())[-1].syntax}"
+)
+"""The objectives as typed: "f1, fbeta:B, ..., precision>=X or recall>=X"."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +103,32 @@ class Objective:
         if self.target is not None:
             return f"{self.kind}{_number(self.target)}"
         return self.kind
+
+    @classmethod
+    def of(cls, kind: str, *, beta: float = 1.0, cost_fp: float = 1.0, cost_fn: float = 1.0,
+           target: float | None = None) -> "Objective":
+        """The objective of ``kind`` (a key of :data:`OBJECTIVE_KINDS`) with these numbers,
+        checked as :meth:`parse` checks them; numbers a kind does not use are left out."""
+        if kind not in OBJECTIVE_KINDS:
+            raise ValueError(f"unknown objective kind {kind!r}; use one of {OBJECTIVES_HELP}.")
+        numbers = {
+            "fbeta": {"beta": beta}, "cost": {"cost_fp": cost_fp, "cost_fn": cost_fn},
+            "precision>=": {"target": target}, "recall>=": {"target": target},
+        }.get(kind, {})
+        # Through the text, so that validation and spelling have one source.
+        return cls.parse(cls(kind, **numbers).text)
+
+    @property
+    def words(self) -> ObjectiveKind:
+        """How people meet this kind of objective (name, description, syntax, value name)."""
+        return OBJECTIVE_KINDS[self.kind]
+
+    @property
+    def name(self) -> str:
+        """A label for people: "Best F1", or "Best recall at precision ≥ 0.9" with its target."""
+        if self.target is None:
+            return self.words.name
+        return f"{self.words.name} {self.target:g}"
 
     @property
     def constrained(self) -> bool:

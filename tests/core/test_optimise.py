@@ -178,3 +178,38 @@ def test_objective_text_reads_back_as_the_same_objective(text):
     objective = Objective.parse(text)
     assert Objective.parse(objective.text) == objective
     assert objective.text == text  # short where short is exact, every digit otherwise
+
+
+# --------------------------------------------------------------------------------------------
+# Words: what people see of an objective comes from the core
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["f1", "fbeta:2", "youden", "cost:1234567:1234568",
+                                  "precision>=0.9", "recall>=0.123456789"])
+def test_an_objective_built_from_its_numbers_is_the_one_its_text_parses_to(text):
+    parsed = Objective.parse(text)
+    built = Objective.of(parsed.kind, beta=parsed.beta, cost_fp=parsed.cost_fp,
+                         cost_fn=parsed.cost_fn, target=parsed.target)
+    assert built == parsed and built.text == text
+
+
+def test_objective_of_checks_its_numbers_as_parse_does():
+    with pytest.raises(ValueError, match="beta must be above 0"):
+        Objective.of("fbeta", beta=0.0)
+    with pytest.raises(ValueError, match="target must lie between 0 and 1"):
+        Objective.of("recall>=", target=1.5)
+    with pytest.raises(ValueError, match="unknown objective kind 'auc'"):
+        Objective.of("auc")
+
+
+def test_every_objective_kind_has_its_words():
+    from thresholdlab.optimise import OBJECTIVE_KINDS, OBJECTIVES_HELP
+
+    for kind, words in OBJECTIVE_KINDS.items():
+        assert words.kind == kind and words.name and words.description.endswith(".")
+        assert words.syntax in OBJECTIVES_HELP
+    assert Objective.parse("precision>=0.9").name == "Best recall at precision ≥ 0.9"
+    assert Objective.parse("f1").name == "Best F1"
+    assert Objective.parse("cost:1:5").words.value_name == "total cost"
+    assert Objective.parse("youden").words.value_name == "macro value"

@@ -144,7 +144,7 @@ def test_the_optimised_costs_are_the_typed_ones():
     at.number_input(key="opt_cost_fp").set_value(1234567.0)
     at.number_input(key="opt_cost_fn").set_value(1234568.0)
     at.run()
-    assert "`cost:1234567.0:1234568.0`" in at.button(key="optimise_cost").help
+    assert "`cost:1234567:1234568`" in at.button(key="optimise_cost").help
     at.button(key="optimise_cost").click().run()
     core = Core(MULTICLASS)
     exact = optimise(core.index, "cost:1234567:1234568", mode="per_class")

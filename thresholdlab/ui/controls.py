@@ -12,7 +12,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from thresholdlab.optimise import optimise
+from thresholdlab.optimise import Objective, optimise
 from thresholdlab.ui import state
 from thresholdlab.ui.data import Dataset
 
@@ -218,39 +218,29 @@ def _grid(classes, values, prefix: str, per_row: int) -> None:
 
 
 # ----------------------------------------------------------------------------------- optimise
+# Button and input keys (optimise_<key>, opt_<key> for a target) -> the core's objective kinds;
+# names, help and spelling come from the core (Objective, OBJECTIVE_KINDS).
 OBJECTIVE_BUTTONS = {
-    "f1": "Best F1",
-    "fbeta": "Best F-β",
-    "youden": "Best Youden J",
-    "cost": "Lowest cost",
-    "precision": "Best recall at precision ≥",
-    "recall": "Best precision at recall ≥",
+    "f1": "f1", "fbeta": "fbeta", "youden": "youden", "cost": "cost",
+    "precision": "precision>=", "recall": "recall>=",
 }
 
 
-def objective_text(kind: str) -> str:
-    """The objective string (as ``optimise`` parses it) for a button, from the inputs beside the buttons."""
+def objective_for(key: str) -> Objective:
+    """The objective a button optimises, from the inputs beside the buttons (exactly as typed)."""
     ss = st.session_state
-    # repr: the shortest text that reads back as the same float, so what is optimised is
-    # exactly what was typed (``:g`` would round a cost of 1234567 to 1.23457e+06).
-    exact = lambda key: repr(float(ss[key]))  # noqa: E731
-    if kind == "fbeta":
-        return f"fbeta:{exact('opt_beta')}"
-    if kind == "cost":
-        return f"cost:{exact('opt_cost_fp')}:{exact('opt_cost_fn')}"
-    if kind == "precision":
-        return f"precision>={exact('opt_precision')}"
-    if kind == "recall":
-        return f"recall>={exact('opt_recall')}"
-    return kind
+    target = ss[f"opt_{key}"] if key in ("precision", "recall") else None
+    return Objective.of(
+        OBJECTIVE_BUTTONS[key], beta=float(ss["opt_beta"]), cost_fp=float(ss["opt_cost_fp"]),
+        cost_fn=float(ss["opt_cost_fn"]), target=None if target is None else float(target),
+    )
 
 
 def _on_optimise(dataset: Dataset, kind: str) -> None:
     ss = st.session_state
-    text = objective_text(kind)
     mode = ss[state.MODE] if len(dataset.classes) > 1 else "per_class"
     try:
-        result = optimise(dataset.index, text, mode=mode)
+        result = optimise(dataset.index, objective_for(kind), mode=mode)
     except ValueError as e:
         ss[state.OPTIMUM] = {"error": str(e)}
         return
@@ -258,8 +248,9 @@ def _on_optimise(dataset: Dataset, kind: str) -> None:
         result.thresholds, objective=result.objective.text, logit_thresholds=result.logit_thresholds
     )
     ss[state.OPTIMUM] = {
-        "label": OBJECTIVE_BUTTONS[kind],
+        "label": result.objective.name,
         "objective": result.objective.text,
+        "value_name": result.objective.words.value_name,
         "mode": mode,
         "value": result.value,
         "infeasible": dict(result.infeasible),
@@ -284,14 +275,12 @@ def optimise_panel(dataset: Dataset) -> None:
     e.number_input("Target recall", 0.0, 1.0, step=0.05, **state.kept("opt_recall"))
 
     buttons = st.columns(3) + st.columns(3)
-    for cell, (kind, label) in zip(buttons, OBJECTIVE_BUTTONS.items()):
-        if kind == "precision":
-            label = f"{label} {ss['opt_precision']:g}"
-        elif kind == "recall":
-            label = f"{label} {ss['opt_recall']:g}"
+    for cell, kind in zip(buttons, OBJECTIVE_BUTTONS):
+        objective = objective_for(kind)
         cell.button(
-            label, key=f"optimise_{kind}", on_click=_on_optimise, args=(dataset, kind),
-            use_container_width=True, help=f"objective `{objective_text(kind)}`",
+            objective.name, key=f"optimise_{kind}", on_click=_on_optimise, args=(dataset, kind),
+            use_container_width=True,
+            help=f"{objective.words.description} Objective `{objective.text}`.",
         )
     scope = (
         "one threshold for every class, maximising the macro objective"
@@ -315,10 +304,9 @@ def _optimum_message() -> None:
     if "error" in info:
         st.error(info["error"])
         return
-    what = "total cost" if info["objective"].startswith("cost") else "macro value"
     st.success(
         f"{info['label']} (`{info['objective']}`, {MODE_NAMES[info['mode']].lower()}): "
-        f"thresholds set, {what} {info['value']:.4g}."
+        f"thresholds set, {info['value_name']} {info['value']:.4g}."
     )
     if info["infeasible"]:
         sentences = list(dict.fromkeys(info["infeasible"].values()))
