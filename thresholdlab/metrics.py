@@ -155,10 +155,9 @@ def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates
     """
     if task == "binary":
         n = counts.n_rows
-        both = _both_binary_classes(counts)
-        averaged = aggregates(both, class_metrics(both), "multilabel")
+        macro, micro, weighted = _binary_averages(counts)
         accuracy = float((counts.tp[0] + counts.tn[0]) / n) if n else 0.0
-        return Aggregates(averaged.macro, averaged.micro, averaged.weighted, accuracy=accuracy)
+        return Aggregates(macro, micro, weighted, accuracy=accuracy)
     names = ("precision", "recall", "f1")
     k = len(counts.tp)
     rates = np.array((per_class.precision, per_class.recall, per_class.f1))
@@ -197,17 +196,36 @@ def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates
     )
 
 
-def _both_binary_classes(counts: Counts) -> Counts:
-    """A binary task's counts for the negative and the positive class (in that order)."""
-    tp, fp, fn, tn = counts.tp[:1], counts.fp[:1], counts.fn[:1], counts.tn[:1]
-    return Counts(
-        thresholds=np.repeat(counts.thresholds[:1], 2),
-        tp=np.concatenate((tn, tp)),
-        fp=np.concatenate((fn, fp)),
-        fn=np.concatenate((fp, fn)),
-        tn=np.concatenate((tp, tn)),
-        n_rows=counts.n_rows,
-    )
+def _binary_averages(counts: Counts) -> tuple[dict, dict, dict]:
+    """(macro, micro, weighted) precision, recall and F1 over a binary task's negative and
+    positive class, from its four counts alone.
+
+    A slider move on a binary file needs only these three averages of the negative class, so
+    they are worked out here with the operations the multi-class path would apply to a
+    two-class table (one IEEE division per rate, a two-term sum, then the mean or the
+    support-weighted mean), without building that table, its intervals and its MCC.
+    """
+    tp, fp, fn, tn = (int(counts.tp[0]), int(counts.fp[0]), int(counts.fn[0]),
+                      int(counts.tn[0]))
+
+    def rates(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+        return (tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0,
+                2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0)
+
+    # The negative class's true positives are the positive class's true negatives, and its
+    # false positives are the positive class's false negatives.
+    negative, positive = rates(tn, fn, fp), rates(tp, fp, fn)
+    names = ("precision", "recall", "f1")
+    macro = {name: (a + b) / 2 for name, a, b in zip(names, negative, positive)}
+    right, wrong = tp + tn, fp + fn  # micro: every row is a true positive of one class or not
+    micro = dict(zip(names, rates(right, wrong, wrong)))
+    support_neg, support_pos, total = float(tn + fp), float(tp + fn), tp + fn + tn + fp
+    if total > 0:
+        weighted = {name: (a * support_neg + b * support_pos) / float(total)
+                    for name, a, b in zip(names, negative, positive)}
+    else:
+        weighted = {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    return macro, micro, weighted
 
 
 def sample_based(truth: np.ndarray, decisions: np.ndarray) -> dict:

@@ -222,3 +222,39 @@ def test_rows_without_any_label_are_flagged_in_samples_f1():
     report = evaluate(CurveIndex.build(predictions), [0.5, 0.5]).to_dict()
     assert report["samples_f1"] == 0.5  # the empty row counts as 0, as zero_division=0 says
     assert any(w.startswith("1 of 2 rows have no true and no predicted label") for w in report["warnings"])
+
+
+def _both_classes(counts):
+    """A binary task's counts as a two-class (negative, positive) one-vs-rest table."""
+    from thresholdlab.curves import Counts
+
+    tp, fp, fn, tn = counts.tp[:1], counts.fp[:1], counts.fn[:1], counts.tn[:1]
+    return Counts(thresholds=np.repeat(counts.thresholds[:1], 2), tp=np.concatenate((tn, tp)),
+                  fp=np.concatenate((fn, fp)), fn=np.concatenate((fp, fn)),
+                  tn=np.concatenate((tp, tn)), n_rows=counts.n_rows)
+
+
+def test_binary_averages_from_four_counts_equal_the_two_class_table_bit_for_bit():
+    """The binary averages skip the negative class's full metrics (intervals, MCC) on every
+    slider move; they must still be the very floats the two-class table gives, zeros and
+    empty classes included."""
+    from thresholdlab.curves import Counts
+    from thresholdlab.metrics import aggregates, class_metrics
+
+    rng = np.random.default_rng(14)
+    cases = [tuple(int(v) for v in rng.integers(0, 10 ** int(rng.integers(1, 7)), 4))
+             for _ in range(400)]
+    cases += [(0, 0, 0, 0), (0, 0, 0, 5), (3, 0, 0, 0), (0, 4, 0, 0), (0, 0, 6, 0), (1, 1, 1, 1)]
+    for tp, fp, fn, tn in cases:
+        counts = Counts(thresholds=np.array([0.5]), tp=np.array([tp]), fp=np.array([fp]),
+                        fn=np.array([fn]), tn=np.array([tn]), n_rows=tp + fp + fn + tn)
+        got = aggregates(counts, class_metrics(counts), "binary")
+        both = _both_classes(counts)
+        want = aggregates(both, class_metrics(both), "multilabel")
+        for average in ("macro", "micro", "weighted"):
+            got_values, want_values = getattr(got, average), getattr(want, average)
+            assert list(got_values) == list(want_values)
+            for name in got_values:
+                assert type(got_values[name]) is float
+                assert np.float64(got_values[name]).tobytes() == np.float64(
+                    want_values[name]).tobytes(), (average, name, (tp, fp, fn, tn))
