@@ -26,6 +26,7 @@ SCORE_PREFIXES = ("p_", "prob_", "proba_", "score_", "logit_", "pred_", "y_pred_
 # wins, so ``y_true_cat`` pairs with ``y_pred_cat`` instead of being read as ``y_`` + "true_cat".
 TRUTH_PREFIXES = ("y_", "true_", "label_", "target_", "y_true_")
 _SEPARATORS = re.compile(r"[ .\-]")
+_NUMERIC_SAMPLE = 1000
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,26 @@ def _is_numeric_or_na(series: pd.Series) -> bool:
     return bool(pd.to_numeric(rest, errors="coerce").notna().all())
 
 
+def _is_mostly_numeric(series: pd.Series) -> bool:
+    """Text in which more than half of the filled cells are numbers: a score column with bad
+    cells ("oops", "n/a!"), which must be read as a score so that the first bad cell is
+    reported by column and row, not the column dropped as text. A sample of the first cells
+    decides for most columns (names, ids), so a long text column costs little."""
+    if isinstance(series.dtype, pd.CategoricalDtype) or not _is_text(series):
+        return False
+    values = series.dropna()
+    for cells in (values.iloc[:_NUMERIC_SAMPLE], values):
+        if len(cells) == 0:
+            return False
+        text = cells.astype(str).str.strip()
+        numbers = pd.to_numeric(text[~text.isin(_NA_TEXT)], errors="coerce").notna()
+        if numbers.sum() * 2 <= len(cells):
+            return False
+        if len(cells) == len(values):
+            break
+    return True
+
+
 def _is_text(series: pd.Series) -> bool:
     if isinstance(series.dtype, pd.CategoricalDtype):
         return pd.api.types.is_string_dtype(series.cat.categories)
@@ -236,7 +257,8 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     used = {label, id_col, *(labels or []), *scores, *predicted}
     if not scores:
         # No score prefix anywhere: with a label column, every remaining numeric column is a score.
-        numeric = [c for c in free if c not in used and _is_numeric_or_na(frame[c])]
+        numeric = [c for c in free if c not in used
+                   and (_is_numeric_or_na(frame[c]) or _is_mostly_numeric(frame[c]))]
         if label is None and labels is None:
             found = _text_label_columns(frame, free, numeric, [c.strip() for c in numeric])
             label = found[0] if found else None

@@ -2,7 +2,8 @@
 
 Probabilities when every score lies in [0, 1] (rounding just outside is clipped), else logits
 turned into probabilities by softmax or sigmoid; percentages and rows far from summing to 1
-are told.
+are told. The scores as a whole decide: a few cells outside [0, 1] among probabilities are bad
+cells, reported by column and row, never a reason to read every score as a logit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ SUM_ROW_SHARE = 0.01
 PERCENT_SUM_TOLERANCE = 1.0
 """Multi-class rows whose scores sum to 100 within this (rounded percentages) are percentages."""
 _SUM_BLOCK_ROWS = 65536
+PROBABILITY_SHARE = 0.95
+"""Scores of which at least this share lies in [0, 1] look like probabilities as a whole, so the
+few outside are bad cells, not a sign of logits: a negative logit is any probability below one
+half, so logits put far more than this outside [0, 1]."""
+_MIN_CELLS_TO_JUDGE = 20
+"""Below this many scores a share says little: a tiny file's scores outside [0, 1] are logits."""
 
 
 def check_finite(raw: Raw) -> None:
@@ -44,7 +51,9 @@ def check_finite(raw: Raw) -> None:
 
 
 def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> tuple[str, str]:
-    """(score kind, activation): probabilities when every score lies in [0, 1], else logits.
+    """(score kind, activation): probabilities when every score lies in [0, 1], else logits,
+    unless the scores as a whole look like probabilities (see
+    :func:`_refuse_probabilities_with_bad_cells`).
 
     Scores at most :data:`PROBABILITY_SLACK` outside [0, 1] are probabilities with rounding
     error (a float32 softmax writes 1.0000001); they are clipped to [0, 1] and noted, since
@@ -67,14 +76,14 @@ def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> t
             "probabilities, so they are clipped to [0, 1]."
         )
     if ov.score_kind == "probability" and not all_inside:
-        inside = (raw.scores >= 0.0) & (raw.scores <= 1.0)
-        row = int(np.argmin(inside.all(axis=1)))
-        col = int(np.argmin(inside[row]))
+        row, col = _first_outside(raw.scores)
         raise DataError(
             f"File '{raw.file}', {raw.score_names[col]}, row {row + 1}: score "
             f"{raw.scores[row, col]:g} lies outside [0, 1], so it cannot be a probability; "
             "use --score-kind logit."
         )
+    if ov.score_kind is None and not all_inside:
+        _refuse_probabilities_with_bad_cells(raw)
     kind = ov.score_kind or ("probability" if all_inside else "logit")
     if kind == "probability":
         activation = "none"
@@ -95,6 +104,45 @@ def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> t
                 f"probabilities by {activation}."
             )
     return kind, activation
+
+
+def _first_outside(scores: np.ndarray) -> tuple[int, int]:
+    """(row, column) of the first score outside [0, 1], in row order, then column order."""
+    inside = (scores >= 0.0) & (scores <= 1.0)
+    row = int(np.argmin(inside.all(axis=1)))
+    return row, int(np.argmin(inside[row]))
+
+
+def _refuse_probabilities_with_bad_cells(raw: Raw) -> None:
+    """Stop when the scores as a whole look like probabilities but a few cells lie outside
+    [0, 1]: reading the file as logits for them would change what every score means.
+
+    Logits are chosen only when more than ``1 - PROBABILITY_SHARE`` of the scores lie outside
+    [0, 1]. Counted in blocks of rows, and given up as soon as that many are found, so a logit
+    file (about half its scores negative) pays for a block or two.
+    """
+    cells = raw.scores.size
+    if cells < _MIN_CELLS_TO_JUDGE:
+        return
+    allowed = int((1.0 - PROBABILITY_SHARE) * cells)
+    outside = 0
+    for start in range(0, raw.scores.shape[0], _SUM_BLOCK_ROWS):
+        block = raw.scores[start:start + _SUM_BLOCK_ROWS]
+        outside += int(np.count_nonzero((block < 0.0) | (block > 1.0)))
+        if outside > allowed:
+            return
+    row, col = _first_outside(raw.scores)
+    if outside == 1:
+        what, which = "", "one cell does not make the file logits; fix that score"
+    else:
+        others = f"{outside - 1} other score{'s' if outside > 2 else ''}"
+        what, which = f", as do {others},", "a few cells do not make the file logits; fix them"
+    raise DataError(
+        f"File '{raw.file}', {raw.score_names[col]}, row {row + 1}: score "
+        f"{raw.scores[row, col]:g} lies outside [0, 1]{what} while {cells - outside:,} of the "
+        f"{cells:,} scores lie in [0, 1] as probabilities do, so {which}, or use --score-kind "
+        "logit if the scores are logits."
+    )
 
 
 def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]:
