@@ -319,13 +319,19 @@ def _midpoints(index: CurveIndex, chosen: np.ndarray, lower: np.ndarray, mode: s
                 mid_logit = hi - 1.0
             else:
                 mid_logit = (hi + lo) / 2
-            t = float(sigmoid(np.array([mid_logit]))[0])
+            # Short on the logits, where the file's scores live; its sigmoid is the probability
+            # threshold, and it must still split the same two probabilities.
+            short = _shortest(
+                mid_logit,
+                lambda x: lo < x < hi and _separates(float(sigmoid(np.array([x]))[0]), v, w),
+            )
+            t = float(sigmoid(np.array([short]))[0])
             if _separates(t, v, w):
-                thresholds[c], logit_thresholds[c] = t, mid_logit
+                thresholds[c], logit_thresholds[c] = t, short
                 continue
         top = 1.0 if np.isinf(v) else v
         bottom = 0.0 if np.isinf(w) else w
-        t = (top + bottom) / 2
+        t = fewest_decimals((top + bottom) / 2, bottom, top)
         if not _separates(t, v, w):
             # Adjacent floats (or a top score of exactly 1): the chosen score itself still
             # reproduces the optimum, with no margin.
@@ -334,6 +340,35 @@ def _midpoints(index: CurveIndex, chosen: np.ndarray, lower: np.ndarray, mode: s
         if on_logits:
             logit_thresholds[c] = logit(t)
     return thresholds, logit_thresholds
+
+
+def fewest_decimals(x: float, lower: float, upper: float) -> float:
+    """``x`` rounded to the fewest decimals that keep it strictly between ``lower`` and ``upper``.
+
+    A midpoint between two neighbouring distinct scores makes the same decisions as any number
+    strictly between them, so it is written short (``0.3822``, not ``0.38220200000000004``):
+    users read, type and paste it, and the decisions stay exactly those of the midpoint. ``x``
+    itself when no rounding lies strictly between (adjacent floats) or ``x`` lies outside.
+    """
+    return _shortest(float(x), lambda r: lower < r < upper)
+
+
+def _shortest(x: float, keeps) -> float:
+    """``round(x, d)`` for the smallest ``d >= 0`` such that ``keeps(round(x, d))``; else ``x``.
+
+    ``round`` rounds the float's exact value correctly, and 17 significant digits always
+    give ``x`` back, so the search ends at ``x`` itself. (numpy's ``round`` scales by 10**d
+    first and can round the other way, so ``x`` is made a Python float.)
+    """
+    x = float(x)
+    if not np.isfinite(x) or not keeps(x):
+        return x
+    digits = 17 - min(0, int(np.floor(np.log10(abs(x))))) if x else 0
+    for d in range(digits + 1):
+        r = round(x, d)
+        if keeps(r):
+            return float(r)
+    return x
 
 
 def _separates(t: float, chosen: float, lower: float) -> bool:
