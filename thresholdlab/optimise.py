@@ -186,6 +186,8 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
     negatives = index.n_rows - positives
     curves = [index.curve(c) for c in range(k)]
     infeasible: dict[str, str] = {}
+    missed: dict[int, tuple[float, float]] = {}  # class -> (tp, fp) at the closest candidate
+    missed_globally = None  # (macro precision, macro recall) at the closest single threshold
 
     if mode == "per_class":
         chosen = np.empty(k)
@@ -194,9 +196,7 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
             candidates, tp, fp = _with_predict_nothing(curve.thresholds, curve.tp, curve.fp)
             i, ok = _pick(objective, tp, fp, positives[c], negatives[c])
             if not ok:
-                infeasible[index.classes[c]] = _infeasible_sentence(
-                    objective, index.classes[c], tp[i], fp[i], positives[c]
-                )
+                missed[c] = (tp[i], fp[i])
             chosen[c] = candidates[i]
             lower[c] = candidates[i + 1] if i + 1 < len(candidates) else -np.inf
     else:
@@ -212,17 +212,24 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
                 Objective("precision>=", target=0.0), tp_all[:, i : i + 1], fp_all[:, i : i + 1],
                 positives,
             )
-            rate = "precision" if objective.kind == "precision>=" else "recall"
-            sentence = (
-                f"No single threshold gives macro {rate} >= {objective.target:g}: the best is "
-                f"{(precision if rate == 'precision' else recall)[0]:.4g} (macro precision "
-                f"{precision[0]:.4g}, macro recall {recall[0]:.4g}), used instead."
-            )
-            infeasible = {name: sentence for name in index.classes}
+            missed_globally = (precision[0], recall[0])
         chosen = np.full(k, candidates[i])
         lower = np.full(k, candidates[i + 1] if i + 1 < len(candidates) else -np.inf)
 
     thresholds, logit_thresholds = _midpoints(index, chosen, lower, mode)
+    for c, (tp_c, fp_c) in missed.items():
+        infeasible[index.classes[c]] = _infeasible_sentence(
+            objective, index.classes[c], tp_c, fp_c, positives[c], thresholds[c]
+        )
+    if missed_globally is not None:
+        precision, recall = missed_globally
+        rate = "precision" if objective.kind == "precision>=" else "recall"
+        sentence = (
+            f"No single threshold gives macro {rate} >= {objective.target:g}; the closest, "
+            f"used instead, is the threshold {_number(float(thresholds[0]))}, where macro "
+            f"precision is {precision:.4g} and macro recall {recall:.4g}."
+        )
+        infeasible = {name: sentence for name in index.classes}
     counts = index.counts_at(thresholds)
     values = objective.score(counts.tp, counts.fp, positives, negatives)
     if objective.kind == "cost":
@@ -279,14 +286,14 @@ def _pick_global(objective: Objective, tp, fp, positives, negatives) -> tuple[in
     return _best(secondary, primary), False
 
 
-def _infeasible_sentence(objective: Objective, name: str, tp, fp, positives) -> str:
+def _infeasible_sentence(objective: Objective, name: str, tp, fp, positives, threshold) -> str:
     rate = "precision" if objective.kind == "precision>=" else "recall"
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / positives if positives else 0.0
-    best = precision if rate == "precision" else recall
     return (
-        f"No threshold gives {rate} >= {objective.target:g} for {name}: the best is "
-        f"{best:.4g} (precision {precision:.4g}, recall {recall:.4g}), used instead."
+        f"No threshold gives {rate} >= {objective.target:g} for {name}; the closest, used "
+        f"instead, is the threshold {_number(float(threshold))}, where precision is "
+        f"{precision:.4g} and recall {recall:.4g}."
     )
 
 

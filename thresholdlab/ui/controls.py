@@ -12,8 +12,9 @@ import time
 import numpy as np
 import streamlit as st
 
-from thresholdlab.optimise import optimise
+from thresholdlab.optimise import Objective, optimise
 from thresholdlab.ui import state
+from thresholdlab.ui.tables import format_value
 from thresholdlab.ui.data import Dataset
 
 MODE_NAMES = {"per_class": "Per class", "global": "Global"}
@@ -263,6 +264,9 @@ def _on_optimise(dataset: Dataset, kind: str) -> None:
         "mode": mode,
         "value": result.value,
         "infeasible": dict(result.infeasible),
+        "task": dataset.task,
+        "classes": dataset.classes,
+        "thresholds": tuple(float(t) for t in result.thresholds),
     }
 
 
@@ -275,13 +279,19 @@ def optimise_panel(dataset: Dataset) -> None:
     ss = st.session_state
     _seed("opt_beta", float(ss[state.BETA]))
     a, b, c, d, e = st.columns(5)
-    a.number_input("β (F-β)", 0.05, 20.0, step=0.5, key="opt_beta", on_change=_on_beta,
+    a.number_input("β (F-β)", 0.05, 20.0, step=0.5, format="%.6g", key="opt_beta",
+                   on_change=_on_beta,
                    help="β > 1 weighs recall more, β < 1 precision; the table's F-β uses it.")
-    b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, **state.kept("opt_cost_fp"))
-    c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, **state.kept("opt_cost_fn"),
+    b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, format="%.6g",
+                   **state.kept("opt_cost_fp"))
+    c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, format="%.6g",
+                   **state.kept("opt_cost_fn"),
                    help="With class weights or pos_weight in training, use the same ratio here.")
-    d.number_input("Target precision", 0.0, 1.0, step=0.05, **state.kept("opt_precision"))
-    e.number_input("Target recall", 0.0, 1.0, step=0.05, **state.kept("opt_recall"))
+    # %g: a target of 0.999 shows as 0.999, not rounded to the step's two decimals
+    d.number_input("Target precision", 0.0, 1.0, step=0.05, format="%.6g",
+                   **state.kept("opt_precision"))
+    e.number_input("Target recall", 0.0, 1.0, step=0.05, format="%.6g",
+                   **state.kept("opt_recall"))
 
     buttons = st.columns(3) + st.columns(3)
     for cell, (kind, label) in zip(buttons, OBJECTIVE_BUTTONS.items()):
@@ -315,14 +325,41 @@ def _optimum_message() -> None:
     if "error" in info:
         st.error(info["error"])
         return
-    what = "total cost" if info["objective"].startswith("cost") else "macro value"
-    st.success(
-        f"{info['label']} (`{info['objective']}`, {MODE_NAMES[info['mode']].lower()}): "
-        f"thresholds set, {what} {info['value']:.4g}."
-    )
+    st.success(optimum_sentence(info))
     if info["infeasible"]:
         sentences = list(dict.fromkeys(info["infeasible"].values()))
         st.warning("\n".join(f"- {s}" for s in sentences))
+
+
+def value_name(objective: Objective) -> str:
+    """What the optimiser's value is, named as the table and the JSON name it."""
+    return {
+        "f1": "F1",
+        "fbeta": f"F{objective.beta:g}",
+        "youden": "Youden J (TPR − FPR)",
+        "cost": "total cost",
+        "precision>=": "recall",  # the rate maximised under the precision target
+        "recall>=": "precision",
+    }[objective.kind]
+
+
+def optimum_sentence(info: dict) -> str:
+    """The optimiser's result in one sentence: which number is the threshold, which metric the
+    value is (the positive class's for binary data, the macro mean otherwise), printed as the
+    tiles and the table print it."""
+    objective = Objective.parse(info["objective"])
+    name = value_name(objective)
+    value = info["value"]
+    shown = f"{value:,.6g}" if objective.kind == "cost" else format_value(value)
+    head = f"{info['label']} (`{info['objective']}`"
+    if info["task"] == "binary":
+        positive = info["classes"][0]
+        return (
+            f"{head}): threshold {info['thresholds'][0]!r} for {positive}, the positive class; "
+            f"{name} of {positive} there: {shown}."
+        )
+    what = name if objective.kind == "cost" else f"macro {name} (mean over the classes)"
+    return f"{head}, {MODE_NAMES[info['mode']].lower()}): thresholds set; {what} {shown}."
 
 
 # ------------------------------------------------------------------------------ config upload

@@ -196,9 +196,10 @@ def open_dataset(
     predictions = load_predictions(source, overrides)
     if progress is not None:
         progress.write(
-            f"{predictions.n_rows:,} rows read, {predictions.n_classes} "
-            f"{'class' if predictions.n_classes == 1 else 'classes'} "
-            f"({time.perf_counter() - started:.2f} s)"
+            f"{predictions.n_rows:,} rows read, "
+            + (f"positive class {predictions.classes[0]} " if predictions.task == "binary" else
+               f"{predictions.n_classes} {'class' if predictions.n_classes == 1 else 'classes'} ")
+            + f"({time.perf_counter() - started:.2f} s)"
         )
     data_key = f"{source.sha256}|{overrides.key}"
     started = time.perf_counter()

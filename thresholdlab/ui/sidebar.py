@@ -226,10 +226,11 @@ def _describe(dataset: Dataset) -> None:
     where = {"upload": "uploaded", "file": "from the command line", "sample": "sample"}[
         dataset.source.kind
     ]
-    st.markdown(
-        f"**{shown}** ({where}): {p.n_rows:,} rows, {TASK_NAMES[p.task]}, "
-        f"{p.n_classes} {'class' if p.n_classes == 1 else 'classes'}"
+    classes = (
+        f"positive class `{p.classes[0]}`" if p.task == "binary"
+        else f"{p.n_classes} {'class' if p.n_classes == 1 else 'classes'}"
     )
+    st.markdown(f"**{shown}** ({where}): {p.n_rows:,} rows, {TASK_NAMES[p.task]}, {classes}")
     if dataset.source.kind == "upload":
         st.caption("Remove the upload to go back to the sample.")
     for sentence in p.notes:

@@ -105,10 +105,13 @@ def headlines(report: Report) -> list[Headline]:
     """The numbers shown above the table, task by task, the task's own first."""
     a, m = report.aggregates, report.per_class
     if report.task == "binary":
+        # The positive class's own numbers, as in its table row (the JSON's per_class entry);
+        # the JSON's macro averages also count the negative class.
+        of = f"Of {report.classes[0]}, the positive class: "
         return [
-            Headline("Precision", float(m.precision[0]), "TP / predicted positive."),
-            Headline("Recall", float(m.recall[0]), "TP / actual positive."),
-            Headline("F1", float(m.f1[0]), "Harmonic mean of precision and recall."),
+            Headline("Precision", float(m.precision[0]), of + "TP / predicted positive."),
+            Headline("Recall", float(m.recall[0]), of + "TP / actual positive."),
+            Headline("F1", float(m.f1[0]), of + "harmonic mean of precision and recall."),
             Headline("Accuracy", a.accuracy, "Right decisions over every row."),
             Headline("Specificity", float(m.specificity[0]), "TN / actual negative."),
         ]
