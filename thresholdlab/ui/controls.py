@@ -14,13 +14,49 @@ import streamlit as st
 
 from thresholdlab.optimise import Objective, optimise
 from thresholdlab.ui import state
-from thresholdlab.ui.tables import format_value
 from thresholdlab.ui.data import Dataset
+from thresholdlab.ui.sidebar import NO_PREDICTION_NAMES, RULE_NAMES
+from thresholdlab.ui.tables import format_value
 
 MODE_NAMES = {"per_class": "Per class", "global": "Global"}
 MANY_CLASSES = 12  # above this, one slider follows the class picker; the rest on request
 SLIDER_STEP = 0.01
 NUMBER_STEP = 0.001
+
+
+def unused_thresholds_reason(dataset: Dataset) -> str | None:
+    """One sentence when the decision rule makes every threshold do nothing; else None."""
+    rule = dataset.rule
+    if not rule.ignores_thresholds(len(dataset.classes)):
+        return None
+    if dataset.task == "multiclass":
+        return (
+            f"Thresholds do nothing under “{RULE_NAMES[rule.rule]}” with “"
+            f"{NO_PREDICTION_NAMES[rule.no_prediction]}”: a row whose top class misses its "
+            "threshold falls back to that same class, so every row gets its argmax. Choose "
+            f"“{NO_PREDICTION_NAMES['abstain']}” or the other rule in the sidebar to use them."
+        )
+    return (
+        f"The threshold does nothing with one label and “"
+        f"{NO_PREDICTION_NAMES[rule.no_prediction]}”: every row gets that label. Choose "
+        f"“{NO_PREDICTION_NAMES['none']}” in the sidebar to use it."
+    )
+
+
+def rule_note(dataset: Dataset) -> str | None:
+    """What the thresholds do under a rule that never leaves a row without a prediction (the
+    page's usual explanation speaks of rows that get none); None for the other rules."""
+    if dataset.rule.no_prediction != "fallback_argmax":
+        return None
+    if dataset.rule.rule == "argmax":
+        return (
+            "Every row gets its most probable class: a row whose top class misses its "
+            "threshold falls back to that same class."
+        )
+    return (
+        "A row gets the most probable class that passes its threshold; a row where no "
+        "class passes falls back to its argmax, so every row gets a prediction."
+    )
 
 
 PUSHED = "pushed_widget_values"  # widget key -> [(time, replaced, value)] the app pushed recently
@@ -165,8 +201,10 @@ def _on_global(key: str, partner: str) -> None:
         state.set_thresholds([value] * k)
 
 
-def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None):
-    """A slider with an exact number box beside it, both showing ``value``."""
+def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None,
+                 disabled: str | None = None):
+    """A slider with an exact number box beside it, both showing ``value``; ``disabled``: the
+    reason they are greyed out, shown as their help."""
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
     _seed(slider_key, float(value))
     _seed(number_key, float(value))
@@ -174,13 +212,14 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
     with left:
         st.slider(
             label, 0.0, 1.0, step=SLIDER_STEP, format="%.3f", key=slider_key,
-            on_change=on_change, args=(*args, slider_key, number_key), help=help,
+            on_change=on_change, args=(*args, slider_key, number_key), help=disabled or help,
+            disabled=disabled is not None,
         )
     with right:
         st.number_input(
             f"{label}, exact", 0.0, 1.0, step=NUMBER_STEP, format="%.6g", key=number_key,
             on_change=on_change, args=(*args, number_key, slider_key),
-            label_visibility="collapsed",
+            label_visibility="collapsed", disabled=disabled is not None, help=disabled,
         )
 
 
@@ -194,28 +233,34 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
     ss = st.session_state
     values = state.thresholds(dataset)
     classes = dataset.classes
+    # Under a rule where thresholds do nothing, say so once and grey every slider out.
+    unused = unused_thresholds_reason(dataset)
+    if unused:
+        st.info(unused)
     if ss[state.MODE] == "global" and len(classes) > 1:
         _slider_pair(
             "Every class", values[0], f"{prefix}_global", _on_global, (),
-            help="One threshold for every class.",
+            help="One threshold for every class.", disabled=unused,
         )
         return
     if len(classes) > MANY_CLASSES:
         c = 0 if picked is None else picked
-        _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_threshold, (c,))
+        _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_threshold, (c,),
+                     disabled=unused)
         if st.toggle(f"Show all {len(classes)} sliders", **state.kept(f"{prefix}_all")):
             with st.container(border=True):
-                _grid(classes, values, prefix, per_row=3)
+                _grid(classes, values, prefix, per_row=3, disabled=unused)
         return
-    _grid(classes, values, prefix, per_row=1 if len(classes) <= 4 else 2)
+    _grid(classes, values, prefix, per_row=1 if len(classes) <= 4 else 2, disabled=unused)
 
 
-def _grid(classes, values, prefix: str, per_row: int) -> None:
+def _grid(classes, values, prefix: str, per_row: int, disabled: str | None = None) -> None:
     for start in range(0, len(classes), per_row):
         cells = st.columns(per_row, gap="medium")
         for cell, c in zip(cells, range(start, min(start + per_row, len(classes)))):
             with cell:
-                _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,))
+                _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,),
+                             disabled=disabled)
 
 
 # ----------------------------------------------------------------------------------- optimise
@@ -293,6 +338,7 @@ def optimise_panel(dataset: Dataset) -> None:
     e.number_input("Target recall", 0.0, 1.0, step=0.05, format="%.6g",
                    **state.kept("opt_recall"))
 
+    unused = unused_thresholds_reason(dataset)
     buttons = st.columns(3) + st.columns(3)
     for cell, (kind, label) in zip(buttons, OBJECTIVE_BUTTONS.items()):
         if kind == "precision":
@@ -301,8 +347,12 @@ def optimise_panel(dataset: Dataset) -> None:
             label = f"{label} {ss['opt_recall']:g}"
         cell.button(
             label, key=f"optimise_{kind}", on_click=_on_optimise, args=(dataset, kind),
-            use_container_width=True, help=f"objective `{objective_text(kind)}`",
+            use_container_width=True, disabled=unused is not None,
+            help=unused or f"objective `{objective_text(kind)}`",
         )
+    if unused:
+        st.caption("Optimising is off: the thresholds do nothing under this rule (see above).")
+        return
     scope = (
         "one threshold for every class, maximising the macro objective"
         if ss[state.MODE] == "global" and len(dataset.classes) > 1

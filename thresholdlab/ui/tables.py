@@ -159,16 +159,21 @@ def argmax_curve_note(name: str, curve, average_precision: float, roc_auc: float
     )
 
 
-def coverage_note(report: Report) -> str | None:
-    """Multi-class: what abstaining costs at these thresholds, in one sentence."""
+def coverage_note(report: Report, abstains: bool = True) -> str | None:
+    """Multi-class: what abstaining costs at these thresholds, in one sentence.
+
+    ``abstains``: False under a rule that falls back to the argmax, where no row is left
+    without a prediction whatever the thresholds.
+    """
     if report.task != "multiclass":
         return None
     a, n = report.aggregates, report.counts.n_rows
     abstained = report.counts.abstained
     if abstained == 0:
         return (
-            f"Every row gets a prediction (coverage 100%): accuracy {a.accuracy:.3f}. Raise a "
-            "threshold to abstain on the rows whose top class is not confident enough."
+            f"Every row gets a prediction (coverage 100%): accuracy {a.accuracy:.3f}."
+            + (" Raise a threshold to abstain on the rows whose top class is not confident "
+               "enough." if abstains else "")
         )
     return (
         f"{abstained:,} of {n:,} rows ({abstained / n:.1%}) get no prediction. On the rows "
