@@ -188,15 +188,28 @@ def class_picker(dataset: Dataset, prefix: str, label: str = "Class shown in the
 
 
 # ------------------------------------------------------------------------------------ sliders
+OUT_OF_RANGE = "thresholds_typed_out_of_range"  # number-box key -> the value typed outside [0, 1]
+
+
+def _in_range(key: str, value: float) -> bool:
+    """A typed threshold outside [0, 1] is not applied; its box says why, beside it."""
+    typed = st.session_state.setdefault(OUT_OF_RANGE, {})
+    if 0.0 <= value <= 1.0:
+        typed.pop(key, None)
+        return True
+    typed[key] = value
+    return False
+
+
 def _on_threshold(i: int, key: str, partner: str) -> None:
     value = _user_value(key, partner)
-    if value is not None:
+    if value is not None and _in_range(key, value):
         state.set_threshold(i, value)
 
 
 def _on_global(key: str, partner: str) -> None:
     value = _user_value(key, partner)
-    if value is not None:
+    if value is not None and _in_range(key, value):
         k = len(st.session_state[state.THRESHOLDS])
         state.set_thresholds([value] * k)
 
@@ -216,11 +229,18 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
             disabled=disabled is not None,
         )
     with right:
+        # No min/max: the browser would paint a value out of range red and keep it; the
+        # callback refuses it instead, and the range is said beside the box.
         st.number_input(
-            f"{label}, exact", 0.0, 1.0, step=NUMBER_STEP, format="%.6g", key=number_key,
+            f"{label}, exact", step=NUMBER_STEP, format="%.6g", key=number_key,
             on_change=on_change, args=(*args, number_key, slider_key),
-            label_visibility="collapsed", disabled=disabled is not None, help=disabled,
+            label_visibility="collapsed", disabled=disabled is not None,
+            help=disabled or "The exact threshold, between 0 and 1.",
         )
+    typed = st.session_state.get(OUT_OF_RANGE, {}).get(number_key)
+    if typed is not None:
+        st.caption(f":red[{typed:g} is outside 0 – 1, where probabilities live; the threshold "
+                   f"stays {float(value):.6g}.]")
 
 
 def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = None) -> None:
@@ -418,22 +438,29 @@ CONFIG_UPLOAD = "config_upload"
 
 def _on_config_upload() -> None:
     """Restore every slider (and the decision rule) from an uploaded config."""
-    from thresholdlab.predictions import DataError
-    from thresholdlab.ui.export import restore
-
     ss = st.session_state
     upload = ss[CONFIG_UPLOAD]
     if upload is None:
         ss[state.RESTORE_NOTE] = None
         return
+    restore_config(upload.getvalue(), upload.name)
+
+
+def restore_config(raw: bytes, name: str) -> None:
+    """Restore every slider (and the decision rule) from config file ``name``'s bytes; the
+    outcome, one sentence, goes to ``RESTORE_NOTE``."""
+    from thresholdlab.predictions import DataError
+    from thresholdlab.ui.export import restore
+
+    ss = st.session_state
     dataset: Dataset = ss[state.DATASET]
     try:
-        restored = restore(upload.getvalue(), upload.name, dataset)
+        restored = restore(raw, name, dataset)
     except DataError as e:
         ss[state.RESTORE_NOTE] = ("error", str(e))
         return
     except Exception as e:  # noqa: BLE001 - never a traceback for a user's file
-        ss[state.RESTORE_NOTE] = ("error", f"Could not read config {upload.name!r}: {e}.")
+        ss[state.RESTORE_NOTE] = ("error", f"Could not read config {name!r}: {e}.")
         return
     state.set_thresholds(
         restored.thresholds, objective=restored.objective,
@@ -445,7 +472,7 @@ def _on_config_upload() -> None:
     if restored.rule != dataset.rule:
         ss[state.W_RULE] = restored.rule.rule
         ss[state.W_NOPRED] = restored.rule.no_prediction
-    sentence = f"Restored {len(values)} thresholds from {upload.name!r}"
+    sentence = f"Restored {len(values)} thresholds from {name!r}"
     if restored.rule != dataset.rule:
         sentence += f", with the decision rule {restored.rule.rule} / {restored.rule.no_prediction}"
     ss[state.RESTORE_NOTE] = ("success", " ".join([sentence + ".", *restored.notes]))

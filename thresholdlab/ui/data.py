@@ -160,6 +160,22 @@ class Dataset:
         return Path(self.source.file_name).stem
 
 
+def table_columns(source: Source) -> list[str] | None:
+    """The column names of a CSV, TSV or Parquet file, read as loading reads it; None when it
+    is not a table or cannot be parsed (then there is nothing to map)."""
+    from thresholdlab import loading
+
+    try:
+        file = loading.read_source(source.raw, source.file_name, len(source.raw) + 1)
+        fmt = loading.file_format(file.file)
+        if fmt not in ("csv", "tsv", "parquet"):
+            return None
+        frame, _ = loading.read_table(file.in_memory(), fmt)
+    except Exception:  # noqa: BLE001 - a broken file keeps its own error sentence
+        return None
+    return [str(c) for c in frame.columns]
+
+
 # --------------------------------------------------------------------------- cached core calls
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _load(sha256: str, name: str, overrides_key: str, _raw: bytes, _overrides: Overrides):
