@@ -102,12 +102,13 @@ class Overrides:
 
 @dataclass(frozen=True)
 class Source:
-    """Where the data came from: a bundled sample or an upload. ``raw`` holds the file's bytes."""
+    """Where the data came from: a bundled sample or an upload. ``raw`` holds the file's bytes;
+    None for an upload the server's store keeps (``ui/uploads.py``)."""
 
     kind: str  # "sample" | "upload" | "file" (given to `thresholdlab app FILE`)
     name: str  # sample stem, or the file's name
     sha256: str
-    raw: bytes = field(repr=False, compare=False, default=b"")
+    raw: bytes | None = field(repr=False, compare=False, default=None)
 
     @classmethod
     def sample(cls, stem: str) -> "Source":
@@ -178,10 +179,11 @@ def table_columns(source: Source) -> list[str] | None:
 
 # --------------------------------------------------------------------------- cached core calls
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _load(sha256: str, name: str, overrides_key: str, _raw: bytes, _overrides: Overrides):
+def _load(sha256: str, name: str, overrides_key: str, _raw, _overrides: Overrides):
     from thresholdlab.loading import load
 
-    return load(_raw, name=name, **_overrides.load_kwargs())
+    raw = _raw.fetch() if isinstance(_raw, _Lazy) else _raw
+    return load(raw, name=name, **_overrides.load_kwargs())
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -197,7 +199,19 @@ def _ranking(data_key: str, rule: str, no_prediction: str, _index: CurveIndex):
 
 def load_predictions(source: Source, overrides: Overrides) -> PredictionSet:
     """The PredictionSet of ``source`` (cached by content); raises DataError."""
-    return _load(source.sha256, source.file_name, overrides.key, source.raw, overrides)
+    from thresholdlab.ui import uploads
+
+    # A loaded upload's bytes live in the server's store, not in the session (ui/uploads.py);
+    # they are fetched only when this content and these overrides are not parsed already.
+    raw = source.raw if source.raw is not None else _Lazy(lambda: uploads.file_bytes(source))
+    return _load(source.sha256, source.file_name, overrides.key, raw, overrides)
+
+
+class _Lazy:
+    """Bytes fetched on first use (a cache hit never needs them)."""
+
+    def __init__(self, fetch):
+        self.fetch = fetch
 
 
 def open_dataset(

@@ -8,11 +8,13 @@ either commits the new data set or keeps the old one with one ``st.error`` sente
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from thresholdlab.decisions import NO_PREDICTION_OPTIONS, RULES, DecisionRule
 from thresholdlab.predictions import DataError
-from thresholdlab.ui import data, state
+from thresholdlab.ui import data, state, uploads
 from thresholdlab.ui.data import Dataset, Overrides, Source
 
 TASK_NAMES = {"binary": "binary", "multiclass": "multi-class", "multilabel": "multi-label"}
@@ -41,6 +43,8 @@ DROPPED_CONFIG_NOTE = "dropped_config_note"
 
 def _request(kind: str) -> None:
     ss = st.session_state
+    if kind == "sample" and ss[state.W_SAMPLE] is None:
+        return
     ss[state.LOAD_REQUEST] = kind
     if kind == "sample":
         ss[state.SAMPLE_CHOICE] = ss[state.W_SAMPLE]
@@ -110,8 +114,11 @@ def load_requested() -> Dataset:
         dataset = current
         rule = _rule_from_widgets(dataset.task)
         if rule != dataset.rule:
-            with st.spinner("Indexing the scores under the new decision rule…"):
-                dataset = data.open_dataset(dataset.source, dataset.overrides, rule)
+            try:
+                with st.spinner("Indexing the scores under the new decision rule…"):
+                    dataset = data.open_dataset(dataset.source, dataset.overrides, rule)
+            except DataError as e:  # the server dropped its copy of the upload meanwhile
+                ss[state.LOAD_ERROR] = f"{e} The previous decision rule stays."
 
     ss[state.DATASET] = dataset
     ss[state.OVERRIDES] = dataset.overrides
@@ -158,6 +165,10 @@ def _first_source() -> tuple[Source, str | None]:
     and the sentence saying why that file could not be read, if so."""
     ss = st.session_state
     path = ss[state.PRELOAD]
+    awaited = ss[state.AWAITED_UPLOAD]
+    if awaited and awaited["sha"] and (kept := uploads.find(awaited["sha"])) is not None:
+        # A link to an uploaded view, opened while the server still keeps the file.
+        return Source("upload", kept.name, kept.sha256), None
     if path:
         try:
             return Source.file(path), None
@@ -185,6 +196,9 @@ def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> 
             message = None
     slot.empty()  # done: the data speaks for itself, or the error shows under the uploader
     if message is None:
+        # The upload's bytes go to the server's store (a link to this view finds them there
+        # after a reload); the session keeps its name and hash only.
+        dataset = replace(dataset, source=uploads.keep(source))
         ss[state.LOAD_ERROR] = None
         if current is None or current.source != source:
             ss[state.RESTORE_NOTE] = None
@@ -238,7 +252,10 @@ def draw(dataset: Dataset) -> None:
     ss = st.session_state
     st.header("Data")
     options = data.samples()
-    ss[state.W_SAMPLE] = ss[state.SAMPLE_CHOICE]
+    # While a file of the user's is shown, the box shows no sample: it says which file is in
+    # use, and picking a sample goes back to it.
+    in_use = dataset.source.kind != "sample"
+    ss[state.W_SAMPLE] = None if in_use else ss[state.SAMPLE_CHOICE]
     st.selectbox(
         "Sample data",
         options=list(options),
@@ -246,7 +263,13 @@ def draw(dataset: Dataset) -> None:
         key=state.W_SAMPLE,
         on_change=_request,
         args=("sample",),
-        help="Validation-set scores of small PyTorch models on scikit-learn datasets.",
+        placeholder=(
+            f"In use: {dataset.source.file_name} "
+            f"({'uploaded' if dataset.source.kind == 'upload' else 'from the command line'})"
+            if in_use else "Choose a sample"
+        ),
+        help="Validation-set scores of small PyTorch models on scikit-learn datasets."
+             + (" Pick one to leave your file." if in_use else ""),
     )
     # No ``type=``: Streamlit would refuse other extensions with an exception of its own; the
     # loader names the file and says which formats it reads instead.
@@ -268,9 +291,13 @@ def draw(dataset: Dataset) -> None:
         _pending_mapper()
     awaited = ss[state.AWAITED_UPLOAD]
     if awaited and dataset.source.kind == "sample":
+        gone = (
+            f" The server no longer keeps it (uploads are {uploads.store().describe()})."
+            if awaited["sha"] else ""
+        )
         st.info(
-            f"This link was made with the uploaded file {awaited['name']!r}. Upload it again "
-            "to restore its thresholds; a sample is shown until then."
+            f"This link was made with the uploaded file {awaited['name']!r}.{gone} Upload it "
+            "again to restore its view; a sample is shown until then."
         )
     if ss[state.URL_NOTES]:
         st.warning(" ".join(ss[state.URL_NOTES]))
@@ -292,7 +319,7 @@ def _describe(dataset: Dataset) -> None:
     )
     st.markdown(f"**{shown}** ({where}): {p.n_rows:,} rows, {TASK_NAMES[p.task]}, {classes}")
     if dataset.source.kind == "upload":
-        st.caption("Remove the upload to go back to the sample.")
+        st.caption("Pick a sample above, or remove the upload, to go back to a sample.")
     for sentence in p.notes:
         st.caption(sentence)
     for sentence in p.warnings:
