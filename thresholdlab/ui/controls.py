@@ -426,7 +426,8 @@ def optimum_sentence(info: dict) -> str:
         positive = info["classes"][0]
         return (
             f"{head}): threshold {info['thresholds'][0]!r} for {positive}, the positive class; "
-            f"{name} of {positive} there: {shown}."
+            + (f"total cost there: {shown}." if objective.kind == "cost"
+               else f"{name} of {positive} there: {shown}.")
         )
     what = name if objective.kind == "cost" else f"macro {name} (mean over the classes)"
     return f"{head}, {MODE_NAMES[info['mode']].lower()}): thresholds set; {what} {shown}."

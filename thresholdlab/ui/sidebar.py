@@ -8,6 +8,7 @@ either commits the new data set or keeps the old one with one ``st.error`` sente
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import streamlit as st
@@ -149,8 +150,6 @@ def _keep_pending(source: Source, overrides: Overrides) -> None:
 
 def _looks_like_config(name: str, raw: bytes) -> bool:
     """A threshold config (JSON with thresholds) rather than predictions."""
-    import json
-
     if not name.lower().endswith(".json"):
         return False
     try:
