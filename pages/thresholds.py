@@ -30,7 +30,7 @@ EXPLAIN = {
         "reaches its threshold, else the row gets no prediction."
     ),
 }
-st.caption(EXPLAIN[p.activation])
+st.caption(controls.rule_note(dataset) or EXPLAIN[p.activation])
 
 
 @st.fragment
@@ -53,7 +53,8 @@ def live():
     for start in range(0, len(heads), per_row):
         for cell, h in zip(st.columns(per_row), heads[start:start + per_row]):
             cell.metric(h.label, h.text, help=h.help, border=True)
-    for note in (tables.coverage_note(report), tables.sparse_labels_note(report)):
+    abstains = dataset.rule.no_prediction == "abstain"
+    for note in (tables.coverage_note(report, abstains), tables.sparse_labels_note(report)):
         if note:
             st.caption(note)
     with optimise_box:

@@ -52,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input or usage, 1 internal,
     141 when the reader of the output went away)."""
     parser = build_parser()
+    argv, streamlit_options = split_streamlit_options(list(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
+        args.streamlit_options = streamlit_options
     except SystemExit as exc:  # argparse has already printed usage and its error (code 2)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if getattr(args, "func", None) is None:
@@ -150,8 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sorted({r for options in RULES.values() for r in options})
     no_prediction = sorted({o for options in NO_PREDICTION_OPTIONS.values() for o in options})
 
-    app = sub.add_parser("app", parents=common, help="start the dashboard")
+    app = sub.add_parser(
+        "app", parents=common, help="start the dashboard",
+        epilog="Any Streamlit option (--server.maxUploadSize 500, --theme.base dark, ...) is "
+               "passed on to `streamlit run`.",
+    )
     app.add_argument("file", nargs="?", metavar="FILE", help="file to preload (sample when none)")
+    app.add_argument("--port", type=int, metavar="N", help="port to serve on (default 8501)")
+    app.add_argument("--host", metavar="H",
+                     help="address to serve on (default: every interface; 127.0.0.1 for this "
+                          "machine only)")
     app.set_defaults(func=cmd_app)
 
     inspect = sub.add_parser(
@@ -378,7 +388,41 @@ def cmd_app(args: argparse.Namespace) -> int:
         })
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--browser.gatherUsageStats", "false"]
+    if args.port is not None:
+        command += ["--server.port", str(args.port)]
+    if args.host:
+        command += ["--server.address", args.host]
+    # Given last, so an explicit --server.port wins over --port, as the user typed it.
+    command += list(getattr(args, "streamlit_options", None) or [])
     return subprocess.call(command, env=env)
+
+
+def split_streamlit_options(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``thresholdlab app``'s own arguments, and the Streamlit options to pass on.
+
+    Streamlit's options are all ``--section.name`` (``--server.maxUploadSize 500`` or
+    ``--server.maxUploadSize=500``), a form none of ours takes, so they are told apart by the dot
+    and carried over with their value. Other commands take no Streamlit options.
+    """
+    if not argv or argv[0] != "app":
+        return argv, []
+    own, passed = [], []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        i += 1
+        if token == "--":
+            own += argv[i - 1:]
+            break
+        name = token.split("=", 1)[0]
+        if not (token.startswith("--") and "." in name.strip("-.")):
+            own.append(token)
+            continue
+        passed.append(token)
+        if "=" not in token and i < len(argv) and not argv[i].startswith("--"):
+            passed.append(argv[i])
+            i += 1
+    return own, passed
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m thresholdlab goes through __main__

@@ -24,6 +24,19 @@ NO_PREDICTION_OPTIONS = {
     "multilabel": ("none", "at_least_one"),
     "multiclass": ("abstain", "fallback_argmax"),
 }
+RULE_NAMES = {
+    "argmax": "Argmax, if it passes its threshold",
+    "threshold_argmax": "Most probable class passing its threshold",
+    "threshold": "Each class on its own threshold",
+}
+"""Each decision rule in the words the dashboard offers it."""
+NO_PREDICTION_NAMES = {
+    "abstain": "Abstain (no prediction)",
+    "fallback_argmax": "Fall back to the argmax",
+    "none": "Predict every label that passes",
+    "at_least_one": "At least one label per row (top label)",
+}
+"""What happens to a row that no class passes, in the dashboard's words."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,21 @@ class DecisionRule:
         if self.task == "multiclass":
             return self.rule == "argmax" and self.no_prediction == "abstain"
         return self.no_prediction == "none"
+
+    def ignores_thresholds(self, n_classes: int) -> bool:
+        """True when every row gets the same decisions whatever the thresholds.
+
+        Multi-class ``argmax`` with ``fallback_argmax``: a row whose top class misses its
+        threshold falls back to that same top class, so every row gets its argmax. Multi-label
+        ``at_least_one`` with a single label: a row with no label passing gets its top label,
+        the only one, so every row gets it. Every other rule and option of SPEC §3 moves
+        decisions with the thresholds (binary and multi-label ``threshold``: each class on its
+        own; ``abstain``: rows below their threshold get none; ``threshold_argmax`` with
+        ``fallback_argmax``: a less probable class that passes wins over a top class that misses).
+        """
+        if self.task == "multiclass":
+            return self.rule == "argmax" and self.no_prediction == "fallback_argmax"
+        return self.no_prediction == "at_least_one" and n_classes == 1
 
 
 def decide(probabilities: np.ndarray, thresholds: np.ndarray, rule: DecisionRule) -> np.ndarray:

@@ -367,6 +367,12 @@ class Report:
         out = {
             "task": self.task,
             "classes": list(self.classes),
+        }
+        if self.task == "binary":
+            # Its per_class entry (and the headline F1) is this class's; macro, micro and
+            # weighted average it with the negative class, as scikit-learn does for 0/1 labels.
+            out["positive_class"] = self.classes[0]
+        out |= {
             "per_class": per_class,
             "macro": a.macro,
             "micro": a.micro,

@@ -27,31 +27,34 @@ class ObjectiveKind:
     ``name`` labels a button or a message ("Best F1"; constrained kinds end before the target:
     "Best recall at precision ≥"), ``description`` is one sentence of help, ``syntax`` is how
     the command line and configs spell it (``B``, ``CFP``, ``X`` stand for its numbers), and
-    ``value_name`` is what the optimum's :attr:`Optimum.value` is.
+    ``value_name`` is the metric the optimum's :attr:`Optimum.value` is, named as the tables
+    and the JSON name it (for constrained kinds, the rate maximised under the target).
     """
 
     kind: str
     name: str
     description: str
     syntax: str
-    value_name: str = "macro value"
+    value_name: str
 
 
 OBJECTIVE_KINDS: dict[str, ObjectiveKind] = {k.kind: k for k in (
-    ObjectiveKind("f1", "Best F1", "F1, the harmonic mean of precision and recall.", "f1"),
+    ObjectiveKind("f1", "Best F1", "F1, the harmonic mean of precision and recall.", "f1",
+                  value_name="F1"),
     ObjectiveKind("fbeta", "Best F-β", "F-β: recall weighs β times as much as precision.",
-                  "fbeta:B"),
+                  "fbeta:B", value_name="F-β"),
     ObjectiveKind("youden", "Best Youden J",
-                  "Youden's J: recall minus the false-positive rate.", "youden"),
+                  "Youden's J: recall minus the false-positive rate.", "youden",
+                  value_name="Youden J (TPR − FPR)"),
     ObjectiveKind("cost", "Lowest cost", "The lowest total cost of the errors: each false "
                   "positive and each false negative at its own cost.", "cost:CFP:CFN",
                   value_name="total cost"),
     ObjectiveKind("precision>=", "Best recall at precision ≥",
                   "The highest recall among the thresholds whose precision reaches the target.",
-                  "precision>=X"),
+                  "precision>=X", value_name="recall"),
     ObjectiveKind("recall>=", "Best precision at recall ≥",
                   "The highest precision among the thresholds whose recall reaches the target.",
-                  "recall>=X"),
+                  "recall>=X", value_name="precision"),
 )}
 """Every kind of objective, in the order they are offered."""
 
@@ -129,6 +132,13 @@ class Objective:
         if self.target is None:
             return self.words.name
         return f"{self.words.name} {self.target:g}"
+
+    @property
+    def value_name(self) -> str:
+        """The metric :attr:`Optimum.value` is: "F1", "F2" for ``fbeta:2``, "total cost"..."""
+        if self.kind == "fbeta":
+            return f"F{self.beta:g}"
+        return self.words.value_name
 
     @property
     def constrained(self) -> bool:
@@ -252,6 +262,8 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
     negatives = index.n_rows - positives
     curves = [index.curve(c) for c in range(k)]
     infeasible: dict[str, str] = {}
+    missed: dict[int, tuple[float, float]] = {}  # class -> (tp, fp) at the closest candidate
+    missed_globally = None  # (macro precision, macro recall) at the closest single threshold
 
     if mode == "per_class":
         chosen = np.empty(k)
@@ -260,9 +272,7 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
             candidates, tp, fp = _with_predict_nothing(curve.thresholds, curve.tp, curve.fp)
             i, ok = _pick(objective, tp, fp, positives[c], negatives[c])
             if not ok:
-                infeasible[index.classes[c]] = _infeasible_sentence(
-                    objective, index.classes[c], tp[i], fp[i], positives[c]
-                )
+                missed[c] = (tp[i], fp[i])
             chosen[c] = candidates[i]
             lower[c] = candidates[i + 1] if i + 1 < len(candidates) else -np.inf
     else:
@@ -278,17 +288,24 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
                 Objective("precision>=", target=0.0), tp_all[:, i : i + 1], fp_all[:, i : i + 1],
                 positives,
             )
-            rate = "precision" if objective.kind == "precision>=" else "recall"
-            sentence = (
-                f"No single threshold gives macro {rate} >= {objective.target:g}: the best is "
-                f"{(precision if rate == 'precision' else recall)[0]:.4g} (macro precision "
-                f"{precision[0]:.4g}, macro recall {recall[0]:.4g}), used instead."
-            )
-            infeasible = {name: sentence for name in index.classes}
+            missed_globally = (precision[0], recall[0])
         chosen = np.full(k, candidates[i])
         lower = np.full(k, candidates[i + 1] if i + 1 < len(candidates) else -np.inf)
 
     thresholds, logit_thresholds = _midpoints(index, chosen, lower, mode)
+    for c, (tp_c, fp_c) in missed.items():
+        infeasible[index.classes[c]] = _infeasible_sentence(
+            objective, index.classes[c], tp_c, fp_c, positives[c], thresholds[c]
+        )
+    if missed_globally is not None:
+        precision, recall = missed_globally
+        rate = "precision" if objective.kind == "precision>=" else "recall"
+        sentence = (
+            f"No single threshold gives macro {rate} >= {objective.target:g}; the closest, "
+            f"used instead, is the threshold {_number(float(thresholds[0]))}, where macro "
+            f"precision is {precision:.4g} and macro recall {recall:.4g}."
+        )
+        infeasible = {name: sentence for name in index.classes}
     counts = index.counts_at(thresholds)
     values = objective.score(counts.tp, counts.fp, positives, negatives)
     if objective.kind == "cost":
@@ -345,14 +362,14 @@ def _pick_global(objective: Objective, tp, fp, positives, negatives) -> tuple[in
     return _best(secondary, primary), False
 
 
-def _infeasible_sentence(objective: Objective, name: str, tp, fp, positives) -> str:
+def _infeasible_sentence(objective: Objective, name: str, tp, fp, positives, threshold) -> str:
     rate = "precision" if objective.kind == "precision>=" else "recall"
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / positives if positives else 0.0
-    best = precision if rate == "precision" else recall
     return (
-        f"No threshold gives {rate} >= {objective.target:g} for {name}: the best is "
-        f"{best:.4g} (precision {precision:.4g}, recall {recall:.4g}), used instead."
+        f"No threshold gives {rate} >= {objective.target:g} for {name}; the closest, used "
+        f"instead, is the threshold {_number(float(threshold))}, where precision is "
+        f"{precision:.4g} and recall {recall:.4g}."
     )
 
 
@@ -385,13 +402,19 @@ def _midpoints(index: CurveIndex, chosen: np.ndarray, lower: np.ndarray, mode: s
                 mid_logit = hi - 1.0
             else:
                 mid_logit = (hi + lo) / 2
-            t = float(sigmoid(np.array([mid_logit]))[0])
+            # Short on the logits, where the file's scores live; its sigmoid is the probability
+            # threshold, and it must still split the same two probabilities.
+            short = _shortest(
+                mid_logit,
+                lambda x: lo < x < hi and _separates(float(sigmoid(np.array([x]))[0]), v, w),
+            )
+            t = float(sigmoid(np.array([short]))[0])
             if _separates(t, v, w):
-                thresholds[c], logit_thresholds[c] = t, mid_logit
+                thresholds[c], logit_thresholds[c] = t, short
                 continue
         top = 1.0 if np.isinf(v) else v
         bottom = 0.0 if np.isinf(w) else w
-        t = (top + bottom) / 2
+        t = fewest_decimals((top + bottom) / 2, bottom, top)
         if not _separates(t, v, w):
             # Adjacent floats (or a top score of exactly 1): the chosen score itself still
             # reproduces the optimum, with no margin.
@@ -400,6 +423,35 @@ def _midpoints(index: CurveIndex, chosen: np.ndarray, lower: np.ndarray, mode: s
         if on_logits:
             logit_thresholds[c] = logit(t)
     return thresholds, logit_thresholds
+
+
+def fewest_decimals(x: float, lower: float, upper: float) -> float:
+    """``x`` rounded to the fewest decimals that keep it strictly between ``lower`` and ``upper``.
+
+    A midpoint between two neighbouring distinct scores makes the same decisions as any number
+    strictly between them, so it is written short (``0.3822``, not ``0.38220200000000004``):
+    users read, type and paste it, and the decisions stay exactly those of the midpoint. ``x``
+    itself when no rounding lies strictly between (adjacent floats) or ``x`` lies outside.
+    """
+    return _shortest(float(x), lambda r: lower < r < upper)
+
+
+def _shortest(x: float, keeps) -> float:
+    """``round(x, d)`` for the smallest ``d >= 0`` such that ``keeps(round(x, d))``; else ``x``.
+
+    ``round`` rounds the float's exact value correctly, and 17 significant digits always
+    give ``x`` back, so the search ends at ``x`` itself. (numpy's ``round`` scales by 10**d
+    first and can round the other way, so ``x`` is made a Python float.)
+    """
+    x = float(x)
+    if not np.isfinite(x) or not keeps(x):
+        return x
+    digits = 17 - min(0, int(np.floor(np.log10(abs(x))))) if x else 0
+    for d in range(digits + 1):
+        r = round(x, d)
+        if keeps(r):
+            return float(r)
+    return x
 
 
 def _separates(t: float, chosen: float, lower: float) -> bool:

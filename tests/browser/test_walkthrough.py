@@ -60,11 +60,13 @@ def test_upload_keyboard_slider_download_and_restore(page, tmp_path):
     assert after_point[0] <= before_point[0]  # recall cannot rise with the threshold
     assert "t=0.6" in page.url
 
-    # reload (a new session): the link names the upload, whose thresholds come back with it
+    # reload (a new session): the link names the upload's hash; the server still keeps the
+    # file, so the view comes back without uploading it again
     page.reload()
     wait_idle(page)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("pets_scores.csv")
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("Upload it again")
+    expect(page.get_by_test_id("stSidebar")).not_to_contain_text("Upload it again")
+    expect(slider(page, "thr_0_slider")).to_have_value("0.6")
     page.locator(".st-key-upload_widget [data-testid='stFileUploaderDropzoneInput']") \
         .set_input_files(str(csv))
     wait_idle(page)

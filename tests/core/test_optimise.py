@@ -115,7 +115,8 @@ def test_optimum_equals_brute_force(objective, mode, task, logits, decimals):
 def test_threshold_is_the_midpoint_below_the_chosen_score():
     predictions = from_arrays([0.9, 0.8, 0.3, 0.2], [1, 1, 0, 0], task="binary")
     result = optimise(CurveIndex.build(predictions), "f1")
-    assert result.thresholds[0] == pytest.approx((0.8 + 0.3) / 2)
+    # the midpoint 0.55, written with the fewest decimals that keep it between 0.3 and 0.8
+    assert result.thresholds[0] == 0.6
     assert result.values[0] == 1.0
     assert result.logit_thresholds is None
 
@@ -212,4 +213,6 @@ def test_every_objective_kind_has_its_words():
     assert Objective.parse("precision>=0.9").name == "Best recall at precision ≥ 0.9"
     assert Objective.parse("f1").name == "Best F1"
     assert Objective.parse("cost:1:5").words.value_name == "total cost"
-    assert Objective.parse("youden").words.value_name == "macro value"
+    assert Objective.parse("youden").value_name == "Youden J (TPR − FPR)"
+    assert Objective.parse("fbeta:2").value_name == "F2"
+    assert Objective.parse("precision>=0.9").value_name == "recall"

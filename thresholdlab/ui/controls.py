@@ -12,14 +12,51 @@ import time
 import numpy as np
 import streamlit as st
 
+from thresholdlab.decisions import NO_PREDICTION_NAMES, RULE_NAMES
 from thresholdlab.optimise import Objective, optimise
 from thresholdlab.ui import state
 from thresholdlab.ui.data import Dataset
+from thresholdlab.ui.tables import format_value
 
 MODE_NAMES = {"per_class": "Per class", "global": "Global"}
 MANY_CLASSES = 12  # above this, one slider follows the class picker; the rest on request
 SLIDER_STEP = 0.01
 NUMBER_STEP = 0.001
+
+
+def unused_thresholds_reason(dataset: Dataset) -> str | None:
+    """One sentence when the decision rule makes every threshold do nothing; else None."""
+    rule = dataset.rule
+    if not rule.ignores_thresholds(len(dataset.classes)):
+        return None
+    if dataset.task == "multiclass":
+        return (
+            f"Thresholds do nothing under “{RULE_NAMES[rule.rule]}” with “"
+            f"{NO_PREDICTION_NAMES[rule.no_prediction]}”: a row whose top class misses its "
+            "threshold falls back to that same class, so every row gets its argmax. Choose "
+            f"“{NO_PREDICTION_NAMES['abstain']}” or the other rule in the sidebar to use them."
+        )
+    return (
+        f"The threshold does nothing with one label and “"
+        f"{NO_PREDICTION_NAMES[rule.no_prediction]}”: every row gets that label. Choose "
+        f"“{NO_PREDICTION_NAMES['none']}” in the sidebar to use it."
+    )
+
+
+def rule_note(dataset: Dataset) -> str | None:
+    """What the thresholds do under a rule that never leaves a row without a prediction (the
+    page's usual explanation speaks of rows that get none); None for the other rules."""
+    if dataset.rule.no_prediction != "fallback_argmax":
+        return None
+    if dataset.rule.rule == "argmax":
+        return (
+            "Every row gets its most probable class: a row whose top class misses its "
+            "threshold falls back to that same class."
+        )
+    return (
+        "A row gets the most probable class that passes its threshold; a row where no "
+        "class passes falls back to its argmax, so every row gets a prediction."
+    )
 
 
 PUSHED = "pushed_widget_values"  # widget key -> [(time, replaced, value)] the app pushed recently
@@ -151,21 +188,36 @@ def class_picker(dataset: Dataset, prefix: str, label: str = "Class shown in the
 
 
 # ------------------------------------------------------------------------------------ sliders
+OUT_OF_RANGE = "thresholds_typed_out_of_range"  # number-box key -> the value typed outside [0, 1]
+
+
+def _in_range(key: str, value: float) -> bool:
+    """A typed threshold outside [0, 1] is not applied; its box says why, beside it."""
+    typed = st.session_state.setdefault(OUT_OF_RANGE, {})
+    if 0.0 <= value <= 1.0:
+        typed.pop(key, None)
+        return True
+    typed[key] = value
+    return False
+
+
 def _on_threshold(i: int, key: str, partner: str) -> None:
     value = _user_value(key, partner)
-    if value is not None:
+    if value is not None and _in_range(key, value):
         state.set_threshold(i, value)
 
 
 def _on_global(key: str, partner: str) -> None:
     value = _user_value(key, partner)
-    if value is not None:
+    if value is not None and _in_range(key, value):
         k = len(st.session_state[state.THRESHOLDS])
         state.set_thresholds([value] * k)
 
 
-def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None):
-    """A slider with an exact number box beside it, both showing ``value``."""
+def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None,
+                 disabled: str | None = None):
+    """A slider with an exact number box beside it, both showing ``value``; ``disabled``: the
+    reason they are greyed out, shown as their help."""
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
     _seed(slider_key, float(value))
     _seed(number_key, float(value))
@@ -173,14 +225,22 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
     with left:
         st.slider(
             label, 0.0, 1.0, step=SLIDER_STEP, format="%.3f", key=slider_key,
-            on_change=on_change, args=(*args, slider_key, number_key), help=help,
+            on_change=on_change, args=(*args, slider_key, number_key), help=disabled or help,
+            disabled=disabled is not None,
         )
     with right:
+        # No min/max: the browser would paint a value out of range red and keep it; the
+        # callback refuses it instead, and the range is said beside the box.
         st.number_input(
-            f"{label}, exact", 0.0, 1.0, step=NUMBER_STEP, format="%.6g", key=number_key,
+            f"{label}, exact", step=NUMBER_STEP, format="%.6g", key=number_key,
             on_change=on_change, args=(*args, number_key, slider_key),
-            label_visibility="collapsed",
+            label_visibility="collapsed", disabled=disabled is not None,
+            help=disabled or "The exact threshold, between 0 and 1.",
         )
+    typed = st.session_state.get(OUT_OF_RANGE, {}).get(number_key)
+    if typed is not None:
+        st.caption(f":red[{typed:g} is outside 0 – 1, where probabilities live; the threshold "
+                   f"stays {float(value):.6g}.]")
 
 
 def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = None) -> None:
@@ -193,28 +253,34 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
     ss = st.session_state
     values = state.thresholds(dataset)
     classes = dataset.classes
+    # Under a rule where thresholds do nothing, say so once and grey every slider out.
+    unused = unused_thresholds_reason(dataset)
+    if unused:
+        st.info(unused)
     if ss[state.MODE] == "global" and len(classes) > 1:
         _slider_pair(
             "Every class", values[0], f"{prefix}_global", _on_global, (),
-            help="One threshold for every class.",
+            help="One threshold for every class.", disabled=unused,
         )
         return
     if len(classes) > MANY_CLASSES:
         c = 0 if picked is None else picked
-        _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_threshold, (c,))
+        _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_threshold, (c,),
+                     disabled=unused)
         if st.toggle(f"Show all {len(classes)} sliders", **state.kept(f"{prefix}_all")):
             with st.container(border=True):
-                _grid(classes, values, prefix, per_row=3)
+                _grid(classes, values, prefix, per_row=3, disabled=unused)
         return
-    _grid(classes, values, prefix, per_row=1 if len(classes) <= 4 else 2)
+    _grid(classes, values, prefix, per_row=1 if len(classes) <= 4 else 2, disabled=unused)
 
 
-def _grid(classes, values, prefix: str, per_row: int) -> None:
+def _grid(classes, values, prefix: str, per_row: int, disabled: str | None = None) -> None:
     for start in range(0, len(classes), per_row):
         cells = st.columns(per_row, gap="medium")
         for cell, c in zip(cells, range(start, min(start + per_row, len(classes)))):
             with cell:
-                _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,))
+                _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,),
+                             disabled=disabled)
 
 
 # ----------------------------------------------------------------------------------- optimise
@@ -250,10 +316,12 @@ def _on_optimise(dataset: Dataset, kind: str) -> None:
     ss[state.OPTIMUM] = {
         "label": result.objective.name,
         "objective": result.objective.text,
-        "value_name": result.objective.words.value_name,
         "mode": mode,
         "value": result.value,
         "infeasible": dict(result.infeasible),
+        "task": dataset.task,
+        "classes": dataset.classes,
+        "thresholds": tuple(float(t) for t in result.thresholds),
     }
 
 
@@ -266,22 +334,32 @@ def optimise_panel(dataset: Dataset) -> None:
     ss = st.session_state
     _seed("opt_beta", float(ss[state.BETA]))
     a, b, c, d, e = st.columns(5)
-    a.number_input("β (F-β)", 0.05, 20.0, step=0.5, key="opt_beta", on_change=_on_beta,
+    a.number_input("β (F-β)", 0.05, 20.0, step=0.5, format="%.6g", key="opt_beta",
+                   on_change=_on_beta,
                    help="β > 1 weighs recall more, β < 1 precision; the table's F-β uses it.")
-    b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, **state.kept("opt_cost_fp"))
-    c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, **state.kept("opt_cost_fn"),
+    b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, format="%.6g",
+                   **state.kept("opt_cost_fp"))
+    c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, format="%.6g",
+                   **state.kept("opt_cost_fn"),
                    help="With class weights or pos_weight in training, use the same ratio here.")
-    d.number_input("Target precision", 0.0, 1.0, step=0.05, **state.kept("opt_precision"))
-    e.number_input("Target recall", 0.0, 1.0, step=0.05, **state.kept("opt_recall"))
+    # %g: a target of 0.999 shows as 0.999, not rounded to the step's two decimals
+    d.number_input("Target precision", 0.0, 1.0, step=0.05, format="%.6g",
+                   **state.kept("opt_precision"))
+    e.number_input("Target recall", 0.0, 1.0, step=0.05, format="%.6g",
+                   **state.kept("opt_recall"))
 
+    unused = unused_thresholds_reason(dataset)
     buttons = st.columns(3) + st.columns(3)
     for cell, kind in zip(buttons, OBJECTIVE_BUTTONS):
         objective = objective_for(kind)
         cell.button(
             objective.name, key=f"optimise_{kind}", on_click=_on_optimise, args=(dataset, kind),
-            use_container_width=True,
-            help=f"{objective.words.description} Objective `{objective.text}`.",
+            use_container_width=True, disabled=unused is not None,
+            help=unused or f"{objective.words.description} Objective `{objective.text}`.",
         )
+    if unused:
+        st.caption("Optimising is off: the thresholds do nothing under this rule (see above).")
+        return
     scope = (
         "one threshold for every class, maximising the macro objective"
         if ss[state.MODE] == "global" and len(dataset.classes) > 1
@@ -304,13 +382,30 @@ def _optimum_message() -> None:
     if "error" in info:
         st.error(info["error"])
         return
-    st.success(
-        f"{info['label']} (`{info['objective']}`, {MODE_NAMES[info['mode']].lower()}): "
-        f"thresholds set, {info['value_name']} {info['value']:.4g}."
-    )
+    st.success(optimum_sentence(info))
     if info["infeasible"]:
         sentences = list(dict.fromkeys(info["infeasible"].values()))
         st.warning("\n".join(f"- {s}" for s in sentences))
+
+
+def optimum_sentence(info: dict) -> str:
+    """The optimiser's result in one sentence: which number is the threshold, which metric the
+    value is (the positive class's for binary data, the macro mean otherwise), printed as the
+    tiles and the table print it."""
+    objective = Objective.parse(info["objective"])
+    name = objective.value_name
+    value = info["value"]
+    shown = f"{value:,.6g}" if objective.kind == "cost" else format_value(value)
+    head = f"{info['label']} (`{info['objective']}`"
+    if info["task"] == "binary":
+        positive = info["classes"][0]
+        return (
+            f"{head}): threshold {info['thresholds'][0]!r} for {positive}, the positive class; "
+            + (f"total cost there: {shown}." if objective.kind == "cost"
+               else f"{name} of {positive} there: {shown}.")
+        )
+    what = name if objective.kind == "cost" else f"macro {name} (mean over the classes)"
+    return f"{head}, {MODE_NAMES[info['mode']].lower()}): thresholds set; {what} {shown}."
 
 
 # ------------------------------------------------------------------------------ config upload
@@ -319,22 +414,29 @@ CONFIG_UPLOAD = "config_upload"
 
 def _on_config_upload() -> None:
     """Restore every slider (and the decision rule) from an uploaded config."""
-    from thresholdlab.predictions import DataError
-    from thresholdlab.ui.export import restore
-
     ss = st.session_state
     upload = ss[CONFIG_UPLOAD]
     if upload is None:
         ss[state.RESTORE_NOTE] = None
         return
+    restore_config(upload.getvalue(), upload.name)
+
+
+def restore_config(raw: bytes, name: str) -> None:
+    """Restore every slider (and the decision rule) from config file ``name``'s bytes; the
+    outcome, one sentence, goes to ``RESTORE_NOTE``."""
+    from thresholdlab.predictions import DataError
+    from thresholdlab.ui.export import restore
+
+    ss = st.session_state
     dataset: Dataset = ss[state.DATASET]
     try:
-        restored = restore(upload.getvalue(), upload.name, dataset)
+        restored = restore(raw, name, dataset)
     except DataError as e:
         ss[state.RESTORE_NOTE] = ("error", str(e))
         return
     except Exception as e:  # noqa: BLE001 - never a traceback for a user's file
-        ss[state.RESTORE_NOTE] = ("error", f"Could not read config {upload.name!r}: {e}.")
+        ss[state.RESTORE_NOTE] = ("error", f"Could not read config {name!r}: {e}.")
         return
     state.set_thresholds(
         restored.thresholds, objective=restored.objective,
@@ -346,7 +448,7 @@ def _on_config_upload() -> None:
     if restored.rule != dataset.rule:
         ss[state.W_RULE] = restored.rule.rule
         ss[state.W_NOPRED] = restored.rule.no_prediction
-    sentence = f"Restored {len(values)} thresholds from {upload.name!r}"
+    sentence = f"Restored {len(values)} thresholds from {name!r}"
     if restored.rule != dataset.rule:
         sentence += f", with the decision rule {restored.rule.rule} / {restored.rule.no_prediction}"
     ss[state.RESTORE_NOTE] = ("success", " ".join([sentence + ".", *restored.notes]))

@@ -102,12 +102,13 @@ class Overrides:
 
 @dataclass(frozen=True)
 class Source:
-    """Where the data came from: a bundled sample or an upload. ``raw`` holds the file's bytes."""
+    """Where the data came from: a bundled sample or an upload. ``raw`` holds the file's bytes;
+    None for an upload the server's store keeps (``ui/uploads.py``)."""
 
     kind: str  # "sample" | "upload" | "file" (given to `thresholdlab app FILE`)
     name: str  # sample stem, or the file's name
     sha256: str
-    raw: bytes = field(repr=False, compare=False, default=b"")
+    raw: bytes | None = field(repr=False, compare=False, default=None)
 
     @classmethod
     def sample(cls, stem: str) -> "Source":
@@ -160,12 +161,29 @@ class Dataset:
         return Path(self.source.file_name).stem
 
 
+def table_columns(source: Source) -> list[str] | None:
+    """The column names of a CSV, TSV or Parquet file, read as loading reads it; None when it
+    is not a table or cannot be parsed (then there is nothing to map)."""
+    from thresholdlab import loading
+
+    try:
+        file = loading.read_source(source.raw, source.file_name, len(source.raw) + 1)
+        fmt = loading.file_format(file.file)
+        if fmt not in ("csv", "tsv", "parquet"):
+            return None
+        frame, _ = loading.read_table(file.in_memory(), fmt)
+    except Exception:  # noqa: BLE001 - a broken file keeps its own error sentence
+        return None
+    return [str(c) for c in frame.columns]
+
+
 # --------------------------------------------------------------------------- cached core calls
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _load(sha256: str, name: str, overrides_key: str, _raw: bytes, _overrides: Overrides):
+def _load(sha256: str, name: str, overrides_key: str, _raw, _overrides: Overrides):
     from thresholdlab.loading import load
 
-    return load(_raw, name=name, **_overrides.load_kwargs())
+    raw = _raw.fetch() if isinstance(_raw, _Lazy) else _raw
+    return load(raw, name=name, **_overrides.load_kwargs())
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -181,7 +199,19 @@ def _ranking(data_key: str, rule: str, no_prediction: str, _index: CurveIndex):
 
 def load_predictions(source: Source, overrides: Overrides) -> PredictionSet:
     """The PredictionSet of ``source`` (cached by content); raises DataError."""
-    return _load(source.sha256, source.file_name, overrides.key, source.raw, overrides)
+    from thresholdlab.ui import uploads
+
+    # A loaded upload's bytes live in the server's store, not in the session (ui/uploads.py);
+    # they are fetched only when this content and these overrides are not parsed already.
+    raw = source.raw if source.raw is not None else _Lazy(lambda: uploads.file_bytes(source))
+    return _load(source.sha256, source.file_name, overrides.key, raw, overrides)
+
+
+class _Lazy:
+    """Bytes fetched on first use (a cache hit never needs them)."""
+
+    def __init__(self, fetch):
+        self.fetch = fetch
 
 
 def open_dataset(
@@ -196,9 +226,10 @@ def open_dataset(
     predictions = load_predictions(source, overrides)
     if progress is not None:
         progress.write(
-            f"{predictions.n_rows:,} rows read, {predictions.n_classes} "
-            f"{'class' if predictions.n_classes == 1 else 'classes'} "
-            f"({time.perf_counter() - started:.2f} s)"
+            f"{predictions.n_rows:,} rows read, "
+            + (f"positive class {predictions.classes[0]} " if predictions.task == "binary" else
+               f"{predictions.n_classes} {'class' if predictions.n_classes == 1 else 'classes'} ")
+            + f"({time.perf_counter() - started:.2f} s)"
         )
     data_key = f"{source.sha256}|{overrides.key}"
     started = time.perf_counter()

@@ -8,29 +8,35 @@ either commits the new data set or keeps the old one with one ``st.error`` sente
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import streamlit as st
 
-from thresholdlab.decisions import NO_PREDICTION_OPTIONS, RULES, DecisionRule
+from thresholdlab.decisions import (
+    NO_PREDICTION_NAMES, NO_PREDICTION_OPTIONS, RULE_NAMES, RULES, DecisionRule,
+)
 from thresholdlab.predictions import DataError
-from thresholdlab.ui import data, state
+from thresholdlab.ui import data, state, uploads
 from thresholdlab.ui.data import Dataset, Overrides, Source
 
 TASK_NAMES = {"binary": "binary", "multiclass": "multi-class", "multilabel": "multi-label"}
-RULE_NAMES = {
-    "argmax": "Argmax, if it passes its threshold",
-    "threshold_argmax": "Most probable class passing its threshold",
-    "threshold": "Each class on its own threshold",
-}
-NO_PREDICTION_NAMES = {
-    "abstain": "Abstain (no prediction)",
-    "fallback_argmax": "Fall back to the argmax",
-    "none": "Predict every label that passes",
-    "at_least_one": "At least one label per row (top label)",
-}
+
+
+# A new file whose columns were read but whose roles were not found: it waits here, with the
+# columns the mapper offers and the overrides tried last, until a choice there loads it.
+PENDING_SOURCE = "pending_source"  # Source, or None
+PENDING_COLUMNS = "pending_columns"  # list of its column names
+PENDING_OVERRIDES = "pending_overrides"  # Overrides tried last
+# A threshold config dropped on the data uploader: (name, bytes), offered for restore.
+DROPPED_CONFIG = "dropped_config"
+DROPPED_CONFIG_NOTE = "dropped_config_note"
 
 
 def _request(kind: str) -> None:
     ss = st.session_state
+    if kind == "sample" and ss[state.W_SAMPLE] is None:
+        return
     ss[state.LOAD_REQUEST] = kind
     if kind == "sample":
         ss[state.SAMPLE_CHOICE] = ss[state.W_SAMPLE]
@@ -52,9 +58,11 @@ def load_requested() -> Dataset:
     if current is None:
         (source, first_error), overrides = _first_source(), ss[state.OVERRIDES]
     elif request == "sample":
+        _forget_pending()
         source, overrides = Source.sample(ss[state.SAMPLE_CHOICE]), Overrides()
     elif request == "upload":
         upload = ss.get(state.W_UPLOAD)
+        _forget_pending()
         if upload is None:
             ss[state.UPLOAD_SEEN] = None
             ss[state.LOAD_ERROR] = None
@@ -62,12 +70,23 @@ def load_requested() -> Dataset:
                 source, overrides = Source.sample(ss[state.SAMPLE_CHOICE]), Overrides()
         elif upload.file_id != ss[state.UPLOAD_SEEN]:
             ss[state.UPLOAD_SEEN] = upload.file_id
-            source, overrides = Source.upload(upload.name, upload.getvalue()), Overrides()
+            raw = upload.getvalue()
+            if _looks_like_config(upload.name, raw):
+                ss[DROPPED_CONFIG] = (upload.name, raw)
+                ss[state.LOAD_ERROR] = None
+            else:
+                source, overrides = Source.upload(upload.name, raw), Overrides()
     elif request == "overrides":
-        source, overrides = current.source, _overrides_from_widgets()
+        pending = ss.get(PENDING_SOURCE)
+        source, overrides = pending or current.source, _overrides_from_widgets()
 
     if source is not None:
-        dataset = _try_open(source, overrides, current) or current
+        opened = _try_open(source, overrides, current)
+        if opened is not None:
+            _forget_pending()
+        elif current is not None and source != current.source:
+            _keep_pending(source, overrides)
+        dataset = opened or current
         if dataset is None:
             # The first data failed (a link's override, the command line's file): the sample.
             error = ss[state.LOAD_ERROR]
@@ -87,14 +106,48 @@ def load_requested() -> Dataset:
         dataset = current
         rule = _rule_from_widgets(dataset.task)
         if rule != dataset.rule:
-            with st.spinner("Indexing the scores under the new decision rule…"):
-                dataset = data.open_dataset(dataset.source, dataset.overrides, rule)
+            try:
+                with st.spinner("Indexing the scores under the new decision rule…"):
+                    dataset = data.open_dataset(dataset.source, dataset.overrides, rule)
+            except DataError as e:  # the server dropped its copy of the upload meanwhile
+                ss[state.LOAD_ERROR] = f"{e} The previous decision rule stays."
 
     ss[state.DATASET] = dataset
     ss[state.OVERRIDES] = dataset.overrides
-    _seed_widgets(dataset)
+    _seed_widgets(dataset, ss.get(PENDING_OVERRIDES) if ss.get(PENDING_SOURCE) else None)
     state.ensure_thresholds(dataset)
     return dataset
+
+
+def _forget_pending() -> None:
+    ss = st.session_state
+    for key in (PENDING_SOURCE, PENDING_COLUMNS, PENDING_OVERRIDES, DROPPED_CONFIG):
+        ss[key] = None
+
+
+def _keep_pending(source: Source, overrides: Overrides) -> None:
+    """A file that failed to load waits for the column mapper, when its columns can be read
+    (a wrong role, not a broken file): the mapper then lists its columns, not the old data's."""
+    ss = st.session_state
+    same = ss.get(PENDING_SOURCE) == source
+    columns = ss[PENDING_COLUMNS] if same else data.table_columns(source)
+    if not columns:
+        _forget_pending()
+        return
+    ss[PENDING_SOURCE] = source
+    ss[PENDING_COLUMNS] = columns
+    ss[PENDING_OVERRIDES] = overrides
+
+
+def _looks_like_config(name: str, raw: bytes) -> bool:
+    """A threshold config (JSON with thresholds) rather than predictions."""
+    if not name.lower().endswith(".json"):
+        return False
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(doc, dict) and "thresholds" in doc
 
 
 def _first_source() -> tuple[Source, str | None]:
@@ -102,6 +155,10 @@ def _first_source() -> tuple[Source, str | None]:
     and the sentence saying why that file could not be read, if so."""
     ss = st.session_state
     path = ss[state.PRELOAD]
+    awaited = ss[state.AWAITED_UPLOAD]
+    if awaited and awaited["sha"] and (kept := uploads.find(awaited["sha"])) is not None:
+        # A link to an uploaded view, opened while the server still keeps the file.
+        return Source("upload", kept.name, kept.sha256), None
     if path:
         try:
             return Source.file(path), None
@@ -129,6 +186,9 @@ def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> 
             message = None
     slot.empty()  # done: the data speaks for itself, or the error shows under the uploader
     if message is None:
+        # The upload's bytes go to the server's store (a link to this view finds them there
+        # after a reload); the session keeps its name and hash only.
+        dataset = replace(dataset, source=uploads.keep(source))
         ss[state.LOAD_ERROR] = None
         if current is None or current.source != source:
             ss[state.RESTORE_NOTE] = None
@@ -162,10 +222,11 @@ def _overrides_from_widgets() -> Overrides:
     )
 
 
-def _seed_widgets(dataset: Dataset) -> None:
-    """Show the settings in effect (after a failed load, the previous ones)."""
+def _seed_widgets(dataset: Dataset, pending: Overrides | None = None) -> None:
+    """Show the settings in effect (after a failed load, the previous ones); ``pending``: the
+    overrides last tried on a file waiting in the column mapper, kept while the user works."""
     ss = st.session_state
-    ov = dataset.overrides
+    ov = pending or dataset.overrides
     ss[state.W_TASK] = ov.task or state.AUTO
     ss[state.W_KIND] = ov.score_kind or state.AUTO
     ss[state.W_LABEL_COL] = ov.label_col or state.AUTO
@@ -181,7 +242,10 @@ def draw(dataset: Dataset) -> None:
     ss = st.session_state
     st.header("Data")
     options = data.samples()
-    ss[state.W_SAMPLE] = ss[state.SAMPLE_CHOICE]
+    # While a file of the user's is shown, the box shows no sample: it says which file is in
+    # use, and picking a sample goes back to it.
+    in_use = dataset.source.kind != "sample"
+    ss[state.W_SAMPLE] = None if in_use else ss[state.SAMPLE_CHOICE]
     st.selectbox(
         "Sample data",
         options=list(options),
@@ -189,7 +253,13 @@ def draw(dataset: Dataset) -> None:
         key=state.W_SAMPLE,
         on_change=_request,
         args=("sample",),
-        help="Validation-set scores of small PyTorch models on scikit-learn datasets.",
+        placeholder=(
+            f"In use: {dataset.source.file_name} "
+            f"({'uploaded' if dataset.source.kind == 'upload' else 'from the command line'})"
+            if in_use else "Choose a sample"
+        ),
+        help="Validation-set scores of small PyTorch models on scikit-learn datasets."
+             + (" Pick one to leave your file." if in_use else ""),
     )
     # No ``type=``: Streamlit would refuse other extensions with an exception of its own; the
     # loader names the file and says which formats it reads instead.
@@ -206,11 +276,18 @@ def draw(dataset: Dataset) -> None:
     )
     if ss[state.LOAD_ERROR]:
         st.error(ss[state.LOAD_ERROR])
+    _dropped_config()
+    if ss.get(PENDING_SOURCE) is not None:
+        _pending_mapper()
     awaited = ss[state.AWAITED_UPLOAD]
     if awaited and dataset.source.kind == "sample":
+        gone = (
+            f" The server no longer keeps it (uploads are {uploads.store().describe()})."
+            if awaited["sha"] else ""
+        )
         st.info(
-            f"This link was made with the uploaded file {awaited['name']!r}. Upload it again "
-            "to restore its thresholds; a sample is shown until then."
+            f"This link was made with the uploaded file {awaited['name']!r}.{gone} Upload it "
+            "again to restore its view; a sample is shown until then."
         )
     if ss[state.URL_NOTES]:
         st.warning(" ".join(ss[state.URL_NOTES]))
@@ -226,18 +303,61 @@ def _describe(dataset: Dataset) -> None:
     where = {"upload": "uploaded", "file": "from the command line", "sample": "sample"}[
         dataset.source.kind
     ]
-    st.markdown(
-        f"**{shown}** ({where}): {p.n_rows:,} rows, {TASK_NAMES[p.task]}, "
-        f"{p.n_classes} {'class' if p.n_classes == 1 else 'classes'}"
+    classes = (
+        f"positive class `{p.classes[0]}`" if p.task == "binary"
+        else f"{p.n_classes} {'class' if p.n_classes == 1 else 'classes'}"
     )
+    st.markdown(f"**{shown}** ({where}): {p.n_rows:,} rows, {TASK_NAMES[p.task]}, {classes}")
     if dataset.source.kind == "upload":
-        st.caption("Remove the upload to go back to the sample.")
+        st.caption("Pick a sample above, or remove the upload, to go back to a sample.")
     for sentence in p.notes:
         st.caption(sentence)
     for sentence in p.warnings:
         st.warning(sentence)
+    if st.session_state.get(PENDING_SOURCE) is not None:
+        return  # the override widgets are in the mapper of the file waiting to load
     with st.expander("Columns and detection", expanded=dataset.overrides.any):
         _roles_and_overrides(dataset)
+
+
+def _pending_mapper() -> None:
+    """The column mapper for a new file whose roles were not found: its own columns."""
+    ss = st.session_state
+    source: Source = ss[PENDING_SOURCE]
+    with st.container(border=True):
+        st.markdown(f"**Finish loading {source.file_name}**: say which columns hold what.")
+        _override_widgets(list(ss[PENDING_COLUMNS]))
+        st.button("Keep the previous data", key="pending_cancel", on_click=_cancel_pending)
+
+
+def _cancel_pending() -> None:
+    _forget_pending()
+    st.session_state[state.LOAD_ERROR] = None
+
+
+def _dropped_config() -> None:
+    """A config dropped on the data uploader: offer to restore it instead of refusing it."""
+    ss = st.session_state
+    if note := ss.pop(DROPPED_CONFIG_NOTE, None):  # the outcome of a restore, shown once
+        kind, sentence = note
+        (st.error if kind == "error" else st.success)(sentence)
+    dropped = ss.get(DROPPED_CONFIG)
+    if not dropped:
+        return
+    name, _ = dropped
+    st.info(f"{name!r} is a threshold config, not predictions.")
+    st.button(f"Restore the thresholds of {name}", key="dropped_config_restore",
+              on_click=_restore_dropped, type="primary")
+
+
+def _restore_dropped() -> None:
+    from thresholdlab.ui.controls import restore_config
+
+    ss = st.session_state
+    name, raw = ss[DROPPED_CONFIG]
+    ss[DROPPED_CONFIG] = None
+    restore_config(raw, name)
+    ss[DROPPED_CONFIG_NOTE] = ss[state.RESTORE_NOTE]
 
 
 def _roles_and_overrides(dataset: Dataset) -> None:
@@ -260,7 +380,11 @@ def _roles_and_overrides(dataset: Dataset) -> None:
         lines.append(f"- label mapping: {shown}{' …' if len(pairs) > 6 else ''}")
     if lines:
         st.markdown("\n".join(lines))
+    _override_widgets(_all_columns(cols))
 
+
+def _override_widgets(columns: list[str]) -> None:
+    """Task, score kind and the column roles, choosing among ``columns``."""
     override = {"on_change": _request, "args": ("overrides",)}
     st.selectbox(
         "Task",
@@ -280,7 +404,6 @@ def _roles_and_overrides(dataset: Dataset) -> None:
         ),
         **override,
     )
-    columns = [c for c in _all_columns(cols)]
     if columns:
         st.selectbox("Label column", [state.AUTO, *columns], key=state.W_LABEL_COL, **override)
         st.multiselect(

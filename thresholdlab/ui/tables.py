@@ -105,10 +105,13 @@ def headlines(report: Report) -> list[Headline]:
     """The numbers shown above the table, task by task, the task's own first."""
     a, m = report.aggregates, report.per_class
     if report.task == "binary":
+        # The positive class's own numbers, as in its table row (the JSON's per_class entry);
+        # the JSON's macro averages also count the negative class.
+        of = f"Of {report.classes[0]}, the positive class: "
         return [
-            Headline("Precision", float(m.precision[0]), "TP / predicted positive."),
-            Headline("Recall", float(m.recall[0]), "TP / actual positive."),
-            Headline("F1", float(m.f1[0]), "Harmonic mean of precision and recall."),
+            Headline("Precision", float(m.precision[0]), of + "TP / predicted positive."),
+            Headline("Recall", float(m.recall[0]), of + "TP / actual positive."),
+            Headline("F1", float(m.f1[0]), of + "harmonic mean of precision and recall."),
             Headline("Accuracy", a.accuracy, "Right decisions over every row."),
             Headline("Specificity", float(m.specificity[0]), "TN / actual negative."),
         ]
@@ -156,16 +159,21 @@ def argmax_curve_note(name: str, curve, average_precision: float, roc_auc: float
     )
 
 
-def coverage_note(report: Report) -> str | None:
-    """Multi-class: what abstaining costs at these thresholds, in one sentence."""
+def coverage_note(report: Report, abstains: bool = True) -> str | None:
+    """Multi-class: what abstaining costs at these thresholds, in one sentence.
+
+    ``abstains``: False under a rule that falls back to the argmax, where no row is left
+    without a prediction whatever the thresholds.
+    """
     if report.task != "multiclass":
         return None
     a, n = report.aggregates, report.counts.n_rows
     abstained = report.counts.abstained
     if abstained == 0:
         return (
-            f"Every row gets a prediction (coverage 100%): accuracy {a.accuracy:.3f}. Raise a "
-            "threshold to abstain on the rows whose top class is not confident enough."
+            f"Every row gets a prediction (coverage 100%): accuracy {a.accuracy:.3f}."
+            + (" Raise a threshold to abstain on the rows whose top class is not confident "
+               "enough." if abstains else "")
         )
     return (
         f"{abstained:,} of {n:,} rows ({abstained / n:.1%}) get no prediction. On the rows "
