@@ -333,6 +333,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
     decisions = decide(
         predictions.probabilities, config.thresholds_for(predictions.classes), config.rule
     )
+    if config.groups:  # per-slice thresholds: each row by its slice's
+        from thresholdlab.evaluation_cli import group_decisions
+
+        decisions = group_decisions(args, predictions, config)
     decisions_frame(predictions, decisions).to_csv(args.output, index=False)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
     return 0

@@ -45,7 +45,7 @@ SCHEMA_FILE = "config_schema.json"
 _KEY_ORDER = (
     "schema_version", "created_by", "created_at", "task", "classes", "score_kind", "activation",
     "decision_rule", "comparison", "no_prediction", "thresholds", "logit_thresholds", "objective",
-    "metrics", "data",
+    "metrics", "data", "groups",
 )
 
 # How far (relative) an explicit logit threshold's sigmoid may sit from its probability threshold.
@@ -127,6 +127,7 @@ class ThresholdConfig:
     objective: str = "manual"
     metrics: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] | None = None
+    groups: Mapping[str, Any] | None = None  # optional per-slice thresholds (thresholdlab.groups)
 
     def __post_init__(self):
         try:
@@ -224,7 +225,7 @@ class ThresholdConfig:
         out: dict[str, Any] = {}
         for key in _KEY_ORDER:
             value = getattr(self, key)
-            if key in ("created_by", "created_at") and value is None:
+            if key in ("created_by", "created_at", "groups") and value is None:
                 continue
             if key == "logit_thresholds":
                 if self.activation != "sigmoid":
@@ -288,6 +289,7 @@ class ThresholdConfig:
                 objective=doc.get("objective", "manual"),
                 metrics=doc.get("metrics", {}),
                 data=doc.get("data"),
+                groups=doc.get("groups"),
             )
         except ConfigError as e:
             raise DataError(f"Config {source!r}: {e.detail}.") from None
@@ -304,7 +306,7 @@ class ThresholdConfig:
 
 
 # ---------------------------------------------------------------------------------- apply
-def apply(config: ThresholdConfig | str | os.PathLike, scores):
+def apply(config: ThresholdConfig | str | os.PathLike, scores, *, groups=None):
     """Decisions of ``config`` on raw model outputs.
 
     Parameters
@@ -321,6 +323,11 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
         Multi-class: int64 / torch.long, shape (n,), class id or -1 (no prediction).
         Multi-label: bool, shape (n, K). Binary: bool, the shape of ``scores``.
 
+    groups : array-like of str, shape (n,), optional
+        Each row's slice value, for a config with per-slice thresholds (its ``groups``
+        section): rows whose value it lists use that value's thresholds, all others (and every
+        row when ``groups`` is not given) the top-level ``thresholds``.
+
     Decisions equal ``decide(probabilities, thresholds, rule)`` exactly, for numpy and torch
     input alike: probabilities are compared with ``thresholds`` (``>=``), never logits with
     ``logit_thresholds``, so ``apply`` agrees with what the dashboard showed for the same data.
@@ -331,6 +338,10 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
     if not isinstance(config, ThresholdConfig):
         config = ThresholdConfig.load(config)
     torch = sys.modules.get("torch")  # a tensor implies torch is imported; never import it here
+    if groups is not None and config.groups:
+        from thresholdlab.groups import apply_with_groups
+
+        return apply_with_groups(config, scores, groups)
     if torch is not None and isinstance(scores, torch.Tensor):
         return _apply_torch(config, scores, torch)
     x = np.asarray(scores)
@@ -557,6 +568,13 @@ def _normalise(cfg: ThresholdConfig) -> None:
                 or rows != int(rows):
             raise _Problem(f"data.rows must be a whole number of rows, got {_show(rows)}")
         put("data", {"file": str(data["file"]), "sha256": str(data["sha256"]), "rows": int(rows)})
+    if cfg.groups is not None:
+        from thresholdlab.groups import normalise_groups
+
+        try:
+            put("groups", normalise_groups(cfg.groups, classes, cfg.task, rule.no_prediction))
+        except ValueError as e:
+            raise _Problem(str(e)) from None
 
 
 def _class_floats(values, classes: tuple[str, ...], name: str) -> dict[str, float]:

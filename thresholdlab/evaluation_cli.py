@@ -69,6 +69,18 @@ def add_arguments(sub, optimize, evaluate, common) -> None:
              f"chosen thresholds (e.g. {DEFAULT_SPREAD_RESAMPLES})",
     )
 
+    slices_group = optimize.add_argument_group("per-slice thresholds (binary, multi-label)")
+    slices_group.add_argument(
+        "--groups", metavar="COLUMN",
+        help="also choose thresholds per value of the extra column COLUMN, stored in the "
+             "config's groups section (apply then decides each row with its slice's thresholds)",
+    )
+    slices_group.add_argument(
+        "--group-objective", default="equal_recall", metavar="OBJ",
+        help="equal_recall (every slice gets the recall the chosen thresholds give overall; the "
+             "default) or an objective such as f1, optimised on each slice",
+    )
+
     evaluate.add_argument(
         "--bootstrap", type=_positive_int, metavar="N",
         help="add bootstrap 95%% intervals from N resamples beside the Wilson intervals",
@@ -92,7 +104,7 @@ def add_arguments(sub, optimize, evaluate, common) -> None:
 
 def held_out_requested(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "holdout", None)) or getattr(args, "split", None) is not None \
-        or getattr(args, "spread", None) is not None
+        or getattr(args, "spread", None) is not None or bool(getattr(args, "groups", None))
 
 
 def _interval(pair) -> str:
@@ -163,6 +175,9 @@ def cmd_optimize_held_out(args: argparse.Namespace) -> int:
         source, best.thresholds, rule, objective=objective.text, metrics=metrics,
         logit_thresholds=best.logit_thresholds,
     )
+    if args.groups:
+        config, summary = _with_groups(args, predictions, source, config, best.thresholds, rule)
+        lines.append(summary)
     config.save(args.output)
     for sentence in dict.fromkeys(best.infeasible.values()):
         cli._warn(sentence)
@@ -273,3 +288,63 @@ def format_comparison(result) -> str:
             f"{models[0].name} higher in {d.share_better:.1%} of them. {d.note}"
         )
     return "\n".join(lines)
+
+
+def _slice_values(path, predictions, column: str):
+    from thresholdlab.slices import slice_columns
+
+    return slice_columns(path, predictions, max_levels=None, only=[column])[column]
+
+
+def _with_groups(args, predictions, source, config, thresholds, rule):
+    """The config with per-slice thresholds for ``--groups COLUMN``, and a summary table."""
+    import dataclasses
+
+    from thresholdlab.groups import make_groups
+    from thresholdlab.slices import equal_recall, per_slice_thresholds, slice_metrics
+
+    if source is not predictions:
+        raise ValueError("--groups chooses per-slice thresholds on the whole file; leave out "
+                         "--holdout and --split.")
+    values = _slice_values(args.file, predictions, args.groups)
+    if args.group_objective == "equal_recall":
+        table, _ = equal_recall(predictions, values, thresholds, rule)
+    else:
+        table = per_slice_thresholds(predictions, values, args.group_objective, rule)
+    groups = make_groups(args.groups, table, predictions.classes, objective=args.group_objective)
+    config = dataclasses.replace(config, groups=groups)
+    report = slice_metrics(predictions, values, thresholds, rule, column=args.groups, group_thresholds=table)
+    return config, format_slices(report, predictions.classes)
+
+
+def format_slices(report, classes) -> str:
+    width = max(8, *(len(v) for v in report.values), len(report.column))
+    lines = [f"{report.column:<{width}}  rows      macro F1  " + "  ".join(
+        f"recall {c:<6}" for c in classes[:8])]
+    for s, value in enumerate(report.values):
+        r = report.reports[s]
+        mark = "  <- worst" if s == report.worst else ""
+        lines.append(f"{value:<{width}}  {report.rows[s]:<8}  {r.aggregates.macro['f1']:<8.4f}  "
+                     + "  ".join(f"{r.per_class.recall[c]:<13.4f}" for c in range(min(8, len(classes))))
+                     + mark)
+    return "\n".join(lines)
+
+
+def group_decisions(args, predictions, config):
+    """``apply`` for a config with groups: each row decided with its slice's thresholds."""
+    from thresholdlab.groups import decide_with_groups
+
+    values = _slice_values(args.file, predictions, config.groups["column"])
+    aligned = dataclasses_replace_thresholds(config, predictions.classes)
+    return decide_with_groups(aligned, predictions.probabilities, values)
+
+
+def dataclasses_replace_thresholds(config, classes):
+    """``config`` with its classes in the data's order (decisions columns follow the data)."""
+    import dataclasses
+
+    if tuple(config.classes) == tuple(classes):
+        return config
+    return dataclasses.replace(config, classes=tuple(classes),
+                               thresholds={c: config.thresholds[c] for c in classes},
+                               logit_thresholds=None)

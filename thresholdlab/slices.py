@@ -50,7 +50,8 @@ def slice_columns(
     predictions: PredictionSet,
     *,
     name: str | None = None,
-    max_levels: int = MAX_LEVELS,
+    max_levels: int | None = MAX_LEVELS,
+    only: list[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Extra columns of a prediction file that can slice its rows.
 
@@ -62,8 +63,10 @@ def slice_columns(
         Its loaded form: the columns it lists as ignored, except the id column, are candidates.
     name : str, optional
         File name, for the format, when ``source`` is bytes.
-    max_levels : int
-        Columns with 2 to ``max_levels`` distinct values are kept.
+    max_levels : int or None
+        Columns with 2 to ``max_levels`` distinct values are kept (None: every column).
+    only : list of str, optional
+        Read just these columns (any used by the loader or not listed raises DataError).
 
     Returns
     -------
@@ -79,9 +82,17 @@ def slice_columns(
     columns = predictions.columns or {}
     id_col = columns.get("id")
     candidates = [c for c in columns.get("ignored") or [] if c != id_col]
+    name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else predictions.file)
+    if only is not None:
+        absent = [c for c in only if c not in candidates]
+        if absent:
+            raise DataError(
+                f"File '{name}' has no extra column '{absent[0]}' to take slice values from; "
+                "name a column that is neither a score, a label nor the id."
+            )
+        candidates = list(only)
     if not candidates:
         return {}
-    name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else predictions.file)
     suffix = Path(str(name)).suffix.lower()
     raw = bytes(source) if isinstance(source, (bytes, bytearray)) else None
     import pandas as pd
@@ -115,7 +126,7 @@ def slice_columns(
         values = frame[c].astype(str).to_numpy(dtype=object)
         values = np.where(pd.isna(frame[c]).to_numpy() | (values == ""), MISSING, values)
         levels = np.unique(values)
-        if 2 <= len(levels) <= max_levels:
+        if max_levels is None or 2 <= len(levels) <= max_levels:
             out[str(c)] = values.astype(str)
     return out
 

@@ -943,3 +943,7 @@ def _bisect(t: float) -> int:
         else:
             lo = mid
     return hi
+
+
+# Per-slice thresholds (a config's ``groups`` section); defined in its own module.
+from thresholdlab.torch_groups import GroupThresholdHead  # noqa: E402
