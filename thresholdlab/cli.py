@@ -316,6 +316,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = _config_for(args, predictions)
     index = CurveIndex.build(predictions, config.rule)
     report = evaluate(index, config.thresholds_for(predictions.classes))
+    if config.groups:  # per-slice thresholds: each row by its slice's
+        from thresholdlab.evaluation_cli import grouped_report
+
+        report = grouped_report(args, index, config)
     if getattr(args, "bootstrap", None):
         from thresholdlab import evaluation_cli
 

@@ -348,3 +348,11 @@ def dataclasses_replace_thresholds(config, classes):
     return dataclasses.replace(config, classes=tuple(classes),
                                thresholds={c: config.thresholds[c] for c in classes},
                                logit_thresholds=None)
+
+
+def grouped_report(args, index, config):
+    """``evaluate`` for a config with groups: each row decided with its slice's thresholds."""
+    from thresholdlab.slices import grouped_report as report_of
+
+    values = _slice_values(args.file, index.predictions, config.groups["column"])
+    return report_of(index, config, values)

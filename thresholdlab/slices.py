@@ -323,3 +323,24 @@ def equal_recall(
             t[c] = _threshold_below(candidates, int(reached[0]) if len(reached) else len(candidates) - 1)
         out[str(value)] = t
     return out, targets
+
+
+def grouped_report(index: CurveIndex, config, values) -> Report:
+    """Every metric when each row is decided with its slice's thresholds (a config's ``groups``).
+
+    Counts come from the rows' decisions (``p >= t_row``); threshold-free metrics (AP, ROC AUC)
+    are the index's own. ``counts.thresholds`` holds the top-level thresholds.
+    """
+    from thresholdlab.curves import counts_from_decisions
+    from thresholdlab.groups import decide_with_groups
+    from thresholdlab.metrics import aggregates, class_metrics, ranking_metrics, zero_division_warnings
+
+    predictions = index.predictions
+    decisions = decide_with_groups(config, predictions.probabilities, values)
+    top = config.thresholds_for(predictions.classes)
+    counts = counts_from_decisions(predictions, decisions, top)
+    per_class = class_metrics(counts)
+    agg = aggregates(counts, per_class, predictions.task)
+    warnings = [*predictions.warnings, *zero_division_warnings(predictions.classes, counts, per_class)]
+    return Report(predictions.classes, predictions.task, counts, per_class, agg,
+                  ranking_metrics(index), tuple(warnings))

@@ -167,3 +167,16 @@ def test_threshold_rows_put_unlisted_values_on_the_top_level(case):
     np.testing.assert_array_equal(rows[0], table["EU"])
     np.testing.assert_array_equal(rows[1], [config.thresholds[c] for c in predictions.classes])
     assert decide_with_groups(config, predictions.probabilities[:3], ["EU", "nowhere", "US"]).shape == (3, predictions.n_classes)
+
+
+def test_cli_evaluate_reports_each_row_at_its_slices_thresholds(case, tmp_path, capsys):
+    from sklearn.metrics import f1_score
+
+    frame, path, predictions, config, table = case
+    config.save(tmp_path / "c.json")
+    assert main(["evaluate", str(path), "--thresholds", str(tmp_path / "c.json"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    decisions = brute_force(predictions, frame, config, table)
+    for c, name in enumerate(predictions.classes):
+        expected = f1_score(predictions.labels[:, c], decisions[:, c], zero_division=0)
+        assert out["per_class"][name]["f1"] == pytest.approx(expected, abs=1e-12)
