@@ -181,6 +181,12 @@ def cmd_optimize_held_out(args: argparse.Namespace) -> int:
     config.save(args.output)
     for sentence in dict.fromkeys(best.infeasible.values()):
         cli._warn(sentence)
+    if not best.exact:
+        cli._warn(
+            f"Under decision rule '{rule.rule}' with no-prediction '{rule.no_prediction}' a "
+            "class's decisions also depend on the other classes' thresholds, so each class was "
+            "optimised on its own curve: a good start, not the joint optimum."
+        )
     print("\n".join(lines))
     print(f"Wrote {args.output} ({objective.text}, {best.mode.replace('_', '-')}).")
     return 0

@@ -45,6 +45,13 @@ def _sniff_delimiter(head: str, name: str) -> str:
         return ","
 
 
+def slice_candidates(predictions: PredictionSet) -> list[str]:
+    """Names of the extra columns loading left aside (the id column excepted): what
+    :func:`slice_columns` reads."""
+    columns = predictions.columns or {}
+    return [c for c in columns.get("ignored") or [] if c != columns.get("id")]
+
+
 def slice_columns(
     source: str | os.PathLike | bytes,
     predictions: PredictionSet,
@@ -79,9 +86,7 @@ def slice_columns(
     DataError
         When the extra columns do not line up with the loaded rows.
     """
-    columns = predictions.columns or {}
-    id_col = columns.get("id")
-    candidates = [c for c in columns.get("ignored") or [] if c != id_col]
+    candidates = slice_candidates(predictions)
     name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else predictions.file)
     if only is not None:
         absent = [c for c in only if c not in candidates]
@@ -99,8 +104,13 @@ def slice_columns(
 
     try:
         if suffix == ".parquet":
-            frame = pd.read_parquet(io.BytesIO(raw) if raw is not None else source)
-            frame = frame[[c for c in candidates if c in frame.columns]]
+            import pyarrow.parquet as pq
+
+            handle = io.BytesIO(raw) if raw is not None else source
+            present = [c for c in candidates if c in pq.read_schema(handle).names]
+            if raw is not None:
+                handle.seek(0)
+            frame = pq.read_table(handle, columns=present).to_pandas()
         elif suffix == ".npz":
             with np.load(io.BytesIO(raw) if raw is not None else source, allow_pickle=False) as z:
                 frame = pd.DataFrame({c: z[c] for c in candidates if c in z.files and z[c].ndim == 1})
@@ -111,9 +121,10 @@ def slice_columns(
             text = data.decode("utf-8-sig", errors="replace")
             skip = 1 if text[:4].lower() == "sep=" else 0
             delimiter = _sniff_delimiter(text[:65536], str(name))
+            wanted = set(candidates)
+            # Only the candidate columns are parsed: the scores stay with the loader.
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, skiprows=skip, dtype=str,
-                                keep_default_na=False)
-            frame = frame[[c for c in candidates if c in frame.columns]]
+                                keep_default_na=False, usecols=lambda c: c in wanted)
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"File '{name}': its extra columns could not be read as slices ({exc}).") from None
     if len(frame) != predictions.n_rows:

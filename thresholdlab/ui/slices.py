@@ -16,6 +16,7 @@ import streamlit as st
 from thresholdlab import slices as core_slices
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.groups import make_groups
+from thresholdlab.predictions import DataError
 from thresholdlab.ui import evaluation as ui_ev
 from thresholdlab.ui.data import Dataset
 
@@ -34,17 +35,23 @@ def _group_thresholds(key: str, column: str, mode: str, thresholds: tuple, _data
 
 def slice_panel(dataset: Dataset, thresholds, prefix: str) -> None:
     """Draw the panel; ``prefix`` keeps its widget keys apart per page."""
-    columns = ui_ev.slice_columns(dataset)
+    none = ("Slices come from extra columns with a few distinct values (region, device, age "
+            "band); this file has none beside its scores, labels and id.")
     with st.expander("Slices", expanded=False):
-        if not columns:
-            st.caption(
-                "Slices come from extra columns with a few distinct values (region, device, age "
-                f"band); this file has none beside its scores, labels and id."
-            )
+        if not core_slices.slice_candidates(dataset.predictions):
+            st.caption(none)
             return
         if not st.toggle("Metrics per slice", key=f"{prefix}_slices_on",
                          help="Every metric per value of an extra column, at the current "
                               "thresholds; the slice with the lowest macro-F1 is marked."):
+            return
+        try:
+            columns = ui_ev.slice_columns(dataset)
+        except DataError as exc:
+            st.error(str(exc))
+            return
+        if not columns:
+            st.caption(none)
             return
         column = st.selectbox("Slice by", list(columns), key=f"{prefix}_slice_col")
         values = columns[column]
