@@ -458,8 +458,10 @@ class OptimumSpread:
     optimum : Optimum
         The optimum on the data itself.
     thresholds : ndarray of float64, shape (R, K)
-        The optimal threshold of every class on every resample (probability space, the midpoint
-        below the chosen candidate score, as the optimiser gives it).
+        The optimal threshold of every class on every resample: the midpoint, in probability
+        space, between the chosen candidate score and the next lower one. (For sigmoid data
+        given logits the optimiser takes its midpoint on the logits, so ``optimum.thresholds``
+        can sit a little apart from the same candidate's midpoint here.)
     band : ndarray (K, 2)
         Percentile interval of each class's optimal threshold.
     width : ndarray (K,)

@@ -183,8 +183,9 @@ def band_figure(curve, spread, c: int, name: str) -> go.Figure:
 # ------------------------------------------------------------------------------ compare
 @st.cache_resource(max_entries=4, show_spinner="Comparing…")
 def _comparison(key: str, shas: tuple, names: tuple, objective: str, resamples: int, seed: int,
-                _sets: tuple):
-    return core.compare(list(_sets), objective=objective, names=list(names),
+                _sets: tuple, _dataset: Dataset):
+    # Every model under the loaded data's decision rule (the key includes it).
+    return core.compare(list(_sets), objective=objective, names=list(names), rule=_dataset.rule,
                         n_resamples=resamples, seed=seed)
 
 
@@ -193,7 +194,7 @@ def comparison(dataset: Dataset, others: list[tuple[str, PredictionSet]], object
     names = (dataset.source.file_name, *(n for n, _ in others))
     sets = (dataset.predictions, *(p for _, p in others))
     return _comparison(dataset.key, tuple(p.sha256 for p in sets), names, objective,
-                       int(resamples), int(seed), sets)
+                       int(resamples), int(seed), sets, dataset)
 
 
 def comparison_frame(result) -> pd.DataFrame:
