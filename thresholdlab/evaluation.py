@@ -445,7 +445,7 @@ def bootstrap_intervals(
 
 
 # --------------------------------------------------------------------------- optimum spread
-MAX_BINS = 2048
+MAX_BINS = 1024
 """Candidate thresholds per class a resample is optimised over (all of them when fewer)."""
 
 
