@@ -2,7 +2,6 @@
 thresholds equal the core's (and scikit-learn's, through the core's tests), the worst slice is
 marked, and per-slice thresholds (equal recall) come with a config that carries them."""
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,6 @@ import pytest
 import thresholdlab as tl
 from apptest_support import BY_TASK, SAMPLES, open_app, thresholds_in_state, upload
 from thresholdlab import slices
-from thresholdlab.config import ThresholdConfig
 
 
 def with_region(stem: str) -> tuple[bytes, np.ndarray]:
