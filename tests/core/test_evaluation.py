@@ -342,3 +342,14 @@ def test_compare_puts_each_model_at_its_own_optimum():
 def test_compare_needs_two_files():
     with pytest.raises(DataError, match="two or more"):
         ev.compare([multiclass_set()])
+
+
+def test_the_new_core_modules_import_neither_streamlit_nor_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, thresholdlab.evaluation, thresholdlab.slices, thresholdlab.groups, "
+            "thresholdlab.evaluation_cli; "
+            "print(sorted(m for m in ('streamlit', 'plotly', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
