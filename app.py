@@ -18,6 +18,8 @@ try:
             ),
             st.Page("pages/confusion.py", title="Confusion", icon=":material/grid_on:"),
             st.Page("pages/calibration.py", title="Calibration", icon=":material/straighten:"),
+            st.Page("pages/evaluation.py", title="Evaluation", icon=":material/verified:"),
+            st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
             st.Page("pages/export.py", title="Export", icon=":material/download:"),
         ]
     )

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from thresholdlab.ui import controls, data, figures, shell, state, tables
+from thresholdlab.ui.slices import slice_panel
 
 dataset = shell.dataset()
 k = len(dataset.classes)
@@ -46,6 +47,7 @@ def live():
             indices = [dataset.classes.index(c) for c in shown]
             st.plotly_chart(figures.multilabel_grid(report, indices, normalise=normalise),
                             key="cm_grid", **figures.OPTIONS)
+        slice_panel(dataset, counts.thresholds, "cm")
         state.sync_url(dataset)
         return
 
@@ -71,6 +73,7 @@ def live():
         )
     if note := tables.coverage_note(report):
         st.caption(note)
+    slice_panel(dataset, counts.thresholds, "cm")
     state.sync_url(dataset)
 
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from thresholdlab.ui import controls, data, figures, shell, state, tables
 from thresholdlab.ui.figures import OperatingPoint
+from thresholdlab.ui.slices import slice_panel
 
 dataset = shell.dataset()
 p = dataset.predictions
@@ -120,6 +121,7 @@ def live():
             ),
             key="thr_small_multiples_chart", **figures.OPTIONS,
         )
+    slice_panel(dataset, thresholds, "thr")
     state.sync_url(dataset)
 
 

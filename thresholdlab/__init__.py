@@ -22,13 +22,13 @@ from thresholdlab.loading import load  # noqa: E402
 from thresholdlab.array_types import register_array_type  # noqa: E402
 
 
-def _apply_tensor(config, scores):
+def _apply_tensor(config, scores, groups=None):
     """Tensors given to :func:`apply` are decided by ``thresholdlab.torch``, which depends on
     the core: the core never imports it, so the package root, which sits above both, wires
     them, and torch is loaded only once a tensor arrives."""
     from thresholdlab.torch import apply_tensor
 
-    return apply_tensor(config, scores)
+    return apply_tensor(config, scores, groups)
 
 
 register_array_type("torch", "Tensor", _apply_tensor)

@@ -1,6 +1,6 @@
 """The ``thresholdlab`` command line; also ``python -m thresholdlab``.
 
-Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``. Every subcommand takes
+Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``, ``compare``. Every subcommand takes
 the overrides of the detected column roles (``--label-col``, ``--score-cols``, ...).
 
 Errors are handled in one place, :func:`main`: bad input (:class:`DataError`, a ``ValueError``
@@ -203,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--thresholds", required=True, metavar="CONFIG.json")
     apply.add_argument("-o", "--output", required=True, metavar="DECISIONS.csv")
     apply.set_defaults(func=cmd_apply)
+
+    from thresholdlab import evaluation_cli  # held-out options and the compare command
+
+    evaluation_cli.add_arguments(sub, optimize, evaluate, common)
     return parser
 
 
@@ -284,6 +288,10 @@ def _config_for(args: argparse.Namespace, predictions: PredictionSet) -> Thresho
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
+    from thresholdlab import evaluation_cli
+
+    if evaluation_cli.held_out_requested(args):
+        return evaluation_cli.cmd_optimize_held_out(args)
     predictions = load_from_args(args)
     objective = Objective.parse(args.objective)
     rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
@@ -318,6 +326,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = _config_for(args, predictions)
     index = CurveIndex.build(predictions, config.rule)
     report = evaluate(index, config.thresholds_for(predictions.classes))
+    if config.groups:  # per-slice thresholds: each row by its slice's
+        from thresholdlab.evaluation_cli import grouped_report
+
+        report = grouped_report(args, index, config)
+    if getattr(args, "bootstrap", None):
+        from thresholdlab import evaluation_cli
+
+        return evaluation_cli.print_with_bootstrap(args, report)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -331,6 +347,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
     decisions = decide(
         predictions.probabilities, config.thresholds_for(predictions.classes), config.rule
     )
+    if config.groups:  # per-slice thresholds: each row by its slice's
+        from thresholdlab.evaluation_cli import group_decisions
+
+        decisions = group_decisions(args, predictions, config)
     decisions_frame(predictions, decisions).to_csv(args.output, index=False)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
     return 0

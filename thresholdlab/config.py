@@ -42,7 +42,7 @@ SCHEMA_VERSION = 1
 _KEY_ORDER = (
     "schema_version", "created_by", "created_at", "task", "classes", "score_kind", "activation",
     "decision_rule", "comparison", "no_prediction", "thresholds", "logit_thresholds", "objective",
-    "metrics", "data",
+    "metrics", "data", "groups",
 )
 
 # How far (relative) an explicit logit threshold's sigmoid may sit from its probability threshold.
@@ -122,6 +122,7 @@ class ThresholdConfig:
     objective: str = "manual"
     metrics: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] | None = None
+    groups: Mapping[str, Any] | None = None  # optional per-slice thresholds (thresholdlab.groups)
 
     def __post_init__(self):
         try:
@@ -219,7 +220,7 @@ class ThresholdConfig:
         out: dict[str, Any] = {}
         for key in _KEY_ORDER:
             value = getattr(self, key)
-            if key in ("created_by", "created_at") and value is None:
+            if key in ("created_by", "created_at", "groups") and value is None:
                 continue
             if key == "logit_thresholds":
                 if self.activation != "sigmoid":
@@ -283,6 +284,7 @@ class ThresholdConfig:
                 objective=doc.get("objective", "manual"),
                 metrics=doc.get("metrics", {}),
                 data=doc.get("data"),
+                groups=doc.get("groups"),
             )
         except ConfigError as e:
             raise DataError(f"Config {source!r}: {e.detail}.") from None
@@ -299,7 +301,7 @@ class ThresholdConfig:
 
 
 # ---------------------------------------------------------------------------------- apply
-def apply(config: ThresholdConfig | str | os.PathLike, scores):
+def apply(config: ThresholdConfig | str | os.PathLike, scores, *, groups=None):
     """Decisions of ``config`` on raw model outputs.
 
     Parameters
@@ -309,6 +311,10 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
         Raw outputs in the config's ``score_kind`` (logits are passed through the config's
         activation, in float64), columns in ``config.classes`` order. Multi-class and
         multi-label: shape (n, K). Binary: shape (n,) or (n, 1).
+    groups : array-like of str, shape (n,), optional
+        Each row's slice value, for a config with per-slice thresholds (its ``groups``
+        section): rows whose value it lists use that value's thresholds, all others (and every
+        row when ``groups`` is not given) the top-level ``thresholds``.
 
     Returns
     -------
@@ -325,9 +331,10 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
     """
     if not isinstance(config, ThresholdConfig):
         config = ThresholdConfig.load(config)
+    with_groups = groups is not None and bool(config.groups)
     decide_array = decider_for(scores)  # tensors: thresholdlab.torch (see array_types)
     if decide_array is not None:
-        return decide_array(config, scores)
+        return decide_array(config, scores, groups=groups if with_groups else None)
     x = np.asarray(scores)
     shape = _check_shape(config, x.shape)
     # C order: numpy's row sums (inside softmax) add in another order for Fortran-ordered input.
@@ -337,7 +344,12 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
         # Rounding just outside [0, 1] is clipped, as loading clips it (a new array: never the
         # caller's).
         x = np.clip(x, 0.0, 1.0)
-    decisions = decide(_probabilities(config, x), _thresholds(config), config.rule)
+    if with_groups:  # each row by its slice's thresholds
+        from thresholdlab.groups import decide_with_groups
+
+        decisions = decide_with_groups(config, _probabilities(config, x), groups)
+    else:
+        decisions = decide(_probabilities(config, x), _thresholds(config), config.rule)
     return decisions.reshape(np.shape(scores)) if config.task == "binary" else decisions
 
 
@@ -509,6 +521,13 @@ def _normalise(cfg: ThresholdConfig) -> None:
                 or rows != int(rows):
             raise _Problem(f"data.rows must be a whole number of rows, got {_show(rows)}")
         put("data", {"file": str(data["file"]), "sha256": str(data["sha256"]), "rows": int(rows)})
+    if cfg.groups is not None:
+        from thresholdlab.groups import normalise_groups
+
+        try:
+            put("groups", normalise_groups(cfg.groups, classes, cfg.task, rule.no_prediction))
+        except ValueError as e:
+            raise _Problem(str(e)) from None
 
 
 def _class_floats(values, classes: tuple[str, ...], name: str) -> dict[str, float]:

@@ -39,6 +39,7 @@ pairwise summation order as ``numpy.sum``, the same sigmoid branches), so:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 import os
@@ -50,6 +51,7 @@ import torch
 from torch import nn
 
 from thresholdlab.config import ThresholdConfig, _check_shape, _check_values, apply
+from thresholdlab.groups import group_codes, group_values
 from thresholdlab.predictions import sigmoid
 from thresholdlab.torch_collect import INPUT_KEYS, TARGET_KEYS, collect
 
@@ -61,9 +63,11 @@ __all__ = ["INPUT_KEYS", "TARGET_KEYS", "ThresholdHead", "apply_tensor", "collec
 # --------------------------------------------------------------------------------------------
 
 
-def apply_tensor(config: ThresholdConfig, scores: torch.Tensor) -> torch.Tensor:
+def apply_tensor(config: ThresholdConfig, scores: torch.Tensor, groups=None) -> torch.Tensor:
     """:func:`thresholdlab.apply` for a tensor: the numpy path's checks, then the config's
-    :class:`ThresholdHead` on the tensor's device (MPS: the CPU), decisions on that device."""
+    :class:`ThresholdHead` on the tensor's device (MPS: the CPU), decisions on that device.
+    With ``groups`` (each row's slice value) the config's per-slice thresholds decide, through
+    :class:`GroupThresholdHead`."""
     device = scores.device
     # MPS has no float64; decide there on the CPU and move the decisions back.
     work = torch.device("cpu") if device.type == "mps" else device
@@ -72,6 +76,9 @@ def apply_tensor(config: ThresholdConfig, scores: torch.Tensor) -> torch.Tensor:
     _check_values(
         config, x, bool(torch.isfinite(x).all()), lambda: x.min().item(), lambda: x.max().item()
     )
+    if groups is not None:
+        codes = torch.from_numpy(group_codes(config, groups)).to(work)
+        return GroupThresholdHead(config).to(work)(scores.detach().to(work), codes).to(device)
     return _head(_HeadKey(config, work))(x).to(device)
 
 
@@ -497,3 +504,49 @@ def _bisect(t: float) -> int:
         else:
             lo = mid
     return hi
+
+
+# ------------------------------------------------------------------ per-slice thresholds
+class GroupThresholdHead(nn.Module):
+    """:class:`~thresholdlab.torch.ThresholdHead` with each row's slice taken into account.
+
+    ``head(scores, slices)`` decides a row whose slice code is ``g`` with the thresholds of the
+    config's ``g``-th listed slice value (``head.slice_values``), and a row with code -1 with
+    the top-level thresholds, exactly as ``thresholdlab.apply(config, scores, groups=values)``.
+    :meth:`codes` turns slice values (text) into codes. Every slice's decisions come from its
+    own ThresholdHead, so they are as exact as the plain head's; eager, scripted and exported.
+
+    Parameters
+    ----------
+    config : ThresholdConfig or path of a config JSON file, with or without ``groups``
+    exact : bool
+        Passed to each slice's ThresholdHead.
+    """
+
+    def __init__(self, config: ThresholdConfig | str | os.PathLike, *, exact: bool = True):
+        super().__init__()
+        if not isinstance(config, ThresholdConfig):
+            config = ThresholdConfig.load(config)
+        self._config = config
+        self.slice_values: List[str] = list(group_values(config))
+        plain = dataclasses.replace(config, groups=None)
+        self.default = ThresholdHead(plain, exact=exact)
+        heads = []
+        for value in self.slice_values:
+            t = config.groups["thresholds"][value]
+            heads.append(ThresholdHead(
+                dataclasses.replace(plain, thresholds=dict(t), logit_thresholds=None), exact=exact))
+        self.heads = nn.ModuleList(heads)
+
+    def codes(self, values) -> torch.Tensor:
+        """long (n,): each value's position in ``slice_values``, -1 when not listed."""
+        return torch.from_numpy(group_codes(self._config, np.asarray(values, dtype=object)))
+
+    def forward(self, scores: torch.Tensor, slices: torch.Tensor) -> torch.Tensor:
+        out = self.default(scores)
+        for g, head in enumerate(self.heads):
+            chosen = slices == g
+            if out.dim() == 2:
+                chosen = chosen.unsqueeze(1)
+            out = torch.where(chosen, head(scores), out)
+        return out

@@ -2,7 +2,9 @@
 
 from playwright.sync_api import expect
 
-from browser_support import Server, need_chromium, slider, wait_idle
+from browser_support import ROOT, Server, need_chromium, slider, wait_idle
+
+PAGES = (ROOT / "app.py").read_text().count("st.Page(")
 
 
 def test_first_request_to_a_fresh_server_is_a_page_link(browser):
@@ -16,7 +18,7 @@ def test_first_request_to_a_fresh_server_is_a_page_link(browser):
         expect(page.get_by_role("heading", name="Confusion", level=1)).to_be_visible()
         # the app's own menu (st.navigation), not one made from the pages/ folder
         links = page.get_by_test_id("stSidebarNavLink")
-        expect(links).to_have_count(4)
+        expect(links).to_have_count(PAGES)
         expect(links.first).to_contain_text("Thresholds")
         expect(slider(page, "cm_0_slider")).to_have_attribute("aria-valuetext", "0.300")
         assert not page.get_by_test_id("stException").count()

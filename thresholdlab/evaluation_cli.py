@@ -1,0 +1,364 @@
+"""Command-line parts of held-out evaluation: ``evaluate --bootstrap N``,
+``optimize --holdout FILE | --split SHARE --seed S [--spread N]`` and ``compare FILE FILE...``.
+
+``cli.py`` registers these options and hands over to the functions here when they are used, so
+that commands run without them exactly as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from thresholdlab.evaluation import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    DEFAULT_SPREAD_RESAMPLES,
+    bootstrap_intervals,
+    compare,
+    held_out,
+    matching_classes,
+    optimum_spread,
+    stratified_split,
+)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.3, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"the share must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def add_arguments(sub, optimize, evaluate, common) -> None:
+    """Add the held-out options to ``optimize`` and ``evaluate`` and the ``compare`` command."""
+    group = optimize.add_argument_group("held-out evaluation")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--holdout", metavar="FILE",
+        help="evaluation data: thresholds chosen on the main file are reported on FILE",
+    )
+    where.add_argument(
+        "--split", type=_share, metavar="SHARE",
+        help="hold out SHARE of the rows (stratified by class) for evaluation",
+    )
+    group.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                       help=f"seed of the split and of every bootstrap (default {DEFAULT_SEED})")
+    group.add_argument(
+        "--bootstrap", type=_positive_int, default=DEFAULT_RESAMPLES, metavar="N",
+        help=f"bootstrap resamples for intervals on the evaluation data (default {DEFAULT_RESAMPLES})",
+    )
+    group.add_argument(
+        "--spread", type=_positive_int, metavar="N",
+        help="re-optimise on N bootstrap resamples of the tuning rows and report the band of "
+             f"chosen thresholds (e.g. {DEFAULT_SPREAD_RESAMPLES})",
+    )
+
+    slices_group = optimize.add_argument_group("per-slice thresholds (binary, multi-label)")
+    slices_group.add_argument(
+        "--groups", metavar="COLUMN",
+        help="also choose thresholds per value of the extra column COLUMN, stored in the "
+             "config's groups section (apply then decides each row with its slice's thresholds)",
+    )
+    slices_group.add_argument(
+        "--group-objective", default="equal_recall", metavar="OBJ",
+        help="equal_recall (every slice gets the recall the chosen thresholds give overall; the "
+             "default) or an objective such as f1, optimised on each slice",
+    )
+
+    evaluate.add_argument(
+        "--bootstrap", type=_positive_int, metavar="N",
+        help="add bootstrap 95%% intervals from N resamples beside the Wilson intervals",
+    )
+    evaluate.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                          help=f"seed of the bootstrap (default {DEFAULT_SEED})")
+
+    cmp = sub.add_parser(
+        "compare", parents=common,
+        help="compare two or more prediction files over the same classes",
+    )
+    cmp.add_argument("files", nargs="+", metavar="FILE")
+    cmp.add_argument("--objective", default="f1", metavar="OBJ",
+                     help="each model's thresholds optimise this (default f1)")
+    cmp.add_argument("--bootstrap", type=_positive_int, default=DEFAULT_RESAMPLES, metavar="N",
+                     help=f"resamples for the macro-F1 difference (default {DEFAULT_RESAMPLES})")
+    cmp.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    cmp.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    cmp.set_defaults(func=cmd_compare)
+
+
+def held_out_requested(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "holdout", None)) or getattr(args, "split", None) is not None \
+        or getattr(args, "spread", None) is not None or bool(getattr(args, "groups", None))
+
+
+def _interval(pair) -> str:
+    if pair is None or not np.isfinite(pair).all():
+        return "-"
+    return f"[{pair[0]:.4f}, {pair[1]:.4f}]"
+
+
+def cmd_optimize_held_out(args: argparse.Namespace) -> int:
+    """``optimize`` with ``--holdout``, ``--split`` or ``--spread``."""
+    from thresholdlab import cli
+    from thresholdlab.config import ThresholdConfig
+    from thresholdlab.curves import CurveIndex
+    from thresholdlab.decisions import DecisionRule
+    from thresholdlab.optimise import Objective
+
+    predictions = cli.load_from_args(args)
+    objective = Objective.parse(args.objective)
+    rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
+    mode = "global" if args.global_mode else "per_class"
+    split_info = None
+    if args.holdout:
+        evaluation = matching_classes(predictions, cli.load_from_args(argparse.Namespace(
+            **{**vars(args), "file": args.holdout})))
+        tuning = predictions
+        split_info = {"holdout_file": evaluation.file, "holdout_rows": evaluation.n_rows}
+    elif args.split is not None:
+        split = stratified_split(predictions, args.split, args.seed)
+        tuning, evaluation = split.tuning, split.evaluation
+        split_info = {"share": split.share, "seed": split.seed,
+                      "tuning_rows": len(split.tuning_rows),
+                      "evaluation_rows": len(split.evaluation_rows)}
+    else:
+        tuning = evaluation = None
+
+    lines: list[str] = []
+    if tuning is not None:
+        result = held_out(tuning, evaluation, objective, rule=rule, mode=mode,
+                          n_resamples=args.bootstrap, seed=args.seed)
+        best, report = result.optimum, result.evaluation
+        metrics = report.to_dict()
+        metrics["held_out"] = {**result.to_dict(), **split_info}
+        source = tuning
+        lines.append(cli.format_report(report))
+        lines.append(
+            f"Chosen on {tuning.n_rows:,} tuning rows, reported above on {evaluation.n_rows:,} "
+            + (f"rows of {evaluation.file}." if args.holdout else
+               f"held-out rows (share {args.split:g}, seed {args.seed}, stratified by class).")
+        )
+        lines.append(format_held_out(result))
+    else:
+        index = CurveIndex.build(predictions, rule)
+        from thresholdlab.metrics import evaluate
+        from thresholdlab.optimise import optimise
+        best = optimise(index, objective, mode=mode)
+        report = evaluate(index, best.thresholds)
+        metrics = report.to_dict()
+        source = predictions
+        lines.append(cli.format_report(report))
+    if args.spread is not None:
+        if mode == "global":
+            raise ValueError("--spread re-optimises each class on its own; leave out --global.")
+        spread = optimum_spread(CurveIndex.build(source, rule), objective,
+                                n_resamples=args.spread, seed=args.seed)
+        metrics["optimum_spread"] = spread.to_dict(source.classes)
+        lines.append(format_spread(spread, source.classes))
+    config = ThresholdConfig.from_choice(
+        source, best.thresholds, rule, objective=objective.text, metrics=metrics,
+        logit_thresholds=best.logit_thresholds,
+    )
+    if args.groups:
+        config, summary = _with_groups(args, predictions, source, config, best.thresholds, rule)
+        lines.append(summary)
+    config.save(args.output)
+    for sentence in dict.fromkeys(best.infeasible.values()):
+        cli._warn(sentence)
+    if not best.exact:
+        cli._warn(
+            f"Under decision rule '{rule.rule}' with no-prediction '{rule.no_prediction}' a "
+            "class's decisions also depend on the other classes' thresholds, so each class was "
+            "optimised on its own curve: a good start, not the joint optimum."
+        )
+    print("\n".join(lines))
+    print(f"Wrote {args.output} ({objective.text}, {best.mode.replace('_', '-')}).")
+    return 0
+
+
+def format_held_out(result) -> str:
+    classes = result.tuning.classes
+    width = max(8, *(len(c) for c in classes))
+    ci = result.intervals.per_class["f1"]
+    lines = [f"{'class':<{width}}  threshold  F1 tuning  F1 held-out  drop     held-out F1 95% bootstrap"]
+    for i, name in enumerate(classes):
+        lines.append(
+            f"{name:<{width}}  {result.optimum.thresholds[i]:<9.4g}  "
+            f"{result.tuning.per_class.f1[i]:<9.4f}  {result.evaluation.per_class.f1[i]:<11.4f}  "
+            f"{result.drop['f1'][i]:<+7.4f}  {_interval(ci[i])}"
+        )
+    macro = result.intervals.aggregate.get("macro_f1")
+    lines.append(
+        f"{'macro':<{width}}  {'':<9}  {result.tuning.aggregates.macro['f1']:<9.4f}  "
+        f"{result.evaluation.aggregates.macro['f1']:<11.4f}  {result.macro_drop['f1']:<+7.4f}  "
+        f"{_interval(macro)}"
+    )
+    lines.append(f"Bootstrap: {result.intervals.method}")
+    return "\n".join(lines)
+
+
+def format_spread(spread, classes) -> str:
+    width = max(8, *(len(c) for c in classes))
+    lines = [f"{'class':<{width}}  threshold  optimum 95% band over {spread.n_resamples} resamples  width"]
+    for i, name in enumerate(classes):
+        binned = "" if spread.exact[i] else "  (binned)"
+        lines.append(
+            f"{name:<{width}}  {spread.optimum.thresholds[i]:<9.4g}  "
+            f"{_interval(spread.band[i]):<38}  {spread.width[i]:.4f}{binned}"
+        )
+    return "\n".join(lines)
+
+
+def print_with_bootstrap(args: argparse.Namespace, report) -> int:
+    """``evaluate --bootstrap N``: the report plus bootstrap intervals beside Wilson's."""
+    from thresholdlab import cli
+
+    intervals = bootstrap_intervals(report.counts, report.task, n_resamples=args.bootstrap, seed=args.seed)
+    if args.json:
+        out = report.to_dict()
+        out["bootstrap"] = intervals.to_dict(report.classes)
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    print(cli.format_report(report))
+    print(format_intervals(report, intervals))
+    return 0
+
+
+def format_intervals(report, intervals) -> str:
+    classes = report.classes
+    width = max(8, *(len(c) for c in classes))
+    m = report.per_class
+    lines = [f"{'class':<{width}}  metric     value   bootstrap 95%       Wilson 95%"]
+    for i, name in enumerate(classes):
+        for metric, wilson in (("precision", m.precision_ci[i]), ("recall", m.recall_ci[i]),
+                               ("f1", None)):
+            lines.append(
+                f"{name:<{width}}  {metric:<9}  {getattr(m, metric)[i]:.4f}  "
+                f"{_interval(intervals.per_class[metric][i]):<18}  {_interval(wilson)}"
+            )
+    for metric, pair in intervals.aggregate.items():
+        lines.append(f"{metric:<{width + 11}}  {'':<6}  {_interval(pair)}")
+    lines.append(f"Bootstrap: {intervals.method}")
+    return "\n".join(lines)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from thresholdlab import cli
+
+    if len(args.files) < 2:
+        raise ValueError("compare needs two or more prediction files.")
+    sets = [cli.load_from_args(argparse.Namespace(**{**vars(args), "file": f})) for f in args.files]
+    from pathlib import Path
+
+    result = compare(sets, objective=args.objective, n_resamples=args.bootstrap, seed=args.seed,
+                     names=[Path(f).name for f in args.files])
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_comparison(result))
+    return 0
+
+
+def format_comparison(result) -> str:
+    models = result.models
+    classes = models[0].predictions.classes
+    width = max(8, *(len(c) for c in classes))
+    col = max(12, *(len(m.name) for m in models))
+    lines = [f"F1 at each model's own {result.objective} thresholds"]
+    lines.append(f"{'class':<{width}}  " + "  ".join(f"{m.name:<{col}}" for m in models))
+    for i, name in enumerate(classes):
+        lines.append(f"{name:<{width}}  " + "  ".join(
+            f"{m.report.per_class.f1[i]:<{col}.4f}" for m in models))
+    lines.append(f"{'macro':<{width}}  " + "  ".join(
+        f"{m.report.aggregates.macro['f1']:<{col}.4f}" for m in models))
+    for m, d in zip(models[1:], result.differences):
+        lines.append(
+            f"macro-F1 {models[0].name} - {m.name}: {d.observed:+.4f}, 95% bootstrap "
+            f"{_interval(d.interval)} over {d.n_resamples} resamples (seed {d.seed}); "
+            f"{models[0].name} higher in {d.share_better:.1%} of them. {d.note}"
+        )
+    return "\n".join(lines)
+
+
+def _slice_values(path, predictions, column: str):
+    from thresholdlab.slices import slice_columns
+
+    return slice_columns(path, predictions, max_levels=None, only=[column])[column]
+
+
+def _with_groups(args, predictions, source, config, thresholds, rule):
+    """The config with per-slice thresholds for ``--groups COLUMN``, and a summary table."""
+    import dataclasses
+
+    from thresholdlab.groups import make_groups
+    from thresholdlab.slices import equal_recall, per_slice_thresholds, slice_metrics
+
+    if source is not predictions:
+        raise ValueError("--groups chooses per-slice thresholds on the whole file; leave out "
+                         "--holdout and --split.")
+    values = _slice_values(args.file, predictions, args.groups)
+    if args.group_objective == "equal_recall":
+        table, _ = equal_recall(predictions, values, thresholds, rule)
+    else:
+        table = per_slice_thresholds(predictions, values, args.group_objective, rule)
+    groups = make_groups(args.groups, table, predictions.classes, objective=args.group_objective)
+    config = dataclasses.replace(config, groups=groups)
+    report = slice_metrics(predictions, values, thresholds, rule, column=args.groups, group_thresholds=table)
+    return config, format_slices(report, predictions.classes)
+
+
+def format_slices(report, classes) -> str:
+    width = max(8, *(len(v) for v in report.values), len(report.column))
+    lines = [f"{report.column:<{width}}  rows      macro F1  " + "  ".join(
+        f"recall {c:<6}" for c in classes[:8])]
+    for s, value in enumerate(report.values):
+        r = report.reports[s]
+        mark = "  <- worst" if s == report.worst else ""
+        lines.append(f"{value:<{width}}  {report.rows[s]:<8}  {r.aggregates.macro['f1']:<8.4f}  "
+                     + "  ".join(f"{r.per_class.recall[c]:<13.4f}" for c in range(min(8, len(classes))))
+                     + mark)
+    return "\n".join(lines)
+
+
+def group_decisions(args, predictions, config):
+    """``apply`` for a config with groups: each row decided with its slice's thresholds."""
+    from thresholdlab.groups import decide_with_groups
+
+    values = _slice_values(args.file, predictions, config.groups["column"])
+    aligned = dataclasses_replace_thresholds(config, predictions.classes)
+    return decide_with_groups(aligned, predictions.probabilities, values)
+
+
+def dataclasses_replace_thresholds(config, classes):
+    """``config`` with its classes in the data's order (decisions columns follow the data)."""
+    import dataclasses
+
+    if tuple(config.classes) == tuple(classes):
+        return config
+    return dataclasses.replace(config, classes=tuple(classes),
+                               thresholds={c: config.thresholds[c] for c in classes},
+                               logit_thresholds=None)
+
+
+def grouped_report(args, index, config):
+    """``evaluate`` for a config with groups: each row decided with its slice's thresholds."""
+    from thresholdlab.slices import grouped_report as report_of
+
+    values = _slice_values(args.file, index.predictions, config.groups["column"])
+    return report_of(index, config, values)
