@@ -436,12 +436,24 @@ def calibrate(predictions: PredictionSet, calibration: Calibration) -> Predictio
     The scores become the calibrated probabilities (``score_kind`` "probability", activation
     "none"): thresholds then live in calibrated probability space. File, labels and ids stay.
     """
-    if tuple(calibration.classes) != tuple(predictions.classes):
+    data_classes = tuple(predictions.classes)
+    if sorted(calibration.classes) != sorted(data_classes) or calibration.task != predictions.task:
         raise DataError(
             "The calibration was fitted on other classes: "
-            f"{', '.join(calibration.classes)} against {', '.join(predictions.classes)}."
+            f"{', '.join(calibration.classes)} against {', '.join(data_classes)}."
         )
-    p = calibration.probabilities(predictions.scores)
+    if calibration.score_kind != predictions.score_kind:
+        raise DataError(
+            f"The calibration takes {calibration.score_kind}s but {predictions.file!r} holds "
+            f"{predictions.score_kind}s; load it with --score-kind {calibration.score_kind}."
+        )
+    # The calibration's columns may come in another order (a config's); line them up and back.
+    order = [data_classes.index(c) for c in calibration.classes]
+    if order == list(range(len(order))):
+        p = calibration.probabilities(predictions.scores)
+    else:
+        p = np.empty((predictions.n_rows, len(order)))
+        p[:, order] = calibration.probabilities(predictions.scores[:, order])
     return dataclasses.replace(
         predictions, scores=p, probabilities=p, score_kind="probability", activation="none",
         notes=(*predictions.notes, f"Scores are calibrated ({calibration.method})."),
@@ -582,3 +594,31 @@ def _breakpoints(value, path: str) -> tuple[np.ndarray, np.ndarray]:
     if np.any(np.diff(y) < 0) or y.min() < 0 or y.max() > 1:
         raise SectionError(f"{path}.y must be non-decreasing probabilities in [0, 1]")
     return x, y
+
+
+def normalise_calibration(config, problem) -> Calibration:
+    """A config's ``calibration`` (a :class:`Calibration` or its JSON dict) checked against the
+    config's task, classes and score kind; ``problem(sentence)`` builds the exception to raise."""
+    value = config.calibration
+    if isinstance(value, Calibration):
+        if (value.task, tuple(value.classes), value.score_kind) != (
+            config.task, tuple(config.classes), config.score_kind
+        ):
+            raise problem(
+                f"calibration was fitted on {value.task} {value.score_kind} scores of classes "
+                f"{', '.join(value.classes)}, not on this config's data"
+            )
+        calibration = value
+    else:
+        try:
+            calibration = Calibration.from_dict(
+                value, task=config.task, classes=config.classes, score_kind=config.score_kind
+            )
+        except SectionError as e:
+            raise problem(str(e)) from None
+    if config.logit_thresholds is not None:
+        raise problem(
+            "logit_thresholds does not apply with a calibration section (a raw logit maps to a "
+            "probability only through the calibration); remove it"
+        )
+    return calibration

@@ -1,6 +1,6 @@
 """The ``thresholdlab`` command line; also ``python -m thresholdlab``.
 
-Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``. Every subcommand takes
+Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``, ``calibrate``. Every subcommand takes
 the overrides of the detected column roles (``--label-col``, ``--score-cols``, ...).
 
 Errors are handled in one place, :func:`main`: bad input (:class:`DataError`, a ``ValueError``
@@ -19,6 +19,8 @@ import subprocess
 from pathlib import Path
 
 from thresholdlab import __version__
+from thresholdlab.calibration_fit import METHODS as CALIBRATION_METHODS
+from thresholdlab.calibration_fit import calibrate, calibration_report, fit_calibration
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import (
@@ -179,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-prediction", choices=no_prediction, metavar="OPT",
         help=f"what a row with no class passing gets: {', '.join(no_prediction)}",
     )
+    optimize.add_argument(
+        "--calibration", choices=CALIBRATION_METHODS, metavar="METHOD",
+        help="fit this calibration first (temperature, vector, platt, isotonic) and choose the "
+        "thresholds on calibrated scores; both go into the config",
+    )
     optimize.add_argument("-o", "--output", required=True, metavar="CONFIG.json")
     optimize.set_defaults(func=cmd_optimize)
 
@@ -193,6 +200,20 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--thresholds", required=True, metavar="CONFIG.json")
     apply.add_argument("-o", "--output", required=True, metavar="DECISIONS.csv")
     apply.set_defaults(func=cmd_apply)
+
+    calibrate_cmd = sub.add_parser(
+        "calibrate", parents=common,
+        help="fit a calibration and show ECE, Brier score and log-loss before and after",
+    )
+    calibrate_cmd.add_argument("file", metavar="FILE")
+    calibrate_cmd.add_argument("--method", required=True, choices=CALIBRATION_METHODS)
+    calibrate_cmd.add_argument(
+        "-o", "--output", metavar="CONFIG.json",
+        help="write a config with the calibration (thresholds 0.5 for binary and multi-label, "
+        "plain argmax for multi-class)",
+    )
+    calibrate_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    calibrate_cmd.set_defaults(func=cmd_calibrate)
     return parser
 
 
@@ -277,7 +298,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
     objective = Objective.parse(args.objective)
     rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
-    index = CurveIndex.build(predictions, rule)
+    calibration, tuned = _calibrated(predictions, args.calibration)
+    index = CurveIndex.build(tuned, rule)
     best = optimise(index, objective, mode="global" if args.global_mode else "per_class")
     report = evaluate(index, best.thresholds)
     config = ThresholdConfig.from_choice(
@@ -287,6 +309,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         objective=objective.text,
         metrics=report.to_dict(),
         logit_thresholds=best.logit_thresholds,
+        calibration=calibration,
     )
     config.save(args.output)
     for sentence in dict.fromkeys(best.infeasible.values()):
@@ -306,7 +329,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
     config = _config_for(args, predictions)
-    index = CurveIndex.build(predictions, config.rule)
+    index = CurveIndex.build(_scored_by(config, predictions), config.rule)
     report = evaluate(index, config.thresholds_for(predictions.classes))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -319,7 +342,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
     config = _config_for(args, predictions)
     decisions = decide(
-        predictions.probabilities, config.thresholds_for(predictions.classes), config.rule
+        _scored_by(config, predictions).probabilities,
+        config.thresholds_for(predictions.classes),
+        config.rule,
     )
     decisions_frame(predictions, decisions).to_csv(args.output, index=False)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
@@ -379,6 +404,88 @@ def cmd_app(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--browser.gatherUsageStats", "false"]
     return subprocess.call(command, env=env)
+
+
+# --------------------------------------------------------------------------------------------
+# calibrate (and the calibration of optimize, evaluate, apply)
+# --------------------------------------------------------------------------------------------
+
+
+def _calibrated(predictions: PredictionSet, method: str | None):
+    """(calibration or None, the data the thresholds are chosen on); reports the fit on stderr."""
+    if not method:
+        return None, predictions
+    calibration = fit_calibration(predictions, method)
+    tuned = calibrate(predictions, calibration)
+    report = calibration_report(predictions, calibration, tuned)
+    before, after = report.overall_before, report.overall_after
+    print(
+        f"Calibrated ({method}): log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}, "
+        f"ECE {before['ece']:.4f} -> {after['ece']:.4f}; thresholds are on calibrated scores.",
+        file=sys.stderr,
+    )
+    for note in calibration.notes:
+        _warn(note)
+    return calibration, tuned
+
+
+def _scored_by(config: ThresholdConfig, predictions: PredictionSet) -> PredictionSet:
+    """``predictions`` with the probabilities ``config`` decides on (calibrated, if it says so)."""
+    if config.calibration is None:
+        return predictions
+    return calibrate(predictions, config.calibration)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    predictions = load_from_args(args)
+    calibration = fit_calibration(predictions, args.method)
+    tuned = calibrate(predictions, calibration)
+    report = calibration_report(predictions, calibration, tuned)
+    if args.output:
+        default = 0.0 if predictions.task == "multiclass" else 0.5
+        config = ThresholdConfig.from_choice(
+            predictions, [default] * predictions.n_classes, calibration=calibration
+        )
+        config.save(args.output)
+    if args.json:
+        out = {
+            "file": predictions.file, "task": predictions.task,
+            "classes": list(predictions.classes), **report.to_dict(),
+            "calibration": calibration.to_dict(), "warnings": list(calibration.notes),
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(format_calibration(report))
+        for note in calibration.notes:
+            _warn(note)
+    if args.output:
+        print(f"Wrote {args.output} ({args.method} calibration).", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def format_calibration(report) -> str:
+    """ECE, Brier score and log-loss before -> after, per class and overall, as aligned lines."""
+    width = max(8, *(len(c) for c in report.classes))
+    lines = [
+        f"{'class':<{width}}  {'ECE before':>10} {'after':>8}  {'Brier before':>12} {'after':>8}  "
+        f"{'log-loss before':>15} {'after':>8}"
+    ]
+
+    def row(name, before, after):
+        return (
+            f"{name:<{width}}  {before['ece']:>10.4f} {after['ece']:>8.4f}  "
+            f"{before['brier']:>12.4f} {after['brier']:>8.4f}  "
+            f"{before['log_loss']:>15.4f} {after['log_loss']:>8.4f}"
+        )
+
+    for i, name in enumerate(report.classes):
+        lines.append(row(
+            name,
+            {m: v[i] for m, v in report.before.items()},
+            {m: v[i] for m, v in report.after.items()},
+        ))
+    lines.append(row("overall", report.overall_before, report.overall_after))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m thresholdlab goes through __main__

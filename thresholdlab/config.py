@@ -45,7 +45,7 @@ SCHEMA_FILE = "config_schema.json"
 _KEY_ORDER = (
     "schema_version", "created_by", "created_at", "task", "classes", "score_kind", "activation",
     "decision_rule", "comparison", "no_prediction", "thresholds", "logit_thresholds", "objective",
-    "metrics", "data",
+    "metrics", "data", "calibration",
 )
 
 # How far (relative) an explicit logit threshold's sigmoid may sit from its probability threshold.
@@ -108,6 +108,11 @@ class ThresholdConfig:
         Metrics at these thresholds, plain JSON values; undefined ones are None.
     data : dict or None
         ``{"file", "sha256", "rows"}`` of the data set the thresholds were chosen on.
+    calibration : Calibration or None
+        A fitted map from raw scores to calibrated probabilities (optional, versioned section;
+        see :mod:`thresholdlab.calibration_fit`). When present it replaces ``activation`` and
+        the thresholds live in calibrated probability space; ``logit_thresholds`` is then left
+        out (a raw logit no longer maps to one probability without the calibration).
 
     Treat the dicts as read-only: the dataclass is frozen, their contents are not.
     """
@@ -127,6 +132,7 @@ class ThresholdConfig:
     objective: str = "manual"
     metrics: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] | None = None
+    calibration: Any = None
 
     def __post_init__(self):
         try:
@@ -146,6 +152,7 @@ class ThresholdConfig:
         objective: str = "manual",
         metrics: Mapping[str, Any] | None = None,
         logit_thresholds=None,
+        calibration=None,
     ) -> ThresholdConfig:
         """The config for thresholds chosen on ``pset``.
 
@@ -162,6 +169,8 @@ class ThresholdConfig:
             become None, numpy scalars and arrays become plain numbers and lists.
         logit_thresholds : array-like (K,) or dict, optional
             Sigmoid tasks only; defaults to ``logit(thresholds)``.
+        calibration : Calibration, optional
+            Fitted on ``pset`` (raw scores); ``thresholds`` are then calibrated probabilities.
         """
         rule = rule if rule is not None else DecisionRule.default(pset.task)
         if rule.task != pset.task:
@@ -189,6 +198,7 @@ class ThresholdConfig:
             objective=objective,
             metrics=metrics if metrics is not None else {},
             data={"file": str(pset.file), "sha256": str(pset.sha256), "rows": pset.n_rows},
+            calibration=calibration,
         )
 
     # ------------------------------------------------------------------------------ queries
@@ -226,8 +236,12 @@ class ThresholdConfig:
             value = getattr(self, key)
             if key in ("created_by", "created_at") and value is None:
                 continue
-            if key == "logit_thresholds":
-                if self.activation != "sigmoid":
+            if key == "calibration":
+                if value is None:
+                    continue
+                value = value.to_dict()
+            elif key == "logit_thresholds":
+                if self.activation != "sigmoid" or value is None:
                     continue
                 value = {c: (v if math.isfinite(v) else None) for c, v in value.items()}
             elif key == "classes":
@@ -288,6 +302,7 @@ class ThresholdConfig:
                 objective=doc.get("objective", "manual"),
                 metrics=doc.get("metrics", {}),
                 data=doc.get("data"),
+                calibration=doc.get("calibration"),
             )
         except ConfigError as e:
             raise DataError(f"Config {source!r}: {e.detail}.") from None
@@ -348,6 +363,8 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
 
 def _probabilities(config: ThresholdConfig, x: np.ndarray) -> np.ndarray:
     """float64 (n, K): the same functions loading uses, so decisions match the dashboard."""
+    if config.calibration is not None:
+        return config.calibration.probabilities(x)
     if config.activation == "softmax":
         return softmax(x)
     if config.activation == "sigmoid":
@@ -419,6 +436,7 @@ class _HeadKey:
             type(config), config.task, config.classes, config.score_kind, config.activation,
             config.decision_rule, config.no_prediction,
             tuple(config.thresholds[c] for c in config.classes), device,
+            None if config.calibration is None else json.dumps(config.calibration.to_dict()),
         )
 
     def __hash__(self) -> int:
@@ -508,7 +526,11 @@ def _normalise(cfg: ThresholdConfig) -> None:
             )
     put("thresholds", thresholds)
 
-    if cfg.activation == "sigmoid":
+    if cfg.calibration is not None:
+        from thresholdlab.calibration_fit import normalise_calibration
+
+        put("calibration", normalise_calibration(cfg, _Problem))
+    if cfg.activation == "sigmoid" and cfg.calibration is None:
         if cfg.logit_thresholds is None:
             t = np.array([thresholds[c] for c in classes])
             put("logit_thresholds", dict(zip(classes, np.atleast_1d(logit(t)).tolist())))

@@ -607,23 +607,26 @@ class ThresholdHead(nn.Module):
 
     Notes
     -----
-    Calibration: threshold configs carry no calibration section yet. When one is added, it belongs
-    in :meth:`calibrate` (applied to the raw scores before the activation, in eager, scripted and
-    exported heads alike), and the eager re-decision must use the same calibrated scores. A config
-    with a non-empty ``calibration`` attribute is refused rather than silently ignored.
+    Calibration: a config's ``calibration`` section runs in :meth:`calibrate` (the submodule
+    ``calibrator``, a :class:`~thresholdlab.calibration_torch.CalibrationLayer`) on the raw scores,
+    in eager, scripted and exported heads alike; its output goes through the activation the
+    calibration implies (``activation`` then names it). The eager re-decision hands the raw rows
+    to ``apply``, which calibrates them in numpy.
     """
 
     def __init__(self, config: ThresholdConfig | str | os.PathLike, *, exact: bool = True):
         super().__init__()
         if not isinstance(config, ThresholdConfig):
             config = ThresholdConfig.load(config)
-        if getattr(config, "calibration", None):
-            raise NotImplementedError(
-                "this config has a calibration section, which ThresholdHead does not apply yet; "
-                "see ThresholdHead.calibrate."
-            )
+        from thresholdlab.calibration_torch import CalibrationLayer
+
+        calibration = getattr(config, "calibration", None)
+        self.calibrator = CalibrationLayer(calibration, len(config.classes))
         self.task = config.task
-        self.activation = config.activation
+        # With a calibration, what turns its output into probabilities (softmax, sigmoid, none).
+        self.activation = (
+            config.activation if calibration is None else calibration.output_activation
+        )
         self.rule = config.decision_rule
         self.no_prediction = config.no_prediction
         self.classes: List[str] = list(config.classes)
@@ -631,7 +634,7 @@ class ThresholdHead(nn.Module):
         self.exact = bool(exact)
         # Decisions that read probabilities computed with exp: softmax, and the top label that
         # at_least_one adds from sigmoid probabilities. Only these can need numpy's last bit.
-        self._uses_exp = self.activation == "softmax" or (
+        self._uses_exp = self.activation == "softmax" or self.calibrator.uses_exp or (
             self.activation == "sigmoid" and self.no_prediction == "at_least_one"
         )
         self._config = config  # eager re-decision only; never touched by scripted code
@@ -660,13 +663,14 @@ class ThresholdHead(nn.Module):
         shown = ", ".join(self.classes[:5]) + (", ..." if self.n_classes > 5 else "")
         return (
             f"task={self.task}, classes=[{shown}], activation={self.activation}, "
-            f"rule={self.rule}, no_prediction={self.no_prediction}"
+            f"rule={self.rule}, no_prediction={self.no_prediction}, "
+            f"calibration={self.calibrator.method}"
         )
 
     # ---------------------------------------------------------------------------- forward
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        x = self._as_matrix(scores)
-        x = self.calibrate(x)
+        raw = self._as_matrix(scores)
+        x = self.calibrate(raw)
         if self.activation == "none":
             # Probabilities a rounding error outside [0, 1] are clipped, as loading and
             # ``apply`` clip them; in-range scores are unchanged.
@@ -680,13 +684,18 @@ class ThresholdHead(nn.Module):
             out = self._multihot(x)
         if not torch.jit.is_scripting():
             if self.exact and self._uses_exp and not _tracing():
-                out = self._redecide_unsure(x, p, out)
+                out = self._redecide_unsure(raw, x, p, out)
         if self.task == "binary":
             out = out.reshape(scores.shape)
         return out
 
     def calibrate(self, x: torch.Tensor) -> torch.Tensor:
-        """Calibration hook: identity, as threshold configs have no calibration section yet."""
+        """The config's calibration of raw scores (identity without one): calibrated logits, or
+        probabilities divided by their row sum in numpy's order where the calibration says so."""
+        x = self.calibrator(x)
+        if self.calibrator.renormalise:
+            s = self._numpy_sum(x)
+            x = torch.where(s != 0, x / s, torch.full_like(x, 1.0 / self.n_classes))
         return x
 
     def _as_matrix(self, scores: torch.Tensor) -> torch.Tensor:
@@ -757,13 +766,17 @@ class ThresholdHead(nn.Module):
 
     # ---------------------------------------------------------------- eager exactness
     @torch.jit.unused
-    def _redecide_unsure(self, x: torch.Tensor, p: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """Re-decide with ``thresholdlab.apply`` (numpy) the rows a last-bit exp could flip."""
+    def _redecide_unsure(
+        self, raw: torch.Tensor, x: torch.Tensor, p: torch.Tensor, out: torch.Tensor
+    ) -> torch.Tensor:
+        """Re-decide with ``thresholdlab.apply`` (numpy) the rows a last-bit exp could flip.
+
+        ``raw``: the scores as given; ``x``: after :meth:`calibrate`; ``p``: probabilities."""
         unsure = self._unsure_rows(x, p if self.task == "multiclass" else None)
         if not bool(unsure.any()):
             return out
         rows = torch.nonzero(unsure).squeeze(1)
-        exact = apply(self._config, x.index_select(0, rows).cpu().numpy())
+        exact = apply(self._config, raw.index_select(0, rows).cpu().numpy())
         out = out.clone()
         out[rows] = torch.from_numpy(np.asarray(exact)).to(out.device).reshape(-1, *out.shape[1:])
         return out
