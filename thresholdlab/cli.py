@@ -22,6 +22,10 @@ from thresholdlab import __version__
 from thresholdlab.calibration_fit import METHODS as CALIBRATION_METHODS
 from thresholdlab.calibration_fit import calibrate, calibration_report, fit_calibration
 from thresholdlab.config import ThresholdConfig
+from thresholdlab.costs import (
+    ClassCost, CostMatrix, cost_matrix_config, cost_matrix_decisions, cost_matrix_result,
+    decisions_cost, optimise_costs, parse_costs, pos_weight_cost, pos_weight_sentence,
+)
 from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import (
     NO_PREDICTION_OPTIONS,
@@ -169,8 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     optimize.add_argument("file", metavar="FILE")
     optimize.add_argument(
-        "--objective", required=True, metavar="OBJ",
-        help="f1, fbeta:B, youden, cost:CFP:CFN, precision>=X or recall>=X",
+        "--objective", metavar="OBJ",
+        help="f1, fbeta:B, youden, cost:CFP:CFN, precision>=X or recall>=X (or give --cost, "
+        "--pos-weight or --cost-matrix instead)",
     )
     optimize.add_argument(
         "--global", dest="global_mode", action="store_true",
@@ -185,6 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--calibration", choices=CALIBRATION_METHODS, metavar="METHOD",
         help="fit this calibration first (temperature, vector, platt, isotonic) and choose the "
         "thresholds on calibrated scores; both go into the config",
+    )
+    optimize.add_argument(
+        "--cost", action="append", metavar="[CLASS=]CFP:CFN",
+        help="cost of a false positive and of a false negative: CLASS=CFP:CFN for one class "
+        "(repeat it), CFP:CFN for every other class; minimises each class's cost",
+    )
+    optimize.add_argument(
+        "--pos-weight", action="append", metavar="CLASS=W",
+        help="the pos_weight CLASS was trained with; read as the costs 1:W it implies",
+    )
+    optimize.add_argument(
+        "--cost-matrix", metavar="FILE.csv",
+        help="multi-class: decide by least expected cost; CSV with a header of predicted "
+        "classes and one row per true class (first cell its name), optional 'abstain' column",
+    )
+    optimize.add_argument(
+        "--abstain-cost", type=float, metavar="X",
+        help="with --cost-matrix: the cost of making no prediction",
     )
     optimize.add_argument("-o", "--output", required=True, metavar="CONFIG.json")
     optimize.set_defaults(func=cmd_optimize)
@@ -295,6 +318,10 @@ def _config_for(args: argparse.Namespace, predictions: PredictionSet) -> Thresho
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
+    if args.cost_matrix or args.cost or args.pos_weight:
+        return cmd_optimize_costs(args)
+    if not args.objective:
+        raise DataError("optimize needs --objective OBJ, --cost CFP:CFN or --cost-matrix FILE.csv.")
     predictions = load_from_args(args)
     objective = Objective.parse(args.objective)
     rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
@@ -329,10 +356,16 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
     config = _config_for(args, predictions)
-    index = CurveIndex.build(_scored_by(config, predictions), config.rule)
-    report = evaluate(index, config.thresholds_for(predictions.classes))
+    extra = {}
+    if config.cost_matrix is not None:
+        result = cost_matrix_result(_scored_by(config, predictions), config.cost_matrix)
+        report = result.report
+        extra = {"total_cost": result.total_cost, "mean_cost": result.mean_cost}
+    else:
+        index = CurveIndex.build(_scored_by(config, predictions), config.rule)
+        report = evaluate(index, config.thresholds_for(predictions.classes))
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps({**report.to_dict(), **extra}, indent=2, ensure_ascii=False))
     else:
         print(format_report(report))
     return 0
@@ -341,11 +374,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
     config = _config_for(args, predictions)
-    decisions = decide(
-        _scored_by(config, predictions).probabilities,
-        config.thresholds_for(predictions.classes),
-        config.rule,
-    )
+    if config.cost_matrix is not None:
+        decisions = cost_matrix_decisions(_scored_by(config, predictions), config.cost_matrix)
+    else:
+        decisions = decide(
+            _scored_by(config, predictions).probabilities,
+            config.thresholds_for(predictions.classes),
+            config.rule,
+        )
     decisions_frame(predictions, decisions).to_csv(args.output, index=False)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
     return 0
@@ -486,6 +522,97 @@ def format_calibration(report) -> str:
         ))
     lines.append(row("overall", report.overall_before, report.overall_after))
     return "\n".join(lines)
+
+
+
+# --------------------------------------------------------------------------------------------
+# optimize with costs: per class (--cost, --pos-weight) or a cost matrix (--cost-matrix)
+# --------------------------------------------------------------------------------------------
+
+
+def _pos_weights(specs, classes) -> dict[str, float]:
+    out = {}
+    for spec in specs or ():
+        name, sep, value = str(spec).rpartition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = None
+        if not sep or weight is None:
+            raise ValueError(f"--pos-weight {spec!r} is not CLASS=W (for example 'fraud=12').")
+        if name not in classes:
+            raise ValueError(f"--pos-weight names class {name!r}, which is not in the data.")
+        out[name] = weight
+    return out
+
+
+def cmd_optimize_costs(args: argparse.Namespace) -> int:
+    """``optimize --cost/--pos-weight`` (per-class costs) or ``--cost-matrix`` (the matrix rule)."""
+    predictions = load_from_args(args)
+    if args.objective:
+        raise DataError("Give either --objective or costs (--cost, --pos-weight, --cost-matrix), not both.")
+    calibration, tuned = _calibrated(predictions, args.calibration)
+    if args.cost_matrix:
+        if args.cost or args.pos_weight:
+            raise DataError("Give --cost-matrix or per-class --cost, not both.")
+        matrix = CostMatrix.read_csv(args.cost_matrix, predictions.classes, args.abstain_cost)
+        result = cost_matrix_result(tuned, matrix)
+        argmax = decide(tuned.probabilities, [0.0] * tuned.n_classes, DecisionRule.default("multiclass"))
+        metrics = {**result.report.to_dict(), "total_cost": result.total_cost,
+                   "mean_cost": result.mean_cost}
+        config = cost_matrix_config(predictions, matrix, calibration=calibration, metrics=metrics)
+        config.save(args.output)
+        print(format_report(result.report))
+        print(
+            f"Total cost {result.total_cost:.6g} ({result.mean_cost:.4g} a row); the plain argmax "
+            f"costs {decisions_cost(tuned, matrix, argmax):.6g}."
+        )
+        print(f"Wrote {args.output} (cost_matrix rule).")
+        return 0
+    if args.abstain_cost is not None:
+        raise DataError("--abstain-cost goes with --cost-matrix.")
+    costs = parse_costs(args.cost, predictions.classes)
+    for name, weight in _pos_weights(args.pos_weight, predictions.classes).items():
+        costs[name] = pos_weight_cost(weight)
+        print(pos_weight_sentence(name, weight), file=sys.stderr)
+    rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
+    index = CurveIndex.build(tuned, rule)
+    best = optimise_costs(index, costs)
+    report = evaluate(index, best.thresholds)
+    pairs = {(v.fp, v.fn) for v in costs.values()}
+    objective = (
+        f"cost:{ClassCost(*pairs.pop()).text}" if len(pairs) == 1 else "cost:per_class"
+    )
+    config = ThresholdConfig.from_choice(
+        predictions, best.thresholds, rule, objective=objective, metrics=report.to_dict(),
+        logit_thresholds=best.logit_thresholds, calibration=calibration, costs=costs,
+    )
+    config.save(args.output)
+    print(format_costs(best))
+    print(format_report(report))
+    print(f"Wrote {args.output} ({objective}).")
+    return 0
+
+
+def format_costs(best) -> str:
+    """Per class: costs, the minimum-cost threshold and its cost beside the Bayes threshold."""
+    width = max(8, *(len(c) for c in best.classes))
+    lines = [
+        f"{'class':<{width}}  {'CFP:CFN':<11}  {'best':<8}  {'cost':>9}  {'Bayes':<8}  "
+        f"{'cost there':>10}"
+    ]
+    for i, name in enumerate(best.classes):
+        ratio = f"{best.cost_fp[i]:g}:{best.cost_fn[i]:g}"
+        lines.append(
+            f"{name:<{width}}  {ratio:<11}  {best.thresholds[i]:<8.4g}  {best.cost[i]:>9.6g}  "
+            f"{best.bayes[i]:<8.4g}  {best.cost_at_bayes[i]:>10.6g}"
+        )
+    lines.append(
+        "Bayes = CFP / (CFP + CFN), the threshold a calibrated model would use; the further it "
+        "lies from the best, the less the scores mean what they say."
+    )
+    return "\n".join(lines)
+
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m thresholdlab goes through __main__

@@ -45,7 +45,7 @@ SCHEMA_FILE = "config_schema.json"
 _KEY_ORDER = (
     "schema_version", "created_by", "created_at", "task", "classes", "score_kind", "activation",
     "decision_rule", "comparison", "no_prediction", "thresholds", "logit_thresholds", "objective",
-    "metrics", "data", "calibration",
+    "metrics", "data", "calibration", "cost_matrix", "costs",
 )
 
 # How far (relative) an explicit logit threshold's sigmoid may sit from its probability threshold.
@@ -113,6 +113,12 @@ class ThresholdConfig:
         see :mod:`thresholdlab.calibration_fit`). When present it replaces ``activation`` and
         the thresholds live in calibrated probability space; ``logit_thresholds`` is then left
         out (a raw logit no longer maps to one probability without the calibration).
+    cost_matrix : CostMatrix or None
+        With ``decision_rule == "cost_matrix"`` (multi-class) only: the cost of predicting j
+        when the truth is i and of abstaining; see :mod:`thresholdlab.costs`. The thresholds
+        then play no part in the decisions.
+    costs : dict of str to ClassCost, or None
+        The false-positive and false-negative cost per class the thresholds were chosen for.
 
     Treat the dicts as read-only: the dataclass is frozen, their contents are not.
     """
@@ -133,6 +139,8 @@ class ThresholdConfig:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] | None = None
     calibration: Any = None
+    cost_matrix: Any = None
+    costs: Any = None
 
     def __post_init__(self):
         try:
@@ -153,6 +161,7 @@ class ThresholdConfig:
         metrics: Mapping[str, Any] | None = None,
         logit_thresholds=None,
         calibration=None,
+        costs=None,
     ) -> ThresholdConfig:
         """The config for thresholds chosen on ``pset``.
 
@@ -171,6 +180,8 @@ class ThresholdConfig:
             Sigmoid tasks only; defaults to ``logit(thresholds)``.
         calibration : Calibration, optional
             Fitted on ``pset`` (raw scores); ``thresholds`` are then calibrated probabilities.
+        costs : dict of class to ClassCost, optional
+            The per-class costs the thresholds were chosen to minimise.
         """
         rule = rule if rule is not None else DecisionRule.default(pset.task)
         if rule.task != pset.task:
@@ -199,6 +210,7 @@ class ThresholdConfig:
             metrics=metrics if metrics is not None else {},
             data={"file": str(pset.file), "sha256": str(pset.sha256), "rows": pset.n_rows},
             calibration=calibration,
+            costs=costs,
         )
 
     # ------------------------------------------------------------------------------ queries
@@ -240,6 +252,15 @@ class ThresholdConfig:
                 if value is None:
                     continue
                 value = value.to_dict()
+            elif key in ("cost_matrix", "costs"):
+                if value is None:
+                    continue
+                if key == "cost_matrix":
+                    value = value.to_dict()
+                else:
+                    from thresholdlab.costs import costs_section
+
+                    value = costs_section(value)
             elif key == "logit_thresholds":
                 if self.activation != "sigmoid" or value is None:
                     continue
@@ -303,6 +324,8 @@ class ThresholdConfig:
                 metrics=doc.get("metrics", {}),
                 data=doc.get("data"),
                 calibration=doc.get("calibration"),
+                cost_matrix=doc.get("cost_matrix"),
+                costs=doc.get("costs"),
             )
         except ConfigError as e:
             raise DataError(f"Config {source!r}: {e.detail}.") from None
@@ -357,6 +380,8 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
         # Rounding just outside [0, 1] is clipped, as loading clips it (a new array: never the
         # caller's).
         x = np.clip(x, 0.0, 1.0)
+    if config.cost_matrix is not None:
+        return config.cost_matrix.decide(_probabilities(config, x))
     decisions = decide(_probabilities(config, x), _thresholds(config), config.rule)
     return decisions.reshape(np.shape(scores)) if config.task == "binary" else decisions
 
@@ -437,6 +462,7 @@ class _HeadKey:
             config.decision_rule, config.no_prediction,
             tuple(config.thresholds[c] for c in config.classes), device,
             None if config.calibration is None else json.dumps(config.calibration.to_dict()),
+            None if config.cost_matrix is None else json.dumps(config.cost_matrix.to_dict()),
         )
 
     def __hash__(self) -> int:
@@ -496,12 +522,23 @@ def _normalise(cfg: ThresholdConfig) -> None:
         raise _Problem(
             f"task must be 'binary', 'multiclass' or 'multilabel', got {_show(cfg.task)}"
         )
-    try:
-        rule = DecisionRule.default(cfg.task, cfg.decision_rule, cfg.no_prediction)
-    except ValueError as e:
-        raise _Problem(str(e)) from None
-    put("decision_rule", rule.rule)
-    put("no_prediction", rule.no_prediction)
+    if cfg.decision_rule == "cost_matrix" or cfg.cost_matrix is not None:
+        from thresholdlab.costs import normalise_cost_rule
+
+        rule_name, no_prediction, matrix = normalise_cost_rule(cfg, _Problem)
+        put("cost_matrix", matrix)
+    else:
+        try:
+            rule = DecisionRule.default(cfg.task, cfg.decision_rule, cfg.no_prediction)
+        except ValueError as e:
+            raise _Problem(str(e)) from None
+        rule_name, no_prediction = rule.rule, rule.no_prediction
+    put("decision_rule", rule_name)
+    put("no_prediction", no_prediction)
+    if cfg.costs is not None:
+        from thresholdlab.costs import normalise_costs
+
+        put("costs", normalise_costs(cfg, _Problem))
     if cfg.task == "binary" and len(classes) != 1:
         raise _Problem(f"binary data has one class (the positive class), got {len(classes)}")
     if cfg.task == "multiclass" and len(classes) < 2:

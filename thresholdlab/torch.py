@@ -647,6 +647,13 @@ class ThresholdHead(nn.Module):
         self.register_buffer("logit_boundaries", torch.from_numpy(boundaries))
         self.register_buffer("logit_exceptions", torch.from_numpy(exceptions))
         self._sum_plan: List[List[int]] = _pairwise_plan(self.n_classes)
+        # The cost-matrix rule (multi-class): costs[i, j] of predicting j when the truth is i.
+        matrix = getattr(config, "cost_matrix", None)
+        k = self.n_classes
+        costs = np.zeros((k, k)) if matrix is None else np.asarray(matrix.matrix, dtype=np.float64)
+        abstain = math.inf if matrix is None or matrix.abstain_cost is None else matrix.abstain_cost
+        self.register_buffer("costs", torch.from_numpy(costs.copy()))
+        self.register_buffer("abstain_cost", torch.tensor([abstain], dtype=torch.float64))
 
     def _apply(self, fn, recurse=True):
         # Thresholds stay float64 whatever the model around the head is cast to: a model-wide
@@ -717,6 +724,8 @@ class ThresholdHead(nn.Module):
 
     def _multiclass(self, x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
         """Mirror of ``decisions.decide`` for multi-class rules; long (n,). ``p``: probabilities."""
+        if self.rule == "cost_matrix":
+            return self._least_cost(p)
         passing = p >= self.thresholds.unsqueeze(0)
         top = _first_max(x, p)
         none = torch.full_like(top, -1)
@@ -729,6 +738,22 @@ class ThresholdHead(nn.Module):
         if self.no_prediction == "fallback_argmax":
             chosen = torch.where(chosen == -1, top, chosen)
         return chosen
+
+    def _expected_costs(self, p: torch.Tensor) -> torch.Tensor:
+        """``CostMatrix.expected_costs``: summed over the true class in order, (n, K)."""
+        out = p[:, 0:1] * self.costs[0].unsqueeze(0)
+        for i in range(1, self.n_classes):
+            out = out + p[:, i : i + 1] * self.costs[i].unsqueeze(0)
+        return out
+
+    def _least_cost(self, p: torch.Tensor) -> torch.Tensor:
+        """``CostMatrix.decide``: least expected cost (first on ties), -1 where abstaining
+        costs strictly less."""
+        expected = self._expected_costs(p)
+        least, best = torch.min(expected, dim=1)
+        # torch.min's index on ties is not promised to be the first; argmax of "is the least" is.
+        best = torch.argmax((expected == least.unsqueeze(1)).to(torch.int32), dim=1)
+        return torch.where(self.abstain_cost < least, torch.full_like(best, -1), best)
 
     def _multihot(self, x: torch.Tensor) -> torch.Tensor:
         """Mirror of ``decisions.decide`` for binary and multi-label; bool (n, K)."""
@@ -787,6 +812,14 @@ class ThresholdHead(nn.Module):
 
         ``p``: the multi-class probabilities of ``x`` when already computed."""
         t = self.thresholds.unsqueeze(0)
+        if self.rule == "cost_matrix":
+            if p is None:
+                p = self._softmax(x)
+            # Rows whose two least costs (abstaining included) lie within a few ulps.
+            expected = torch.cat([self._expected_costs(p), self.abstain_cost.expand(p.shape[0], 1)], 1)
+            low = torch.topk(expected, 2, dim=1, largest=False).values
+            scale = _REL_SLACK * low[:, 1:2].abs() + _ABS_SLACK
+            return (low[:, 1:2] - low[:, 0:1] <= 2 * scale).squeeze(1)
         if self.activation == "sigmoid":
             if self.no_prediction != "at_least_one":
                 return torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
