@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from thresholdlab.ui import controls, data, figures, shell, state, tables
+from thresholdlab.ui import calibrated, controls, data, figures, shell, state, tables
 from thresholdlab.ui.figures import OperatingPoint
 
 dataset = shell.dataset()
 p = dataset.predictions
 
 st.title("Thresholds")
+st.caption(calibrated.scores_line(dataset))
 EXPLAIN = {
     "softmax": (
         "Your scores are logits, turned into probabilities by **softmax**: the classes compete "

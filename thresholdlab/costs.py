@@ -428,8 +428,12 @@ def cost_matrix_decisions(predictions: PredictionSet, matrix: CostMatrix) -> np.
     return to_data[np.where(decided == NO_PREDICTION, len(order), decided)]
 
 
-def cost_matrix_result(predictions: PredictionSet, matrix: CostMatrix) -> CostMatrixResult:
-    """The cost-matrix rule on ``predictions`` (use calibrated data for calibrated probabilities)."""
+def cost_matrix_result(
+    predictions: PredictionSet, matrix: CostMatrix, ranking=None
+) -> CostMatrixResult:
+    """The cost-matrix rule on ``predictions`` (use calibrated data for calibrated probabilities).
+
+    ``ranking``: the data's AP / ROC AUC when already computed (else ranked here)."""
     from thresholdlab.metrics import Report, aggregates, class_metrics, ranking_metrics
     from thresholdlab.metrics import zero_division_warnings
 
@@ -439,7 +443,8 @@ def cost_matrix_result(predictions: PredictionSet, matrix: CostMatrix) -> CostMa
     per_class = class_metrics(counts)
     report = Report(
         tuple(predictions.classes), "multiclass", counts, per_class,
-        aggregates(counts, per_class, "multiclass"), ranking_metrics(CurveIndex.build(predictions)),
+        aggregates(counts, per_class, "multiclass"),
+        ranking if ranking is not None else ranking_metrics(CurveIndex.build(predictions)),
         tuple(zero_division_warnings(predictions.classes, counts, per_class)),
     )
     total = decisions_cost(predictions, matrix, decisions)
