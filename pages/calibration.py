@@ -102,11 +102,8 @@ current = dataset.index.counts_at(thresholds)
 st.dataframe(
     tables.costs_frame(best, current), hide_index=True, key="cost_table",
 )
-if st.button("Set the thresholds to the least cost", key="cost_apply",
-             icon=":material/savings:"):
-    state.set_thresholds(best.thresholds, objective="cost:per_class",
-                         logit_thresholds=best.logit_thresholds)
-    st.rerun()
+st.button("Set the thresholds to the least cost", key="cost_apply", icon=":material/savings:",
+          on_click=calibrated.set_least_cost, args=(best,))
 
 # ------------------------------------------------------------------------------ cost matrix
 if dataset.task == "multiclass":
