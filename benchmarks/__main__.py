@@ -7,6 +7,7 @@
 
 1 threshold change vs scikit-learn   2 index build vs np.sort   3 load vs pandas
 4 peak memory vs the float32 matrix   5 browser vs a one-slider app   6 curve down-sampling
+7 calibration fits (1,000,000 x 20 logits)
 
 Generated data files are kept in ``--data-dir`` (default: a ``thresholdlab-bench`` folder in
 the system's temp directory) and reused by later runs.
@@ -33,6 +34,7 @@ NAMES = {
     4: "peak memory",
     5: "browser vs one-slider app",
     6: "curve down-sampling",
+    7: "calibration fits",
 }
 
 
@@ -71,6 +73,10 @@ def run_one(number: int, report: Report, size: Size, data_dir: Path) -> None:
         from benchmarks import downsampling
 
         downsampling.run(report, size)
+    elif number == 7:
+        from benchmarks import calibration_fit
+
+        calibration_fit.run(report, size)
 
 
 def browser_missing() -> str:
@@ -97,7 +103,7 @@ def parse_only(text: str | None) -> list[int]:
             continue
         n = int(part)
         if n not in NAMES:
-            raise SystemExit(f"--only: no benchmark {n}; choose from 1-6")
+            raise SystemExit(f"--only: no benchmark {n}; choose from {min(NAMES)}-{max(NAMES)}")
         out.append(n)
     return out
 

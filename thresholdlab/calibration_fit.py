@@ -342,25 +342,59 @@ def _fit_scaling(predictions: PredictionSet, method: str):
         bias = torch.zeros(k, dtype=torch.float64, requires_grad=True)
         params.append(bias)
 
-    def nll():
-        logits = z * inverse if bias is None else z * inverse + bias
-        if multiclass:
-            return torch.nn.functional.cross_entropy(logits, target)
-        per_label = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, target, reduction="none"
-        ).mean(dim=0)
-        return (per_label * free).sum()
+    n = max(1, predictions.n_rows)
+    # Sums over rows and within rows as matrix-vector products: BLAS runs them several times
+    # faster than torch's reductions over short rows of a tall matrix.
+    ones_n = torch.full((predictions.n_rows,), 1.0 / n, dtype=torch.float64)  # means
+    ones_k = torch.ones(k, dtype=torch.float64)
+    if multiclass:
+        # What the truth contributes does not depend on the parameters: the mean true-class
+        # logit per class (for w, and the NLL's own term) and the class shares (for b).
+        true_logit = z.gather(1, target.unsqueeze(1)).squeeze(1)
+        truth_w = torch.zeros(k, dtype=torch.float64).index_add_(0, target, true_logit) / n
+        truth_b = torch.bincount(target, minlength=k).to(torch.float64) / n
+        row_max = z.max(dim=1).values
+        row_min = z.min(dim=1).values
+    else:
+        truth_mean = ones_n @ (target * z)  # (K,): mean of y * z per label
+        truth_share = ones_n @ target
+
+    def closure():
+        # The mean NLL and its gradient written out (softmax or sigmoid minus the truth, times
+        # the logits): a few passes over the matrix per evaluation, where autograd would keep
+        # several (n, K) intermediates alive and take about twice as long.
+        with torch.no_grad():
+            w = inverse.expand(k)
+            logits = z * inverse if bias is None else z * inverse + bias
+            if multiclass:
+                if bias is None:  # the max of z / T is known without a pass, whatever T's sign
+                    top = torch.maximum(row_max * inverse, row_min * inverse)
+                else:
+                    top = logits.amax(dim=1)
+                p = torch.exp(logits.sub_(top.unsqueeze(1)))
+                total = p @ ones_k
+                picked = w @ truth_w + (bias @ truth_b if bias is not None else 0.0)
+                loss = ones_n @ (top + torch.log(total)) - picked
+                p.div_(total.unsqueeze(1))
+                grad_w = ones_n @ (p * z) - truth_w
+                grad_bias = ones_n @ p - truth_b if bias is not None else None
+            else:
+                per_label = ones_n @ torch.nn.functional.softplus(logits) - w * truth_mean
+                if bias is not None:
+                    per_label = per_label - bias * truth_share
+                loss = (per_label * free).sum()
+                q = torch.sigmoid(logits)
+                grad_w = (ones_n @ (q * z) - truth_mean) * free
+                grad_bias = (ones_n @ q - truth_share) * free if bias is not None else None
+            inverse.grad = grad_w.sum().reshape(1) if n_params == 1 else grad_w
+            if bias is not None:
+                bias.grad = grad_bias
+        return loss
 
     optimiser = torch.optim.LBFGS(
         params, lr=1.0, max_iter=500, max_eval=1000, tolerance_grad=1e-10,
         tolerance_change=1e-14, history_size=20, line_search_fn="strong_wolfe",
     )
-
-    def closure():
-        optimiser.zero_grad()
-        loss = nll()
-        loss.backward()
-        return loss
 
     optimiser.step(closure)
     inv = inverse.detach().numpy().astype(np.float64)
