@@ -396,7 +396,15 @@ def _fit_scaling(predictions: PredictionSet, method: str):
         tolerance_change=1e-14, history_size=20, line_search_fn="strong_wolfe",
     )
 
-    optimiser.step(closure)
+    # One intra-op thread: the passes are memory-bound, and on a machine whose cores are busy
+    # (a shared server, a dashboard serving others) torch's thread pool waits on its slowest
+    # worker; measured on 2 shared cores, 1M x 20 took 11-15 s on one thread, 27 s on two.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        optimiser.step(closure)
+    finally:
+        torch.set_num_threads(threads)
     inv = inverse.detach().numpy().astype(np.float64)
     if method == "temperature":
         if not np.all(inv > 0):

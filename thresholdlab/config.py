@@ -359,6 +359,10 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores):
         Multi-class: int64 / torch.long, shape (n,), class id or -1 (no prediction).
         Multi-label: bool, shape (n, K). Binary: bool, the shape of ``scores``.
 
+    A config's ``calibration`` turns the raw scores into calibrated probabilities first (in
+    place of the activation), and the ``cost_matrix`` rule decides by least expected cost
+    instead of thresholds (multi-class: class id, or -1 where abstaining costs less).
+
     Decisions equal ``decide(probabilities, thresholds, rule)`` exactly, for numpy and torch
     input alike: probabilities are compared with ``thresholds`` (``>=``), never logits with
     ``logit_thresholds``, so ``apply`` agrees with what the dashboard showed for the same data.
