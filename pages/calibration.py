@@ -1,10 +1,16 @@
-"""Calibration: is a probability of 0.8 right 80% of the time?"""
+"""Calibration: is a probability of 0.8 right 80% of the time? Fit it, switch it on, and
+see what errors cost."""
 
 import streamlit as st
 
-from thresholdlab.ui import controls, data, figures, shell, state, tables
+from thresholdlab.costs import (
+    cost_matrix_config, cost_matrix_result, decisions_cost, optimise_costs, pos_weight_sentence,
+)
+from thresholdlab.decisions import DecisionRule, decide
+from thresholdlab.ui import calibrated, controls, data, export, figures, shell, state, tables
 
 dataset = shell.dataset()
+raw = dataset.uncalibrated or dataset
 
 st.title("Calibration")
 st.caption(
@@ -13,6 +19,9 @@ st.caption(
     "probability against the share of those rows that truly belong to the class. Points below "
     "the diagonal are over-confident. ECE is the rows-weighted mean gap; MCE the largest gap."
 )
+
+method = calibrated.choice_controls(dataset)
+st.caption(calibrated.scores_line(dataset))
 
 left, middle, right = st.columns([2, 2, 1])
 with left:
@@ -56,4 +65,80 @@ if len(per_class) > 1:
             "ECE": st.column_config.NumberColumn("ECE", format="%.4f"),
             "MCE": st.column_config.NumberColumn("MCE", format="%.4f"),
         },
+    )
+
+# ------------------------------------------------------------------- before and after the fit
+st.subheader(f"Before and after: {calibrated.METHOD_NAMES[method].lower()}")
+try:
+    fitted, calibrated_predictions, fit_report = calibrated.fitted(dataset, method)
+except ValueError as e:  # DataError: this method does not fit these scores
+    st.error(str(e))
+else:
+    for note in fitted.notes:
+        st.warning(note)
+    before, after = data.reliabilities(raw, n_bins, strategy)[0][c], calibrated.reliability_of(
+        raw, method, calibrated_predictions, c, n_bins, strategy)
+    a, b = st.columns(2)
+    a.plotly_chart(figures.reliability_figure(before), key="cal_chart_before", **figures.OPTIONS)
+    b.plotly_chart(figures.reliability_figure(after), key="cal_chart_after", **figures.OPTIONS)
+    st.dataframe(tables.calibration_report_frame(fit_report), hide_index=True,
+                 key="cal_fit_table")
+
+# ------------------------------------------------------------------------------------ costs
+st.subheader("What errors cost")
+st.caption(
+    "Per class, the cost of a false positive and of a false negative. The exact optimum "
+    "minimises the total cost over every distinct score; the Bayes threshold CFP / (CFP + CFN) "
+    "is where a calibrated model would cut. The further apart they lie, the less the scores "
+    "mean what they say."
+)
+calibrated.cost_inputs(dataset, c)
+costs = calibrated.class_costs(dataset)
+weight = st.session_state[calibrated.COSTS].get(dataset.classes[c], (1, 1, None))[2]
+if weight:
+    st.info(pos_weight_sentence(dataset.classes[c], weight))
+best = optimise_costs(dataset.index, costs)
+current = dataset.index.counts_at(thresholds)
+st.dataframe(
+    tables.costs_frame(best, current), hide_index=True, key="cost_table",
+)
+st.button("Set the thresholds to the least cost", key="cost_apply", icon=":material/savings:",
+          on_click=calibrated.set_least_cost, args=(best,))
+
+# ------------------------------------------------------------------------------ cost matrix
+if dataset.task == "multiclass":
+    st.subheader("Decide by a cost matrix")
+    st.caption(
+        "The cost of predicting each column's class when the truth is the row's. Each row is "
+        "given the class of least expected cost under the "
+        + ("calibrated " if dataset.calibration is not None else "")
+        + "probabilities, or no prediction where that costs less."
+    )
+    matrix = calibrated.matrix_editor(dataset)
+    result = cost_matrix_result(dataset.predictions, matrix, dataset.ranking)
+    by_thresholds = decide(dataset.predictions.probabilities, thresholds, dataset.rule)
+    argmax = decide(dataset.predictions.probabilities, [0.0] * len(dataset.classes),
+                    DecisionRule.default("multiclass"))
+    cells = st.columns(3)
+    cells[0].metric("Total cost, cost matrix", f"{result.total_cost:,.6g}",
+                    help=f"{result.mean_cost:.4g} a row.")
+    cells[1].metric("Total cost, current thresholds",
+                    f"{decisions_cost(dataset.predictions, matrix, by_thresholds):,.6g}",
+                    help="The sliders' decisions under the same costs (no prediction costs "
+                         "the cost of abstaining, 0 when none is set).")
+    cells[2].metric("Total cost, plain argmax",
+                    f"{decisions_cost(dataset.predictions, matrix, argmax):,.6g}")
+    st.plotly_chart(
+        figures.confusion_figure(result.confusion, list(dataset.classes),
+                                 [*dataset.classes, "no prediction"], normalise=False,
+                                 title="Confusion under the cost matrix"),
+        key="cm_confusion", **figures.OPTIONS,
+    )
+    config = cost_matrix_config(raw.predictions, matrix, calibration=dataset.calibration,
+                                metrics={**result.report.to_dict(),
+                                         "total_cost": result.total_cost})
+    st.download_button(
+        "Download the cost-matrix config (JSON)", config.to_json() + "\n",
+        file_name=f"cost_matrix_{export.file_stem(dataset)}.json", mime="application/json",
+        key="cm_download", on_click="ignore", icon=":material/download:",
     )

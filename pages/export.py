@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from thresholdlab.ui import controls, export, shell, state
+from thresholdlab.ui import calibrated, controls, export, shell, state
 
 dataset = shell.dataset()
 ss = st.session_state
@@ -17,6 +17,7 @@ config_text = export.config_json(
     objective=ss[state.OBJECTIVE],
     logit_thresholds=ss[state.LOGIT_THRESHOLDS],
     beta=ss[state.BETA],
+    costs=calibrated.class_costs(dataset) if ss[state.OBJECTIVE] == "cost:per_class" else None,
 )
 
 st.subheader("Threshold config")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from thresholdlab.ui import controls, data, figures, shell, state, tables
+from thresholdlab.ui import calibrated, controls, data, figures, shell, state, tables
 from thresholdlab.ui.figures import OperatingPoint
 from thresholdlab.ui.slices import slice_panel
 
@@ -10,6 +10,7 @@ dataset = shell.dataset()
 p = dataset.predictions
 
 st.title("Thresholds")
+st.caption(calibrated.scores_line(dataset))
 EXPLAIN = {
     "softmax": (
         "Your scores are logits, turned into probabilities by **softmax**: the classes compete "

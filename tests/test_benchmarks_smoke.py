@@ -34,7 +34,7 @@ def test_every_benchmark_reports(quick_run):
     results, stdout = quick_run
     benches = {row["bench"] for row in results["rows"]}
     skipped_browser = any(n.startswith("Benchmark 5 skipped") for n in results["notes"])
-    expected = {"1", "2", "3", "4", "6", "7"} | (set() if skipped_browser else {"5"})
+    expected = {"1", "2", "3", "4", "6", "7", "8"} | (set() if skipped_browser else {"5"})
     assert expected <= benches, stdout
     assert not [n for n in results["notes"] if "failed" in n.lower()], results["notes"]
     assert "| # | case | ThresholdLab | baseline | ratio | budget | met |" in stdout

@@ -1,6 +1,7 @@
 """The ``thresholdlab`` command line; also ``python -m thresholdlab``.
 
-Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``, ``compare``. Every subcommand takes
+Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``, ``compare``,
+``calibrate``. Every subcommand takes
 the overrides of the detected column roles (``--label-col``, ``--score-cols``, ...).
 
 Errors are handled in one place, :func:`main`: bad input (:class:`DataError`, a ``ValueError``
@@ -19,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 from thresholdlab import __version__
+from thresholdlab.calibration_fit import METHODS as CALIBRATION_METHODS
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import (
@@ -177,8 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     optimize.add_argument("file", metavar="FILE")
     optimize.add_argument(
-        "--objective", required=True, metavar="OBJ",
-        help=OBJECTIVES_HELP,
+        "--objective", metavar="OBJ",
+        help=f"{OBJECTIVES_HELP} (or give --cost, --pos-weight or --cost-matrix instead)",
     )
     optimize.add_argument(
         "--global", dest="global_mode", action="store_true",
@@ -188,6 +190,29 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument(
         "--no-prediction", choices=no_prediction, metavar="OPT",
         help=f"what a row with no class passing gets: {', '.join(no_prediction)}",
+    )
+    optimize.add_argument(
+        "--calibration", choices=CALIBRATION_METHODS, metavar="METHOD",
+        help="fit this calibration first (temperature, vector, platt, isotonic) and choose the "
+        "thresholds on calibrated scores; both go into the config",
+    )
+    optimize.add_argument(
+        "--cost", action="append", metavar="[CLASS=]CFP:CFN",
+        help="cost of a false positive and of a false negative: CLASS=CFP:CFN for one class "
+        "(repeat it), CFP:CFN for every other class; minimises each class's cost",
+    )
+    optimize.add_argument(
+        "--pos-weight", action="append", metavar="CLASS=W",
+        help="the pos_weight CLASS was trained with; read as the costs 1:W it implies",
+    )
+    optimize.add_argument(
+        "--cost-matrix", metavar="FILE.csv",
+        help="multi-class: decide by least expected cost; CSV with a header of predicted "
+        "classes and one row per true class (first cell its name), optional 'abstain' column",
+    )
+    optimize.add_argument(
+        "--abstain-cost", type=float, metavar="X",
+        help="with --cost-matrix: the cost of making no prediction",
     )
     optimize.add_argument("-o", "--output", required=True, metavar="CONFIG.json")
     optimize.set_defaults(func=cmd_optimize)
@@ -207,6 +232,20 @@ def build_parser() -> argparse.ArgumentParser:
     from thresholdlab import evaluation_cli  # held-out options and the compare command
 
     evaluation_cli.add_arguments(sub, optimize, evaluate, common)
+
+    calibrate_cmd = sub.add_parser(
+        "calibrate", parents=common,
+        help="fit a calibration and show ECE, Brier score and log-loss before and after",
+    )
+    calibrate_cmd.add_argument("file", metavar="FILE")
+    calibrate_cmd.add_argument("--method", required=True, choices=CALIBRATION_METHODS)
+    calibrate_cmd.add_argument(
+        "-o", "--output", metavar="CONFIG.json",
+        help="write a config with the calibration (thresholds 0.5 for binary and multi-label, "
+        "plain argmax for multi-class)",
+    )
+    calibrate_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    calibrate_cmd.set_defaults(func=cli_trust.cmd_calibrate)
     return parser
 
 
@@ -292,10 +331,15 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
     if evaluation_cli.held_out_requested(args):
         return evaluation_cli.cmd_optimize_held_out(args)
+    if args.cost_matrix or args.cost or args.pos_weight:
+        return cli_trust.cmd_optimize_costs(args)
+    if not args.objective:
+        raise DataError("optimize needs --objective OBJ, --cost CFP:CFN or --cost-matrix FILE.csv.")
     predictions = load_from_args(args)
     objective = Objective.parse(args.objective)
     rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
-    index = CurveIndex.build(predictions, rule)
+    calibration, tuned = cli_trust.calibrated(predictions, args.calibration)
+    index = CurveIndex.build(tuned, rule)
     best = optimise(index, objective, mode="global" if args.global_mode else "per_class")
     report = evaluate(index, best.thresholds)
     config = ThresholdConfig.from_choice(
@@ -305,6 +349,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         objective=objective.text,
         metrics=report.to_dict(),
         logit_thresholds=best.logit_thresholds,
+        calibration=calibration,
     )
     config.save(args.output)
     for sentence in dict.fromkeys(best.infeasible.values()):
@@ -324,18 +369,27 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
     config = _config_for(args, predictions)
-    index = CurveIndex.build(predictions, config.rule)
-    report = evaluate(index, config.thresholds_for(predictions.classes))
-    if config.groups:  # per-slice thresholds: each row by its slice's
-        from thresholdlab.evaluation_cli import grouped_report
+    extra = {}
+    if config.cost_matrix is not None:
+        from thresholdlab.costs import cost_matrix_result
 
-        report = grouped_report(args, index, config)
+        scored = cli_trust.scored_by(config, predictions)
+        result = cost_matrix_result(scored, config.cost_matrix)
+        report = result.report
+        extra = {"total_cost": result.total_cost, "mean_cost": result.mean_cost}
+    else:
+        index = CurveIndex.build(cli_trust.scored_by(config, predictions), config.rule)
+        report = evaluate(index, config.thresholds_for(predictions.classes))
+        if config.groups:  # per-slice thresholds: each row by its slice's
+            from thresholdlab.evaluation_cli import grouped_report
+
+            report = grouped_report(args, index, config)
     if getattr(args, "bootstrap", None):
         from thresholdlab import evaluation_cli
 
         return evaluation_cli.print_with_bootstrap(args, report)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps({**report.to_dict(), **extra}, indent=2, ensure_ascii=False))
     else:
         print(format_report(report))
     return 0
@@ -344,13 +398,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
     config = _config_for(args, predictions)
-    decisions = decide(
-        predictions.probabilities, config.thresholds_for(predictions.classes), config.rule
-    )
-    if config.groups:  # per-slice thresholds: each row by its slice's
+    if config.cost_matrix is not None:
+        from thresholdlab.costs import cost_matrix_decisions
+
+        decisions = cost_matrix_decisions(
+            cli_trust.scored_by(config, predictions), config.cost_matrix
+        )
+    elif config.groups:  # per-slice thresholds: each row by its slice's
         from thresholdlab.evaluation_cli import group_decisions
 
         decisions = group_decisions(args, predictions, config)
+    else:
+        decisions = decide(
+            cli_trust.scored_by(config, predictions).probabilities,
+            config.thresholds_for(predictions.classes),
+            config.rule,
+        )
     decisions_frame(predictions, decisions).to_csv(args.output, index=False)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
     return 0
@@ -444,6 +507,8 @@ def split_streamlit_options(argv: list[str]) -> tuple[list[str], list[str]]:
             i += 1
     return own, passed
 
+
+from thresholdlab import cli_trust  # noqa: E402  (calibrate, costs; it uses the helpers above)
 
 if __name__ == "__main__":  # pragma: no cover - python -m thresholdlab goes through __main__
     raise SystemExit(main())

@@ -42,7 +42,7 @@ SCHEMA_VERSION = 1
 _KEY_ORDER = (
     "schema_version", "created_by", "created_at", "task", "classes", "score_kind", "activation",
     "decision_rule", "comparison", "no_prediction", "thresholds", "logit_thresholds", "objective",
-    "metrics", "data", "groups",
+    "metrics", "data", "groups", "calibration", "cost_matrix", "costs",
 )
 
 # How far (relative) an explicit logit threshold's sigmoid may sit from its probability threshold.
@@ -103,6 +103,17 @@ class ThresholdConfig:
         Metrics at these thresholds, plain JSON values; undefined ones are None.
     data : dict or None
         ``{"file", "sha256", "rows"}`` of the data set the thresholds were chosen on.
+    calibration : Calibration or None
+        A fitted map from raw scores to calibrated probabilities (optional, versioned section;
+        see :mod:`thresholdlab.calibration_fit`). When present it replaces ``activation`` and
+        the thresholds live in calibrated probability space; ``logit_thresholds`` is then left
+        out (a raw logit no longer maps to one probability without the calibration).
+    cost_matrix : CostMatrix or None
+        With ``decision_rule == "cost_matrix"`` (multi-class) only: the cost of predicting j
+        when the truth is i and of abstaining; see :mod:`thresholdlab.costs`. The thresholds
+        then play no part in the decisions.
+    costs : dict of str to ClassCost, or None
+        The false-positive and false-negative cost per class the thresholds were chosen for.
 
     Treat the dicts as read-only: the dataclass is frozen, their contents are not.
     """
@@ -123,6 +134,9 @@ class ThresholdConfig:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] | None = None
     groups: Mapping[str, Any] | None = None  # optional per-slice thresholds (thresholdlab.groups)
+    calibration: Any = None
+    cost_matrix: Any = None
+    costs: Any = None
 
     def __post_init__(self):
         try:
@@ -142,6 +156,8 @@ class ThresholdConfig:
         objective: str = "manual",
         metrics: Mapping[str, Any] | None = None,
         logit_thresholds=None,
+        calibration=None,
+        costs=None,
     ) -> ThresholdConfig:
         """The config for thresholds chosen on ``pset``.
 
@@ -158,6 +174,10 @@ class ThresholdConfig:
             become None, numpy scalars and arrays become plain numbers and lists.
         logit_thresholds : array-like (K,) or dict, optional
             Sigmoid tasks only; defaults to ``logit(thresholds)``.
+        calibration : Calibration, optional
+            Fitted on ``pset`` (raw scores); ``thresholds`` are then calibrated probabilities.
+        costs : dict of class to ClassCost, optional
+            The per-class costs the thresholds were chosen to minimise.
         """
         rule = rule if rule is not None else DecisionRule.default(pset.task)
         if rule.task != pset.task:
@@ -185,6 +205,8 @@ class ThresholdConfig:
             objective=objective,
             metrics=metrics if metrics is not None else {},
             data={"file": str(pset.file), "sha256": str(pset.sha256), "rows": pset.n_rows},
+            calibration=calibration,
+            costs=costs,
         )
 
     # ------------------------------------------------------------------------------ queries
@@ -222,8 +244,21 @@ class ThresholdConfig:
             value = getattr(self, key)
             if key in ("created_by", "created_at", "groups") and value is None:
                 continue
-            if key == "logit_thresholds":
-                if self.activation != "sigmoid":
+            if key == "calibration":
+                if value is None:
+                    continue
+                value = value.to_dict()
+            elif key in ("cost_matrix", "costs"):
+                if value is None:
+                    continue
+                if key == "cost_matrix":
+                    value = value.to_dict()
+                else:
+                    from thresholdlab.costs import costs_section
+
+                    value = costs_section(value)
+            elif key == "logit_thresholds":
+                if self.activation != "sigmoid" or value is None:
                     continue
                 value = {c: (v if math.isfinite(v) else None) for c, v in value.items()}
             elif key == "classes":
@@ -285,6 +320,9 @@ class ThresholdConfig:
                 metrics=doc.get("metrics", {}),
                 data=doc.get("data"),
                 groups=doc.get("groups"),
+                calibration=doc.get("calibration"),
+                cost_matrix=doc.get("cost_matrix"),
+                costs=doc.get("costs"),
             )
         except ConfigError as e:
             raise DataError(f"Config {source!r}: {e.detail}.") from None
@@ -322,6 +360,10 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores, *, groups=None):
         Multi-class: int64 / torch.long, shape (n,), class id or -1 (no prediction).
         Multi-label: bool, shape (n, K). Binary: bool, the shape of ``scores``.
 
+    A config's ``calibration`` turns the raw scores into calibrated probabilities first (in
+    place of the activation), and the ``cost_matrix`` rule decides by least expected cost
+    instead of thresholds (multi-class: class id, or -1 where abstaining costs less).
+
     Decisions equal ``decide(probabilities, thresholds, rule)`` exactly, for numpy and torch
     input alike: probabilities are compared with ``thresholds`` (``>=``), never logits with
     ``logit_thresholds``, so ``apply`` agrees with what the dashboard showed for the same data.
@@ -344,6 +386,8 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores, *, groups=None):
         # Rounding just outside [0, 1] is clipped, as loading clips it (a new array: never the
         # caller's).
         x = np.clip(x, 0.0, 1.0)
+    if config.cost_matrix is not None:
+        return config.cost_matrix.decide(_probabilities(config, x))
     if with_groups:  # each row by its slice's thresholds
         from thresholdlab.groups import decide_with_groups
 
@@ -355,6 +399,8 @@ def apply(config: ThresholdConfig | str | os.PathLike, scores, *, groups=None):
 
 def _probabilities(config: ThresholdConfig, x: np.ndarray) -> np.ndarray:
     """float64 (n, K): the same functions loading uses, so decisions match the dashboard."""
+    if config.calibration is not None:
+        return config.calibration.probabilities(x)
     if config.activation == "softmax":
         return softmax(x)
     if config.activation == "sigmoid":
@@ -442,12 +488,23 @@ def _normalise(cfg: ThresholdConfig) -> None:
         raise _Problem(
             f"task must be 'binary', 'multiclass' or 'multilabel', got {_show(cfg.task)}"
         )
-    try:
-        rule = DecisionRule.default(cfg.task, cfg.decision_rule, cfg.no_prediction)
-    except ValueError as e:
-        raise _Problem(str(e)) from None
-    put("decision_rule", rule.rule)
-    put("no_prediction", rule.no_prediction)
+    if cfg.decision_rule == "cost_matrix" or cfg.cost_matrix is not None:
+        from thresholdlab.costs import normalise_cost_rule
+
+        rule_name, no_prediction, matrix = normalise_cost_rule(cfg, _Problem)
+        put("cost_matrix", matrix)
+    else:
+        try:
+            rule = DecisionRule.default(cfg.task, cfg.decision_rule, cfg.no_prediction)
+        except ValueError as e:
+            raise _Problem(str(e)) from None
+        rule_name, no_prediction = rule.rule, rule.no_prediction
+    put("decision_rule", rule_name)
+    put("no_prediction", no_prediction)
+    if cfg.costs is not None:
+        from thresholdlab.costs import normalise_costs
+
+        put("costs", normalise_costs(cfg, _Problem))
     if cfg.task == "binary" and len(classes) != 1:
         raise _Problem(f"binary data has one class (the positive class), got {len(classes)}")
     if cfg.task == "multiclass" and len(classes) < 2:
@@ -472,7 +529,11 @@ def _normalise(cfg: ThresholdConfig) -> None:
             )
     put("thresholds", thresholds)
 
-    if cfg.activation == "sigmoid":
+    if cfg.calibration is not None:
+        from thresholdlab.calibration_fit import normalise_calibration
+
+        put("calibration", normalise_calibration(cfg, _Problem))
+    if cfg.activation == "sigmoid" and cfg.calibration is None:
         if cfg.logit_thresholds is None:
             t = np.array([thresholds[c] for c in classes])
             put("logit_thresholds", dict(zip(classes, np.atleast_1d(logit(t)).tolist())))
@@ -525,7 +586,7 @@ def _normalise(cfg: ThresholdConfig) -> None:
         from thresholdlab.groups import normalise_groups
 
         try:
-            put("groups", normalise_groups(cfg.groups, classes, cfg.task, rule.no_prediction))
+            put("groups", normalise_groups(cfg.groups, classes, cfg.task, no_prediction))
         except ValueError as e:
             raise _Problem(str(e)) from None
 

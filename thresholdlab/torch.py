@@ -41,6 +41,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import json
 import math
 import os
 import warnings
@@ -92,6 +93,8 @@ class _HeadKey:
             type(config), config.task, config.classes, config.score_kind, config.activation,
             config.decision_rule, config.no_prediction,
             tuple(config.thresholds[c] for c in config.classes), device,
+            None if config.calibration is None else json.dumps(config.calibration.to_dict()),
+            None if config.cost_matrix is None else json.dumps(config.cost_matrix.to_dict()),
         )
 
     def __hash__(self) -> int:
@@ -168,23 +171,26 @@ class ThresholdHead(nn.Module):
 
     Notes
     -----
-    Calibration: threshold configs carry no calibration section yet. When one is added, it belongs
-    in :meth:`calibrate` (applied to the raw scores before the activation, in eager, scripted and
-    exported heads alike), and the eager re-decision must use the same calibrated scores. A config
-    with a non-empty ``calibration`` attribute is refused rather than silently ignored.
+    Calibration: a config's ``calibration`` section runs in :meth:`calibrate` (the submodule
+    ``calibrator``, a :class:`~thresholdlab.torch_calibration.CalibrationLayer`) on the raw scores,
+    in eager, scripted and exported heads alike; its output goes through the activation the
+    calibration implies (``activation`` then names it). The eager re-decision hands the raw rows
+    to ``apply``, which calibrates them in numpy.
     """
 
     def __init__(self, config: ThresholdConfig | str | os.PathLike, *, exact: bool = True):
         super().__init__()
         if not isinstance(config, ThresholdConfig):
             config = ThresholdConfig.load(config)
-        if getattr(config, "calibration", None):
-            raise NotImplementedError(
-                "this config has a calibration section, which ThresholdHead does not apply yet; "
-                "see ThresholdHead.calibrate."
-            )
+        from thresholdlab.torch_calibration import CalibrationLayer
+
+        calibration = getattr(config, "calibration", None)
+        self.calibrator = CalibrationLayer(calibration, len(config.classes))
         self.task = config.task
-        self.activation = config.activation
+        # With a calibration, what turns its output into probabilities (softmax, sigmoid, none).
+        self.activation = (
+            config.activation if calibration is None else calibration.output_activation
+        )
         self.rule = config.decision_rule
         self.no_prediction = config.no_prediction
         self.classes: List[str] = list(config.classes)
@@ -192,7 +198,7 @@ class ThresholdHead(nn.Module):
         self.exact = bool(exact)
         # Decisions that read probabilities computed with exp: softmax, and the top label that
         # at_least_one adds from sigmoid probabilities. Only these can need numpy's last bit.
-        self._uses_exp = self.activation == "softmax" or (
+        self._uses_exp = self.activation == "softmax" or self.calibrator.uses_exp or (
             self.activation == "sigmoid" and self.no_prediction == "at_least_one"
         )
         self._config = config  # eager re-decision only; never touched by scripted code
@@ -205,6 +211,13 @@ class ThresholdHead(nn.Module):
         self.register_buffer("logit_boundaries", torch.from_numpy(boundaries))
         self.register_buffer("logit_exceptions", torch.from_numpy(exceptions))
         self._sum_plan: List[List[int]] = _pairwise_plan(self.n_classes)
+        # The cost-matrix rule (multi-class): costs[i, j] of predicting j when the truth is i.
+        matrix = getattr(config, "cost_matrix", None)
+        k = self.n_classes
+        costs = np.zeros((k, k)) if matrix is None else np.asarray(matrix.matrix, dtype=np.float64)
+        abstain = math.inf if matrix is None or matrix.abstain_cost is None else matrix.abstain_cost
+        self.register_buffer("costs", torch.from_numpy(costs.copy()))
+        self.register_buffer("abstain_cost", torch.tensor([abstain], dtype=torch.float64))
 
     def _apply(self, fn, recurse=True):
         # Thresholds stay float64 whatever the model around the head is cast to: a model-wide
@@ -221,13 +234,14 @@ class ThresholdHead(nn.Module):
         shown = ", ".join(self.classes[:5]) + (", ..." if self.n_classes > 5 else "")
         return (
             f"task={self.task}, classes=[{shown}], activation={self.activation}, "
-            f"rule={self.rule}, no_prediction={self.no_prediction}"
+            f"rule={self.rule}, no_prediction={self.no_prediction}, "
+            f"calibration={self.calibrator.method}"
         )
 
     # ---------------------------------------------------------------------------- forward
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        x = self._as_matrix(scores)
-        x = self.calibrate(x)
+        raw = self._as_matrix(scores)
+        x = self.calibrate(raw)
         if self.activation == "none":
             # Probabilities a rounding error outside [0, 1] are clipped, as loading and
             # ``apply`` clip them; in-range scores are unchanged.
@@ -241,13 +255,18 @@ class ThresholdHead(nn.Module):
             out = self._multihot(x)
         if not torch.jit.is_scripting():
             if self.exact and self._uses_exp and not _tracing():
-                out = self._redecide_unsure(x, p, out)
+                out = self._redecide_unsure(raw, x, p, out)
         if self.task == "binary":
             out = out.reshape(scores.shape)
         return out
 
     def calibrate(self, x: torch.Tensor) -> torch.Tensor:
-        """Calibration hook: identity, as threshold configs have no calibration section yet."""
+        """The config's calibration of raw scores (identity without one): calibrated logits, or
+        probabilities divided by their row sum in numpy's order where the calibration says so."""
+        x = self.calibrator(x)
+        if self.calibrator.renormalise:
+            s = self._numpy_sum(x)
+            x = torch.where(s != 0, x / s, torch.full_like(x, 1.0 / self.n_classes))
         return x
 
     def _as_matrix(self, scores: torch.Tensor) -> torch.Tensor:
@@ -269,6 +288,8 @@ class ThresholdHead(nn.Module):
 
     def _multiclass(self, x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
         """Mirror of ``decisions.decide`` for multi-class rules; long (n,). ``p``: probabilities."""
+        if self.rule == "cost_matrix":
+            return self._least_cost(p)
         passing = p >= self.thresholds.unsqueeze(0)
         top = _first_max(x, p)
         none = torch.full_like(top, -1)
@@ -281,6 +302,22 @@ class ThresholdHead(nn.Module):
         if self.no_prediction == "fallback_argmax":
             chosen = torch.where(chosen == -1, top, chosen)
         return chosen
+
+    def _expected_costs(self, p: torch.Tensor) -> torch.Tensor:
+        """``CostMatrix.expected_costs``: summed over the true class in order, (n, K)."""
+        out = p[:, 0:1] * self.costs[0].unsqueeze(0)
+        for i in range(1, self.n_classes):
+            out = out + p[:, i : i + 1] * self.costs[i].unsqueeze(0)
+        return out
+
+    def _least_cost(self, p: torch.Tensor) -> torch.Tensor:
+        """``CostMatrix.decide``: least expected cost (first on ties), -1 where abstaining
+        costs strictly less."""
+        expected = self._expected_costs(p)
+        least, best = torch.min(expected, dim=1)
+        # torch.min's index on ties is not promised to be the first; argmax of "is the least" is.
+        best = torch.argmax((expected == least.unsqueeze(1)).to(torch.int32), dim=1)
+        return torch.where(self.abstain_cost < least, torch.full_like(best, -1), best)
 
     def _multihot(self, x: torch.Tensor) -> torch.Tensor:
         """Mirror of ``decisions.decide`` for binary and multi-label; bool (n, K)."""
@@ -318,13 +355,17 @@ class ThresholdHead(nn.Module):
 
     # ---------------------------------------------------------------- eager exactness
     @torch.jit.unused
-    def _redecide_unsure(self, x: torch.Tensor, p: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """Re-decide with ``thresholdlab.apply`` (numpy) the rows a last-bit exp could flip."""
+    def _redecide_unsure(
+        self, raw: torch.Tensor, x: torch.Tensor, p: torch.Tensor, out: torch.Tensor
+    ) -> torch.Tensor:
+        """Re-decide with ``thresholdlab.apply`` (numpy) the rows a last-bit exp could flip.
+
+        ``raw``: the scores as given; ``x``: after :meth:`calibrate`; ``p``: probabilities."""
         unsure = self._unsure_rows(x, p if self.task == "multiclass" else None)
         if not bool(unsure.any()):
             return out
         rows = torch.nonzero(unsure).squeeze(1)
-        exact = apply(self._config, x.index_select(0, rows).cpu().numpy())
+        exact = apply(self._config, raw.index_select(0, rows).cpu().numpy())
         out = out.clone()
         out[rows] = torch.from_numpy(np.asarray(exact)).to(out.device).reshape(-1, *out.shape[1:])
         return out
@@ -335,6 +376,14 @@ class ThresholdHead(nn.Module):
 
         ``p``: the multi-class probabilities of ``x`` when already computed."""
         t = self.thresholds.unsqueeze(0)
+        if self.rule == "cost_matrix":
+            if p is None:
+                p = self._softmax(x)
+            # Rows whose two least costs (abstaining included) lie within a few ulps.
+            expected = torch.cat([self._expected_costs(p), self.abstain_cost.expand(p.shape[0], 1)], 1)
+            low = torch.topk(expected, 2, dim=1, largest=False).values
+            scale = _REL_SLACK * low[:, 1:2].abs() + _ABS_SLACK
+            return (low[:, 1:2] - low[:, 0:1] <= 2 * scale).squeeze(1)
         if self.activation == "sigmoid":
             if self.no_prediction != "at_least_one":
                 return torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)

@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "thresholdlab"
 NAME = "thresholdlab"
 # Where each heavy library may be imported (the module itself and the modules below it).
 ALLOWED = {"streamlit": ("thresholdlab.ui",), "plotly": ("thresholdlab.ui",),
-           "torch": ("thresholdlab.torch", "thresholdlab.torch_collect")}
+           "torch": ("thresholdlab.torch", "thresholdlab.torch_collect", "thresholdlab.torch_calibration")}
 
 
 def module_names() -> list[str]:

@@ -462,19 +462,6 @@ def test_head_serialised_scripted_and_exported():
     _check(torch.export.load(buffer).module()(scores).numpy(), reference)
 
 
-def test_head_refuses_calibration():
-    """Configs have no calibration section yet; a future one must not be silently ignored."""
-
-    class WithCalibration(ThresholdConfig):
-        calibration = {"method": "temperature", "temperature": 1.5}
-
-    config = WithCalibration(
-        task="multiclass", classes=("a", "b"), score_kind="logit", thresholds={"a": 0.5, "b": 0.5}
-    )
-    with pytest.raises(NotImplementedError, match="calibration"):
-        tt.ThresholdHead(config)
-
-
 @CUDA
 @pytest.mark.parametrize("task, rule, no_prediction, kind", CASES)
 def test_head_on_cuda_equals_apply(task, rule, no_prediction, kind):

@@ -448,6 +448,9 @@ def restore_config(raw: bytes, name: str) -> None:
     if restored.rule != dataset.rule:
         ss[state.W_RULE] = restored.rule.rule
         ss[state.W_NOPRED] = restored.rule.no_prediction
+    from thresholdlab.ui import calibrated
+
+    calibrated.restore_choice(restored.calibration_method)
     sentence = f"Restored {len(values)} thresholds from {name!r}"
     if restored.rule != dataset.rule:
         sentence += f", with the decision rule {restored.rule.rule} / {restored.rule.no_prediction}"

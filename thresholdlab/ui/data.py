@@ -140,13 +140,26 @@ class Dataset:
     predictions: PredictionSet
     index: CurveIndex
     ranking: RankingMetrics
+    # With calibrated scores in use (see ``ui.calibrated``): the fitted calibration, and the
+    # same data set before it. ``predictions`` are then the calibrated probabilities.
+    calibration: object = None
+    uncalibrated: "Dataset | None" = None
 
     @property
     def key(self) -> str:
         """Plain-string identity for caches of derived results."""
         return "|".join(
             (self.source.sha256, self.overrides.key, self.rule.rule, self.rule.no_prediction)
-        )
+        ) + self._calibration_key
+
+    @property
+    def data_key(self) -> str:
+        """Identity of the scores, whatever the decision rule."""
+        return f"{self.source.sha256}|{self.overrides.key}" + self._calibration_key
+
+    @property
+    def _calibration_key(self) -> str:
+        return "" if self.calibration is None else f"|calibrated:{self.calibration.method}"
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -281,9 +294,7 @@ def one_vs_rest_curve(dataset: Dataset, c: int) -> Curve | None:
     which under ``argmax`` differs from the reachable one. None for other tasks."""
     if dataset.task != "multiclass":
         return None
-    return _one_vs_rest_curve(
-        f"{dataset.source.sha256}|{dataset.overrides.key}", c, dataset.predictions
-    )
+    return _one_vs_rest_curve(dataset.data_key, c, dataset.predictions)
 
 
 @dataclass(frozen=True)
@@ -323,9 +334,7 @@ def reliabilities(
     dataset: Dataset, n_bins: int, strategy: str
 ) -> tuple[tuple[Reliability, ...], Reliability | None]:
     """Per-class reliability diagrams, and the multi-class top-label one (None otherwise)."""
-    return _reliabilities(
-        f"{dataset.source.sha256}|{dataset.overrides.key}", n_bins, strategy, dataset.predictions
-    )
+    return _reliabilities(dataset.data_key, n_bins, strategy, dataset.predictions)
 
 
 def clear_caches() -> None:

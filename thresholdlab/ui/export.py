@@ -27,6 +27,7 @@ def config_json(
     objective: str = "manual",
     logit_thresholds=None,
     beta: float = 1.0,
+    costs=None,
 ) -> str:
     """The threshold config users download, metrics at ``thresholds`` included.
 
@@ -36,13 +37,17 @@ def config_json(
     thresholds = np.asarray(thresholds, dtype=np.float64)
     metrics = report(dataset, thresholds, beta).to_dict()
     use_logits = dataset.predictions.activation == "sigmoid" and logit_thresholds is not None
+    # With calibrated scores in use: the raw data's kind and activation, and the calibration.
+    raw = dataset.uncalibrated or dataset
     config = ThresholdConfig.from_choice(
-        dataset.predictions,
+        raw.predictions,
         thresholds,
         dataset.rule,
         objective=objective,
         metrics=metrics,
         logit_thresholds=np.asarray(logit_thresholds, dtype=np.float64) if use_logits else None,
+        calibration=dataset.calibration,
+        costs=costs,
     )
     return config.to_json() + "\n"
 
@@ -56,6 +61,7 @@ class Restored:
     objective: str
     logit_thresholds: np.ndarray | None
     notes: tuple[str, ...]
+    calibration_method: str | None = None
 
 
 def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
@@ -63,6 +69,13 @@ def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
     (invalid JSON, schema problems, another task, classes that differ: named)."""
     config = ThresholdConfig.from_json(text, source=name)
     config.check_matches(dataset.predictions)
+    if config.cost_matrix is not None:
+        from thresholdlab.predictions import DataError
+
+        raise DataError(
+            f"Config {name!r} decides by a cost matrix; enter its costs on the Calibration page "
+            "(the sliders set thresholds)."
+        )
     classes = dataset.classes
     notes = []
     data = config.data or {}
@@ -85,6 +98,7 @@ def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
         objective=config.objective,
         logit_thresholds=logits,
         notes=tuple(notes),
+        calibration_method=None if config.calibration is None else config.calibration.method,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from thresholdlab.ui import sidebar, state
+from thresholdlab.ui import calibrated, sidebar, state
 from thresholdlab.ui.data import Dataset
 
 _IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of one run
@@ -26,6 +26,7 @@ def setup() -> Dataset:
     with st.sidebar:
         dataset = sidebar.load_requested()
         sidebar.draw(dataset)
+    dataset = calibrated.in_use(dataset)  # the calibrated twin when the switch is on
     state.sync_url(dataset)
     st.session_state[_IN_APP] = True
     return dataset
@@ -45,7 +46,7 @@ def dataset() -> Dataset:
             PagesManager.uses_pages_directory = False
             st.rerun()
         return setup_standalone()
-    return st.session_state[state.DATASET]
+    return calibrated.in_use(st.session_state[state.DATASET])
 
 
 def setup_standalone() -> Dataset:

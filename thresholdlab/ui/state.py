@@ -295,6 +295,9 @@ def query_string(dataset: Dataset) -> dict[str, str]:
         out["class"] = ss[SELECTED_CLASS]
     # repr: the shortest text that reads back as the same float, so a link is exact.
     out["t"] = ",".join(repr(float(v)) for v in thresholds(dataset))
+    from thresholdlab.ui import calibrated  # &cal=METHOD&calon=1
+
+    out.update(calibrated.query_params())
     return out
 
 

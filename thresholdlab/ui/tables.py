@@ -203,3 +203,31 @@ def calibration_frame(reliabilities) -> pd.DataFrame:
         "rows": [r.n_rows for r in reliabilities],
     })
     return frame.sort_values("ECE", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def calibration_report_frame(report) -> pd.DataFrame:
+    """ECE, Brier score and log-loss before and after a calibration, per class and overall."""
+    rows = []
+    for i, name in enumerate(report.classes):
+        rows.append((name, *(report.before[m][i] for m in ("ece", "brier", "log_loss")),
+                     *(report.after[m][i] for m in ("ece", "brier", "log_loss"))))
+    if len(report.classes) > 1:
+        b, a = report.overall_before, report.overall_after
+        rows.append(("overall", b["ece"], b["brier"], b["log_loss"],
+                     a["ece"], a["brier"], a["log_loss"]))
+    return pd.DataFrame(rows, columns=["class", "ECE before", "Brier before", "log-loss before",
+                                       "ECE after", "Brier after", "log-loss after"])
+
+
+def costs_frame(best, current) -> pd.DataFrame:
+    """Per class: costs, the least-cost threshold and its cost beside the Bayes threshold and
+    the current thresholds' cost."""
+    return pd.DataFrame({
+        "class": list(best.classes),
+        "CFP:CFN": [f"{fp:g}:{fn:g}" for fp, fn in zip(best.cost_fp, best.cost_fn)],
+        "least-cost threshold": best.thresholds,
+        "its cost": best.cost,
+        "Bayes threshold": best.bayes,
+        "cost at Bayes": best.cost_at_bayes,
+        "current cost": best.cost_fp * current.fp + best.cost_fn * current.fn,
+    })
