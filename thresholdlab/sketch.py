@@ -87,14 +87,15 @@ def bin_index(probabilities: np.ndarray, n_bins: int) -> np.ndarray:
     return b.astype(np.int64)
 
 
-def sql_bin(p: str, n_bins: int) -> str:
-    """SQL expression for :func:`bin_index` of the double expression ``p`` (DuckDB)."""
-    b = f"floor(({p}) * {n_bins}.0)"
-    fixed = (
-        f"(CASE WHEN ({p}) < {b} / {n_bins}.0 THEN {b} - 1 "
-        f"WHEN ({p}) >= ({b} + 1) / {n_bins}.0 THEN {b} + 1 ELSE {b} END)"
-    )
-    return f"CAST(least(greatest({fixed}, 0), {n_bins}) AS BIGINT)"
+def sql_bin(p: str, floor: str, n_bins: int) -> str:
+    """SQL for :func:`bin_index` of the double column ``p``, given ``floor`` = ``floor(p * B)``
+    computed once in an inner query (DuckDB; Spark builds the same expression).
+
+    Arithmetic rather than CASE: it is evaluated for every score of every row.
+    """
+    fixed = (f"{floor} - CAST({p} < {floor} / {n_bins}.0 AS INTEGER) "
+             f"+ CAST({p} >= ({floor} + 1) / {n_bins}.0 AS INTEGER)")
+    return f"CAST(least(greatest({fixed}, 0), {n_bins}) AS INTEGER)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -683,3 +684,37 @@ def optimise(index: SketchIndex, objective, *, mode: str = "per_class"):
     value = float(values.sum() if objective.kind == "cost" else values.mean())
     return Optimum(objective, mode, thresholds, logit_thresholds, values, value, infeasible,
                    exact=index.rule.per_class)
+
+
+# ---------------------------------------------------------------------- either kind of data
+def is_binned(data) -> bool:
+    """True for a :class:`Sketch` or :class:`SketchIndex`, False for rows in memory."""
+    return bool(getattr(data, "binned", False))
+
+
+def build_index(data, rule: DecisionRule | None = None):
+    """A :class:`SketchIndex` for a sketch, a :class:`~thresholdlab.curves.CurveIndex` for rows."""
+    if is_binned(data):
+        return SketchIndex.build(data, rule)
+    from thresholdlab.curves import CurveIndex
+
+    return CurveIndex.build(data, rule)
+
+
+def evaluate_index(index, thresholds, **kwargs):
+    """:func:`thresholdlab.metrics.evaluate` for rows, :func:`evaluate` for a sketch."""
+    if is_binned(index):
+        kwargs.pop("sample_based_metrics", None)
+        return evaluate(index, thresholds, **kwargs)
+    from thresholdlab.metrics import evaluate as evaluate_rows
+
+    return evaluate_rows(index, thresholds, **kwargs)
+
+
+def optimise_index(index, objective, *, mode: str = "per_class"):
+    """:func:`thresholdlab.optimise.optimise` for rows, :func:`optimise` for a sketch."""
+    if is_binned(index):
+        return optimise(index, objective, mode=mode)
+    from thresholdlab.optimise import optimise as optimise_rows
+
+    return optimise_rows(index, objective, mode=mode)
