@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -67,8 +67,11 @@ def _parquet_bytes(frame) -> bytes:
     return out.getvalue()
 
 
-def _score_kind_sentence(note: str) -> bool:
-    return "probabilit" in note and ("read as" in note or "lie in" in note) or "logit" in note.lower()
+_SCORE_KIND_NOTES = re.compile(
+    r"^(All scores lie in \[0, 1\]|Scores lie outside \[0, 1\]|Scores are read as"
+    r"|One score lies outside \[0, 1\]|\d+ scores lie outside \[0, 1\])"
+)
+"""The loader's sentences about the score kind: made again from the whole table's range."""
 
 
 def plan_from_head(head, file: str, *, label_col=None, label_cols=None, score_cols=None,
@@ -93,9 +96,7 @@ def plan_from_head(head, file: str, *, label_col=None, label_cols=None, score_co
             f"{file!r}: the scores of its {pset.n_classes} classes do not come one per column, "
             "which a sketch needs; name them with --score-cols."
         )
-    # Label notes and score-kind notes are made again from the whole table.
-    notes = tuple(n for n in pset.notes if not _score_kind_sentence(n) and "abel" not in n)
-    return Plan(
+    plan = Plan(
         file=file,
         task=pset.task,
         classes=tuple(pset.classes),
@@ -104,9 +105,15 @@ def plan_from_head(head, file: str, *, label_col=None, label_cols=None, score_co
         labels=tuple(cols.get("labels") or ()),
         score_kind=score_kind,
         columns=cols,
-        notes=notes,
         label_mapping=dict(pset.label_mapping or {}) if pset.task == "multilabel" else {},
     )
+    # Sentences about the labels and the score kind are made again from the whole table: drop
+    # the head's (the label ones are those the head's own distinct labels give).
+    drop = set()
+    if plan.label is not None:
+        drop = set(map_labels(plan, list(dict.fromkeys(head[plan.label].tolist())))[2])
+    notes = tuple(n for n in pset.notes if n not in drop and not _SCORE_KIND_NOTES.match(n))
+    return replace(plan, notes=notes)
 
 
 def map_labels(plan: Plan, raw_values: list) -> tuple[np.ndarray, dict, tuple[str, ...]]:
@@ -134,8 +141,13 @@ def map_labels(plan: Plan, raw_values: list) -> tuple[np.ndarray, dict, tuple[st
         text = re.sub(r", row \d+", "", str(e)).replace("'labels.parquet'", repr(plan.file))
         raise DataError(text) from None
     ids = pset.labels.reshape(len(raw_values), -1)[:, 0] if plan.task != "multiclass" else pset.labels
-    notes = tuple(n for n in pset.notes if "abel" in n)
+    notes = tuple(n for n in pset.notes if n not in _probability_notes())
     return np.asarray(ids, dtype=np.int64), dict(pset.label_mapping or {}), notes
+
+
+def _probability_notes() -> set[str]:
+    return {"All scores lie in [0, 1], so they are read as probabilities.",
+            "Scores are read as probabilities, as requested."}
 
 
 def decide_score_kind(plan: Plan, low: float, high: float) -> tuple[str, str | None]:
