@@ -69,7 +69,9 @@ def sketch(
     """
     F = _functions()
     _check_bins(n_bins)
-    head = df.limit(HEAD_ROWS).toPandas()
+    # Arrow, not toPandas: pyspark's own pandas conversion lags pandas releases.
+    limited = df.limit(HEAD_ROWS)
+    head = limited.toArrow().to_pandas() if hasattr(limited, "toArrow") else limited.toPandas()
     plan = plan_from_head(head, name, label_col=label, label_cols=labels, score_cols=scores,
                           task=task, score_kind=score_kind)
     k = len(plan.scores)

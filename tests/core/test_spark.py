@@ -39,7 +39,6 @@ def spark():
 
 @pytest.mark.parametrize("task,logits,decimals", [
     ("binary", False, 2),
-    ("multiclass", False, None),
     ("multiclass", True, 2),
     ("multilabel", True, None),
 ])
