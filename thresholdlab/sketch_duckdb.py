@@ -168,6 +168,9 @@ def _run(con, sql: str, progress: bool):
         return con.execute(sql).fetchall()
     from tqdm import tqdm
 
+    # DuckDB only tracks progress with its bar enabled; its own printing stays off.
+    con.execute("SET enable_progress_bar=true")
+    con.execute("SET enable_progress_bar_print=false")
     result: dict = {}
 
     def work():
