@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import DEFAULT_BINS, Sketch, _check_bins
 from thresholdlab.sketch_plan import (
@@ -101,13 +103,9 @@ def sketch(
     bins = [_bin(F, pi, n_bins) for pi in p]
     if plan.task == "multilabel":
         keys = [(F.lit(i * width) + b) * 2 + truth[i].cast("long") for i, b in enumerate(bins)]
-        counts = (df.select(F.explode(F.array(*keys)).alias("key"))
-                  .groupBy("key").count().collect())
-        per_class = [([], []) for _ in range(k)]
-        for row in counts:
-            c, rest = divmod(row["key"], 2 * width)
-            per_class[c][0].append(rest)
-            per_class[c][1].append(row["count"])
+        key, count = _counts(df.select(F.explode(F.array(*keys)).alias("key")).groupBy("key"))
+        c, rest = np.divmod(key, 2 * width)
+        per_class = [(rest[c == i], count[c == i]) for i in range(k)]
         return assemble(plan, n_bins, kind, multilabel=per_class, notes=(note,) if note else (),
                         sources=(name,))
     keys = [F.lit(i * width) + b for i, b in enumerate(bins)]
@@ -117,28 +115,39 @@ def sketch(
         for i in reversed(range(k)):  # the first class equal to the max wins, as numpy's argmax
             top = F.when(p[i] == pm, F.lit(i)).otherwise(top)
         keys.append(F.lit(k * width) + top.cast("long") * width + _bin(F, pm, n_bins))
-    counts = (df.select(F.col(_ref(plan.label)).alias("y"), F.explode(F.array(*keys)).alias("key"))
-              .groupBy("y", "key").count().collect())
-    groups: dict = {}
-    for row in counts:
-        y = row["y"]
-        per_class, top_hist = groups.setdefault(
-            _group_key(y), (y, [([], []) for _ in range(k)], ([], [])))[1:]
-        c, rest = divmod(row["key"], width)
-        if c < k:
-            per_class[c][0].append(rest)
-            per_class[c][1].append(row["count"])
-        else:
-            top_hist[0].append(row["key"] - k * width)
-            top_hist[1].append(row["count"])
-    listed = [(y, per_class, top_hist if plan.task == "multiclass" else None)
-              for y, per_class, top_hist in groups.values()]
+    grouped = df.select(F.col(_ref(plan.label)).alias("y"),
+                        F.explode(F.array(*keys)).alias("key")).groupBy("y", "key")
+    key, count, y = _counts(grouped, with_label=True)
+    # Each distinct raw label once (1 and 1.0 and True kept apart, as DuckDB groups them).
+    seen: dict = {}
+    codes = np.fromiter((seen.setdefault((type(v), v), len(seen)) for v in y), np.int64, len(y))
+    listed = []
+    for (_, raw), code in seen.items():
+        mine = codes == code
+        c, rest = np.divmod(key[mine], width)
+        n = count[mine]
+        per_class = [(rest[c == i], n[c == i]) for i in range(k)]
+        top = (key[mine][c >= k] - k * width, n[c >= k]) if plan.task == "multiclass" else None
+        listed.append((raw, per_class, top))
     return assemble(plan, n_bins, kind, groups=listed, notes=(note,) if note else (),
                     sources=(name,))
 
 
-def _group_key(y):
-    return (type(y).__name__, y)
+def _counts(grouped, with_label: bool = False):
+    """(key, count[, label]) of a grouped count, as numpy arrays: the aggregated counts come
+    to the driver through Arrow (a few hundred thousand rows, never the data's rows)."""
+    counted = grouped.count()
+    table = counted.toArrow() if hasattr(counted, "toArrow") else None
+    if table is not None:
+        key = table.column("key").to_numpy().astype(np.int64)
+        count = table.column("count").to_numpy().astype(np.int64)
+        labels = table.column("y").to_pylist() if with_label else None
+    else:
+        rows = counted.collect()
+        key = np.array([r["key"] for r in rows], dtype=np.int64)
+        count = np.array([r["count"] for r in rows], dtype=np.int64)
+        labels = [r["y"] for r in rows] if with_label else None
+    return (key, count, labels) if with_label else (key, count)
 
 
 def _ref(name: str) -> str:
