@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-dev chromium bench samples screenshots clean
+.PHONY: run test install install-dev chromium java bench samples screenshots clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,20 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# Spark (thresholdlab.spark and its tests) runs on Java 17, from Debian when java is missing.
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+		echo "Installing Debian's openjdk-17-jre-headless for Spark"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	fi
+
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-test: install-dev chromium
+test: install-dev chromium java
 	$(PY) -m pytest -q
 
-bench: install-dev chromium
+bench: install-dev chromium java
 	$(PY) -m benchmarks
 
 # Retake the README's pictures (docs/screenshots/) from the running app.

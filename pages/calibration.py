@@ -19,6 +19,10 @@ st.caption(
     "probability against the share of those rows that truly belong to the class. Points below "
     "the diagonal are over-confident. ECE is the rows-weighted mean gap; MCE the largest gap."
 )
+if dataset.binned:
+    st.info("This data is a sketch: its bins keep counts, not the mean probability of their "
+            "rows, which a reliability diagram needs. Open the prediction file to see it.")
+    st.stop()
 
 method = calibrated.choice_controls(dataset)
 st.caption(calibrated.scores_line(dataset))

@@ -58,6 +58,10 @@ st.subheader("Restore from a config")
 controls.config_uploader()
 
 st.subheader("Per-row decisions")
+if dataset.binned:
+    st.caption("This data is a sketch: it holds counts per bin, not rows, so there are no "
+               "per-row decisions to download. Apply the config to the rows where they live.")
+    st.stop()
 st.caption(
     "One row per input row, in input order: the id column (or `row`), then "
     + ("`prediction` (empty when no class passes)." if dataset.task == "multiclass"

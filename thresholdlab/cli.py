@@ -1,7 +1,7 @@
 """The ``thresholdlab`` command line; also ``python -m thresholdlab``.
 
 Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``, ``compare``,
-``calibrate``. Every subcommand takes
+``calibrate``, ``sketch``. Every subcommand takes
 the overrides of the detected column roles (``--label-col``, ``--score-cols``, ...).
 
 Errors are handled in one place, :func:`main`: bad input (:class:`DataError`, a ``ValueError``
@@ -34,6 +34,7 @@ from thresholdlab.loading import inspect_report, load
 from thresholdlab.metrics import evaluate
 from thresholdlab.optimise import OBJECTIVES_HELP, Objective, optimise
 from thresholdlab.predictions import TASKS, DataError, PredictionSet
+from thresholdlab.sketch import build_index, evaluate_index, is_binned, open_data, optimise_index
 
 PROG = "thresholdlab"
 EXIT_BAD_INPUT = 2
@@ -246,13 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calibrate_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     calibrate_cmd.set_defaults(func=cli_trust.cmd_calibrate)
+    _add_sketch_parser(sub, common)
     return parser
 
 
 def load_from_args(args: argparse.Namespace) -> PredictionSet:
-    """Load ``args.file`` with the overrides given on the command line."""
-    return load(
+    """Load ``args.file`` with the overrides given on the command line (a sketch file opens as
+    a :class:`~thresholdlab.sketch.Sketch`, which the commands use like a PredictionSet)."""
+    return open_data(
         args.file,
+        load=load,
         label_col=args.label_col,
         label_cols=args.label_cols,
         score_cols=args.score_cols,
@@ -267,7 +271,10 @@ def load_from_args(args: argparse.Namespace) -> PredictionSet:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    report = inspect_report(load_from_args(args))
+    data = load_from_args(args)
+    report = inspect_report(data)
+    if is_binned(data):
+        report["sketch"] = _sketch_summary(data)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -303,6 +310,10 @@ def format_inspect(report: dict) -> str:
         f"Labels      {mapping}",
         f"Positives   {positives}",
     ]
+    if report.get("sketch"):
+        sk = report["sketch"]
+        lines.append(f"Binned      sketch of {sk['n_bins']:,} bins of width {sk['bin_width']:g}; "
+                     "metrics are exact at bin edges")
     for title, sentences in (("Notes", report["notes"]), ("Warnings", report["warnings"])):
         if sentences:
             lines.append(title)
@@ -339,9 +350,9 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     objective = Objective.parse(args.objective)
     rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
     calibration, tuned = cli_trust.calibrated(predictions, args.calibration)
-    index = CurveIndex.build(tuned, rule)
-    best = optimise(index, objective, mode="global" if args.global_mode else "per_class")
-    report = evaluate(index, best.thresholds)
+    index = build_index(tuned, rule)
+    best = optimise_index(index, objective, mode="global" if args.global_mode else "per_class")
+    report = evaluate_index(index, best.thresholds)
     config = ThresholdConfig.from_choice(
         predictions,
         best.thresholds,
@@ -378,8 +389,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         report = result.report
         extra = {"total_cost": result.total_cost, "mean_cost": result.mean_cost}
     else:
-        index = CurveIndex.build(cli_trust.scored_by(config, predictions), config.rule)
-        report = evaluate(index, config.thresholds_for(predictions.classes))
+        index = build_index(cli_trust.scored_by(config, predictions), config.rule)
+        report = evaluate_index(index, config.thresholds_for(predictions.classes))
         if config.groups:  # per-slice thresholds: each row by its slice's
             from thresholdlab.evaluation_cli import grouped_report
 
@@ -397,6 +408,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     predictions = load_from_args(args)
+    if is_binned(predictions):
+        raise DataError(
+            f"{predictions.file!r} is a sketch: it holds counts, not rows, so there is nothing "
+            "to decide row by row; apply the config to the prediction files instead."
+        )
     config = _config_for(args, predictions)
     if config.cost_matrix is not None:
         from thresholdlab.costs import cost_matrix_decisions
@@ -478,6 +494,63 @@ def cmd_app(args: argparse.Namespace) -> int:
     # Given last, so an explicit --server.port wins over --port, as the user typed it.
     command += list(getattr(args, "streamlit_options", None) or [])
     return subprocess.call(command, env=env)
+
+
+# --------------------------------------------------------------------------------------------
+# sketch
+# --------------------------------------------------------------------------------------------
+
+
+def _sketch_summary(sketch) -> dict:
+    return {"n_bins": sketch.n_bins, "bin_width": sketch.bin_width, "sources": list(sketch.sources)}
+
+
+def _add_sketch_parser(sub, common) -> None:
+    from thresholdlab.sketch import DEFAULT_BINS
+
+    sketch = sub.add_parser(
+        "sketch", parents=common,
+        help="bin Parquet/CSV files of any size into a sketch file the other commands open",
+        description=(
+            "Count, per class, positive and negative rows per probability bin, in DuckDB (out of "
+            "core, the default) or Apache Spark. The sketch file opens like a prediction file; "
+            "every metric is exact at bin edges."
+        ),
+    )
+    sketch.add_argument("files", nargs="+", metavar="FILE",
+                        help="Parquet or CSV files (globs too); Spark: any path Spark reads")
+    sketch.add_argument("-o", "--output", required=True, metavar="SKETCH.parquet")
+    sketch.add_argument("--bins", type=int, default=DEFAULT_BINS, metavar="N",
+                        help=f"equal bins on [0, 1] (default {DEFAULT_BINS:,})")
+    sketch.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="duckdb (embedded, default) or spark")
+    sketch.add_argument("--master", metavar="URL", default=None,
+                        help="Spark master (default: local[*], or the session's own)")
+    sketch.set_defaults(func=cmd_sketch)
+
+
+def cmd_sketch(args: argparse.Namespace) -> int:
+    import time
+
+    overrides = dict(label_col=args.label_col, label_cols=args.label_cols,
+                     score_cols=args.score_cols, task=args.task, score_kind=args.score_kind)
+    started = time.perf_counter()
+    if args.engine == "spark":
+        from thresholdlab.spark import sketch_paths
+
+        result = sketch_paths(args.files, n_bins=args.bins, master=args.master, **overrides)
+    else:
+        from thresholdlab.sketch_duckdb import sketch_files
+
+        result = sketch_files(args.files, n_bins=args.bins, progress=True, **overrides)
+    result.save(args.output)
+    seconds = time.perf_counter() - started
+    print(f"Wrote {args.output}: {result.n_rows:,} rows, {result.task}, "
+          f"{result.n_classes} {'class' if result.n_classes == 1 else 'classes'}, "
+          f"{result.n_bins:,} bins ({seconds:.1f} s).")
+    for sentence in (*result.notes, *result.warnings):
+        print(f"  - {sentence}")
+    return 0
 
 
 def split_streamlit_options(argv: list[str]) -> tuple[list[str], list[str]]:

@@ -13,7 +13,8 @@ import numpy as np
 import streamlit as st
 
 from thresholdlab.decisions import NO_PREDICTION_NAMES, RULE_NAMES
-from thresholdlab.optimise import Objective, optimise
+from thresholdlab.optimise import Objective
+from thresholdlab.sketch import optimise_index
 from thresholdlab.ui import state
 from thresholdlab.ui.data import Dataset
 from thresholdlab.ui.tables import format_value
@@ -201,17 +202,38 @@ def _in_range(key: str, value: float) -> bool:
     return False
 
 
+def _snapped(value: float) -> float:
+    """On binned data (a sketch), the nearest bin edge ``i / n_bins``, where every count is
+    exact; the value itself otherwise. Slider steps are floats, so they land next to edges."""
+    dataset = st.session_state.get(state.DATASET)
+    if dataset is None or not dataset.binned:
+        return value
+    n_bins = dataset.predictions.n_bins
+    return round(float(value) * n_bins) / n_bins
+
+
 def _on_threshold(i: int, key: str, partner: str) -> None:
     value = _user_value(key, partner)
     if value is not None and _in_range(key, value):
-        state.set_threshold(i, value)
+        state.set_threshold(i, _snapped(value))
 
 
 def _on_global(key: str, partner: str) -> None:
     value = _user_value(key, partner)
     if value is not None and _in_range(key, value):
+        value = _snapped(value)
         k = len(st.session_state[state.THRESHOLDS])
         state.set_thresholds([value] * k)
+
+
+def _steps() -> tuple[float, float, str]:
+    """(slider step, number box step, slider format): one bin on binned data."""
+    dataset = st.session_state.get(state.DATASET)
+    if dataset is None or not dataset.binned:
+        return SLIDER_STEP, NUMBER_STEP, "%.3f"
+    width = dataset.predictions.bin_width
+    digits = max(3, len(f"{width:.10f}".rstrip("0").split(".")[1]))
+    return width, width, f"%.{digits}f"
 
 
 def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None,
@@ -221,10 +243,11 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
     _seed(slider_key, float(value))
     _seed(number_key, float(value))
+    slider_step, number_step, shown = _steps()
     left, right = st.columns([4, 1.3], vertical_alignment="bottom")
     with left:
         st.slider(
-            label, 0.0, 1.0, step=SLIDER_STEP, format="%.3f", key=slider_key,
+            label, 0.0, 1.0, step=slider_step, format=shown, key=slider_key,
             on_change=on_change, args=(*args, slider_key, number_key), help=disabled or help,
             disabled=disabled is not None,
         )
@@ -232,7 +255,7 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
         # No min/max: the browser would paint a value out of range red and keep it; the
         # callback refuses it instead, and the range is said beside the box.
         st.number_input(
-            f"{label}, exact", step=NUMBER_STEP, format="%.6g", key=number_key,
+            f"{label}, exact", step=number_step, format="%.6g", key=number_key,
             on_change=on_change, args=(*args, number_key, slider_key),
             label_visibility="collapsed", disabled=disabled is not None,
             help=disabled or "The exact threshold, between 0 and 1.",
@@ -306,7 +329,7 @@ def _on_optimise(dataset: Dataset, kind: str) -> None:
     ss = st.session_state
     mode = ss[state.MODE] if len(dataset.classes) > 1 else "per_class"
     try:
-        result = optimise(dataset.index, objective_for(kind), mode=mode)
+        result = optimise_index(dataset.index, objective_for(kind), mode=mode)
     except ValueError as e:
         ss[state.OPTIMUM] = {"error": str(e)}
         return
@@ -365,9 +388,15 @@ def optimise_panel(dataset: Dataset) -> None:
         if ss[state.MODE] == "global" and len(dataset.classes) > 1
         else "each class on its own"
     )
-    st.caption(
+    how = (
+        f"Exact over every bin edge, {scope}. The threshold is the middle one of the edges that "
+        "give the best counts, so it keeps the optimum with the widest margin."
+        if dataset.binned else
         f"Exact over every distinct score, {scope}. The threshold lands midway between the best "
         "score and the next lower one, so it keeps the optimum with the widest margin."
+    )
+    st.caption(
+        how
         + ("" if dataset.rule.per_class else
            " Under the chosen rule a class's counts also depend on other thresholds, so this is "
            "the per-class optimum of the argmax/independent rule: a good start, not exact.")

@@ -23,6 +23,13 @@ from thresholdlab.curves import Curve, CurveIndex, downsample
 from thresholdlab.decisions import DecisionRule
 from thresholdlab.metrics import Report, RankingMetrics, binary_curve, evaluate, ranking_metrics
 from thresholdlab.predictions import PredictionSet
+from thresholdlab.sketch import (
+    build_index,
+    evaluate_index,
+    is_binned,
+    open_data,
+    ranking_metrics as sketch_ranking_metrics,
+)
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 DEFAULT_SAMPLE = "multiclass_wine_logits"
@@ -173,6 +180,11 @@ class Dataset:
     def stem(self) -> str:
         return Path(self.source.file_name).stem
 
+    @property
+    def binned(self) -> bool:
+        """True when the data is a sketch (counts per bin), not rows."""
+        return is_binned(self.predictions)
+
 
 def table_columns(source: Source) -> list[str] | None:
     """The column names of a CSV, TSV or Parquet file, read as loading reads it; None when it
@@ -196,17 +208,20 @@ def _load(sha256: str, name: str, overrides_key: str, _raw, _overrides: Override
     from thresholdlab.loading import load
 
     raw = _raw.fetch() if isinstance(_raw, _Lazy) else _raw
-    return load(raw, name=name, **_overrides.load_kwargs())
+    # A sketch file opens like a prediction file (as a Sketch, which describes itself alike).
+    return open_data(raw, name=name, load=load, **_overrides.load_kwargs())
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _index(data_key: str, rule: str, no_prediction: str, _predictions: PredictionSet):
     rule_ = DecisionRule.default(_predictions.task, rule, no_prediction)
-    return CurveIndex.build(_predictions, rule_)
+    return build_index(_predictions, rule_)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _ranking(data_key: str, rule: str, no_prediction: str, _index: CurveIndex):
+    if is_binned(_index):
+        return sketch_ranking_metrics(_index)
     return ranking_metrics(_index)
 
 
@@ -262,7 +277,7 @@ def report(dataset: Dataset, thresholds: np.ndarray, beta: float = 1.0) -> Repor
     """Every metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
     (multi-label subset accuracy and samples-F1 excepted, and only for data that is small)."""
     p = dataset.predictions
-    return evaluate(
+    return evaluate_index(
         dataset.index,
         thresholds,
         beta=beta,
@@ -294,7 +309,14 @@ def one_vs_rest_curve(dataset: Dataset, c: int) -> Curve | None:
     which under ``argmax`` differs from the reachable one. None for other tasks."""
     if dataset.task != "multiclass":
         return None
+    if dataset.binned:
+        return _plot_one_vs_rest(dataset.key, c, dataset.index)
     return _one_vs_rest_curve(dataset.data_key, c, dataset.predictions)
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _plot_one_vs_rest(data_key: str, c: int, _index) -> Curve:
+    return downsample(_index.one_vs_rest_curve(c), MAX_PLOT_POINTS)
 
 
 @dataclass(frozen=True)
@@ -339,5 +361,6 @@ def reliabilities(
 
 def clear_caches() -> None:
     """Drop every cached load, index and curve (tests use it between apps)."""
-    for fn in (_load, _index, _ranking, _plot_curve, _one_vs_rest_curve, _reliabilities):
+    for fn in (_load, _index, _ranking, _plot_curve, _one_vs_rest_curve, _reliabilities,
+               _plot_one_vs_rest):
         fn.clear()

@@ -17,6 +17,7 @@ from thresholdlab.decisions import (
     NO_PREDICTION_NAMES, NO_PREDICTION_OPTIONS, RULE_NAMES, RULES, DecisionRule,
 )
 from thresholdlab.predictions import DataError
+from thresholdlab.sketch import is_binned
 from thresholdlab.ui import data, state, uploads
 from thresholdlab.ui.data import Dataset, Overrides, Source
 
@@ -104,7 +105,7 @@ def load_requested() -> Dataset:
             ss[state.LOAD_ERROR] = first_error
     else:
         dataset = current
-        rule = _rule_from_widgets(dataset.task)
+        rule = _rule_from_widgets(dataset.task, binned=dataset.binned)
         if rule != dataset.rule:
             try:
                 with st.spinner("Indexing the scores under the new decision rule…"):
@@ -175,7 +176,7 @@ def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> 
     with slot.status(label, expanded=False) as status:
         try:
             predictions = data.load_predictions(source, overrides)
-            rule = _rule_from_widgets(predictions.task)
+            rule = _rule_from_widgets(predictions.task, binned=is_binned(predictions))
             dataset = data.open_dataset(source, overrides, rule, progress=status)
         except DataError as e:
             message = str(e)
@@ -199,15 +200,27 @@ def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> 
     return None
 
 
-def _rule_from_widgets(task: str) -> DecisionRule:
+def _rule_from_widgets(task: str, binned: bool = False) -> DecisionRule:
     ss = st.session_state
     rule = ss.get(state.W_RULE)
     no_prediction = ss.get(state.W_NOPRED)
+    rules, options = _choices(task, binned)
     return DecisionRule.default(
         task,
-        rule if rule in RULES[task] else None,
-        no_prediction if no_prediction in NO_PREDICTION_OPTIONS[task] else None,
+        rule if rule in rules else None,
+        no_prediction if no_prediction in options else None,
     )
+
+
+def _choices(task: str, binned: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The decision rules and no-prediction options offered: a sketch counts each class against
+    its own threshold (and the argmax), so rules that weigh classes against each other row by
+    row are left out for it."""
+    if not binned:
+        return RULES[task], NO_PREDICTION_OPTIONS[task]
+    if task == "multiclass":
+        return ("argmax",), NO_PREDICTION_OPTIONS[task]
+    return RULES[task], ("none",)
 
 
 def _overrides_from_widgets() -> Overrides:
@@ -264,14 +277,15 @@ def draw(dataset: Dataset) -> None:
     # No ``type=``: Streamlit would refuse other extensions with an exception of its own; the
     # loader names the file and says which formats it reads instead.
     st.file_uploader(
-        "Or upload predictions (CSV, TSV, Parquet, NPZ, .pt)",
+        "Or upload predictions (CSV, TSV, Parquet, NPZ, .pt) or a sketch",
         key=state.W_UPLOAD,
         on_change=_request,
         args=("upload",),
         help=(
             "Scores and true labels of a validation set: CSV/TSV (one score column per class, "
             "a label column or 0/1 truth columns), Parquet, NPZ or a PyTorch .pt dict with "
-            "`scores`, `labels` and optional `classes`."
+            "`scores`, `labels` and optional `classes`. A sketch file written by "
+            "`thresholdlab sketch` opens the same way."
         ),
     )
     if ss[state.LOAD_ERROR]:
@@ -310,12 +324,21 @@ def _describe(dataset: Dataset) -> None:
     st.markdown(f"**{shown}** ({where}): {p.n_rows:,} rows, {TASK_NAMES[p.task]}, {classes}")
     if dataset.source.kind == "upload":
         st.caption("Pick a sample above, or remove the upload, to go back to a sample.")
+    if dataset.binned:
+        st.info(
+            f"**Binned data**: a sketch of {p.n_bins:,} bins of width {p.bin_width:.6g}. Every "
+            "number is exact at bin edges, and the sliders snap to them.",
+            icon=":material/view_week:",
+        )
     for sentence in p.notes:
         st.caption(sentence)
     for sentence in p.warnings:
         st.warning(sentence)
     if st.session_state.get(PENDING_SOURCE) is not None:
         return  # the override widgets are in the mapper of the file waiting to load
+    if dataset.binned:
+        # A sketch's column roles were fixed when it was computed: nothing to override.
+        return
     with st.expander("Columns and detection", expanded=dataset.overrides.any):
         _roles_and_overrides(dataset)
 
@@ -442,14 +465,15 @@ def _names(names, limit: int = 6) -> str:
 
 def _decision_rule(dataset: Dataset) -> None:
     task = dataset.task
+    rules, options = _choices(task, dataset.binned)
     st.header("Decision rule")
     if task == "binary":
         st.caption("A row is predicted positive when its probability ≥ the threshold.")
         return
-    if len(RULES[task]) > 1:
+    if len(rules) > 1:
         st.selectbox(
             "Rule",
-            RULES[task],
+            rules,
             format_func=RULE_NAMES.get,
             key=state.W_RULE,
             help=(
@@ -461,7 +485,7 @@ def _decision_rule(dataset: Dataset) -> None:
         )
     st.selectbox(
         "When no class passes" if task == "multiclass" else "Rows with no label passing",
-        NO_PREDICTION_OPTIONS[task],
+        options,
         format_func=NO_PREDICTION_NAMES.get,
         key=state.W_NOPRED,
         help=(
