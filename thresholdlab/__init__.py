@@ -20,6 +20,7 @@ from thresholdlab.optimise import Objective, optimise  # noqa: E402
 from thresholdlab.config import ThresholdConfig, apply  # noqa: E402
 from thresholdlab.loading import load  # noqa: E402
 from thresholdlab.array_types import register_array_type  # noqa: E402
+from thresholdlab.calibration_fit import register_scaling_fitter  # noqa: E402
 
 
 def _apply_tensor(config, scores, groups=None):
@@ -32,6 +33,18 @@ def _apply_tensor(config, scores, groups=None):
 
 
 register_array_type("torch", "Tensor", _apply_tensor)
+
+
+def _fit_scaling_with_torch(scores, labels, free, multiclass, method):
+    """Temperature / vector scaling are fitted with torch's LBFGS in
+    ``thresholdlab.torch_calibration``, which the core never imports: wired here, as tensors
+    are, and torch is loaded only once such a fit is asked for."""
+    from thresholdlab.torch_calibration import fit_scaling
+
+    return fit_scaling(scores, labels, free, multiclass, method)
+
+
+register_scaling_fitter(_fit_scaling_with_torch)
 
 __all__ = [
     "CurveIndex", "DataError", "DecisionRule", "Objective", "PredictionSet", "ThresholdConfig",

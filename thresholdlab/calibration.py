@@ -137,9 +137,3 @@ def confidence_reliability(
         confidence, top == predictions.labels, n_bins=n_bins, strategy=strategy, name="top label"
     )
 
-
-# Fitting lives in its own module (it needs torch and scikit-learn, lazily); its names are
-# reachable from here too, as ``thresholdlab.calibration.fit_calibration``.
-from thresholdlab.calibration_fit import (  # noqa: E402
-    METHODS, Calibration, CalibrationReport, calibrate, calibration_report, fit_calibration,
-)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thresholdlab.calibration import reliability
 from thresholdlab.predictions import DataError, PredictionSet, sigmoid, softmax
 
 __all__ = [
@@ -319,93 +320,43 @@ def _identity_note(predictions: PredictionSet, method: str) -> tuple[str, ...]:
     )
 
 
+# Temperature and vector scaling are fitted with torch's LBFGS, which lives in torch's own module
+# (``thresholdlab.torch_calibration``); that module never imports the core, and the core never
+# imports it or torch: the package root, which sits above both, registers it here, and torch is
+# loaded only once such a fit is asked for.
+_SCALING_FITTERS: list = []
+
+
+def register_scaling_fitter(fit_scaling) -> None:
+    """Have temperature / vector scaling fitted by ``fit_scaling``.
+
+    Parameters
+    ----------
+    fit_scaling : callable
+        ``fit_scaling(scores, labels, free, multiclass, method)`` returns ``(inverse, bias)`` as
+        :func:`thresholdlab.torch_calibration.fit_scaling` does.
+    """
+    _SCALING_FITTERS[:] = [fit_scaling]
+
+
+def _scaling_fitter():
+    if not _SCALING_FITTERS:
+        raise RuntimeError("no fitter for temperature / vector scaling is registered; "
+                           "import thresholdlab, which registers torch's")
+    return _SCALING_FITTERS[0]
+
+
 def _fit_scaling(predictions: PredictionSet, method: str):
     """(scale, bias, notes) of temperature / vector scaling: LBFGS on the mean NLL, float64."""
-    import torch  # lazy: the core imports torch only when asked to
-
-    z = torch.from_numpy(np.ascontiguousarray(predictions.scores, dtype=np.float64))
     k = predictions.n_classes
     multiclass = predictions.task == "multiclass"
     if multiclass:
-        target = torch.from_numpy(predictions.labels)
-        free = torch.ones(k, dtype=torch.float64)
+        labels = predictions.labels
+        free = np.ones(k, dtype=np.float64)
     else:
-        target = torch.from_numpy(predictions.labels.astype(np.float64))
-        free = torch.from_numpy((~_degenerate(predictions)).astype(np.float64))
-    n_params = 1 if (multiclass and method == "temperature") else k
-    # Temperature is fitted as its inverse: the NLL is convex in 1/T (and in w, b), so LBFGS
-    # has one minimum to find.
-    inverse = torch.ones(n_params, dtype=torch.float64, requires_grad=True)
-    params = [inverse]
-    bias = None
-    if method == "vector":
-        bias = torch.zeros(k, dtype=torch.float64, requires_grad=True)
-        params.append(bias)
-
-    n = max(1, predictions.n_rows)
-    # Sums over rows and within rows as matrix-vector products: BLAS runs them several times
-    # faster than torch's reductions over short rows of a tall matrix.
-    ones_n = torch.full((predictions.n_rows,), 1.0 / n, dtype=torch.float64)  # means
-    ones_k = torch.ones(k, dtype=torch.float64)
-    if multiclass:
-        # What the truth contributes does not depend on the parameters: the mean true-class
-        # logit per class (for w, and the NLL's own term) and the class shares (for b).
-        true_logit = z.gather(1, target.unsqueeze(1)).squeeze(1)
-        truth_w = torch.zeros(k, dtype=torch.float64).index_add_(0, target, true_logit) / n
-        truth_b = torch.bincount(target, minlength=k).to(torch.float64) / n
-        row_max = z.max(dim=1).values
-        row_min = z.min(dim=1).values
-    else:
-        truth_mean = ones_n @ (target * z)  # (K,): mean of y * z per label
-        truth_share = ones_n @ target
-
-    def closure():
-        # The mean NLL and its gradient written out (softmax or sigmoid minus the truth, times
-        # the logits): a few passes over the matrix per evaluation, where autograd would keep
-        # several (n, K) intermediates alive and take about twice as long.
-        with torch.no_grad():
-            w = inverse.expand(k)
-            logits = z * inverse if bias is None else z * inverse + bias
-            if multiclass:
-                if bias is None:  # the max of z / T is known without a pass, whatever T's sign
-                    top = torch.maximum(row_max * inverse, row_min * inverse)
-                else:
-                    top = logits.amax(dim=1)
-                p = torch.exp(logits.sub_(top.unsqueeze(1)))
-                total = p @ ones_k
-                picked = w @ truth_w + (bias @ truth_b if bias is not None else 0.0)
-                loss = ones_n @ (top + torch.log(total)) - picked
-                p.div_(total.unsqueeze(1))
-                grad_w = ones_n @ (p * z) - truth_w
-                grad_bias = ones_n @ p - truth_b if bias is not None else None
-            else:
-                per_label = ones_n @ torch.nn.functional.softplus(logits) - w * truth_mean
-                if bias is not None:
-                    per_label = per_label - bias * truth_share
-                loss = (per_label * free).sum()
-                q = torch.sigmoid(logits)
-                grad_w = (ones_n @ (q * z) - truth_mean) * free
-                grad_bias = (ones_n @ q - truth_share) * free if bias is not None else None
-            inverse.grad = grad_w.sum().reshape(1) if n_params == 1 else grad_w
-            if bias is not None:
-                bias.grad = grad_bias
-        return loss
-
-    optimiser = torch.optim.LBFGS(
-        params, lr=1.0, max_iter=500, max_eval=1000, tolerance_grad=1e-10,
-        tolerance_change=1e-14, history_size=20, line_search_fn="strong_wolfe",
-    )
-
-    # One intra-op thread: the passes are memory-bound, and on a machine whose cores are busy
-    # (a shared server, a dashboard serving others) torch's thread pool waits on its slowest
-    # worker; measured on 2 shared cores, 1M x 20 took 11-15 s on one thread, 27 s on two.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        optimiser.step(closure)
-    finally:
-        torch.set_num_threads(threads)
-    inv = inverse.detach().numpy().astype(np.float64)
+        labels = predictions.labels.astype(np.float64)
+        free = (~_degenerate(predictions)).astype(np.float64)
+    inv, b = _scaling_fitter()(predictions.scores, labels, free, multiclass, method)
     if method == "temperature":
         if not np.all(inv > 0):
             raise DataError(
@@ -414,7 +365,6 @@ def _fit_scaling(predictions: PredictionSet, method: str):
             )
         scale = np.broadcast_to(1.0 / inv, (k,)).copy()
         return scale, None, _identity_note(predictions, method)
-    b = bias.detach().numpy().astype(np.float64)
     if multiclass:
         b = b - b.mean()
     return inv.copy(), b, _identity_note(predictions, method)
@@ -559,8 +509,6 @@ def _clipped(p: np.ndarray) -> np.ndarray:
 
 def class_losses(probabilities: np.ndarray, truth: np.ndarray) -> dict:
     """Per-class ECE, Brier score and binary log-loss (dict of (K,) float64 arrays)."""
-    from thresholdlab.calibration import reliability
-
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(truth, dtype=np.float64)
     ece = np.array([
@@ -575,8 +523,6 @@ def class_losses(probabilities: np.ndarray, truth: np.ndarray) -> dict:
 
 def overall_losses(predictions: PredictionSet, probabilities: np.ndarray, per_class: dict) -> dict:
     """The overall ECE / Brier / log-loss (see :class:`CalibrationReport`)."""
-    from thresholdlab.calibration import reliability
-
     if predictions.task != "multiclass":
         return {m: float(np.mean(v)) for m, v in per_class.items()}
     p = np.asarray(probabilities, dtype=np.float64)
