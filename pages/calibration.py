@@ -3,8 +3,9 @@ see what errors cost."""
 
 import streamlit as st
 
+from thresholdlab.config import cost_matrix_config
 from thresholdlab.costs import (
-    cost_matrix_config, cost_matrix_result, decisions_cost, optimise_costs, pos_weight_sentence,
+    cost_matrix_result, decisions_cost, optimise_costs, pos_weight_sentence,
 )
 from thresholdlab.decisions import DecisionRule, decide
 from thresholdlab.ui import calibrated, controls, data, export, figures, shell, state, tables
@@ -107,7 +108,7 @@ st.dataframe(
     tables.costs_frame(best, current), hide_index=True, key="cost_table",
 )
 st.button("Set the thresholds to the least cost", key="cost_apply", icon=":material/savings:",
-          on_click=calibrated.set_least_cost, args=(best,))
+          on_click=state.set_least_cost, args=(best,))
 
 # ------------------------------------------------------------------------------ cost matrix
 if dataset.task == "multiclass":

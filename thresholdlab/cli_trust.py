@@ -10,9 +10,9 @@ import sys
 
 from thresholdlab.calibration_fit import calibrate, calibration_report, fit_calibration
 from thresholdlab.cli import _warn, format_report, load_from_args
-from thresholdlab.config import ThresholdConfig
+from thresholdlab.config import ThresholdConfig, cost_matrix_config
 from thresholdlab.costs import (
-    ClassCost, CostMatrix, cost_matrix_config, cost_matrix_result, decisions_cost,
+    ClassCost, CostMatrix, cost_matrix_result, decisions_cost,
     optimise_costs, parse_costs, pos_weight_cost, pos_weight_sentence,
 )
 from thresholdlab.curves import CurveIndex

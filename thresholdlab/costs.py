@@ -506,22 +506,3 @@ def normalise_costs(config, problem) -> dict[str, ClassCost]:
         return read_costs_section(value, config.classes)
     except SectionError as e:
         raise problem(str(e)) from None
-
-
-def cost_matrix_config(predictions: PredictionSet, matrix: CostMatrix, *, calibration=None,
-                       metrics=None):
-    """The threshold config whose rule is ``matrix`` (thresholds 0: they play no part)."""
-    from thresholdlab.config import ThresholdConfig
-
-    if metrics is not None and hasattr(metrics, "to_dict"):
-        metrics = metrics.to_dict()
-    return ThresholdConfig(
-        task=predictions.task, classes=tuple(predictions.classes),
-        score_kind=predictions.score_kind, activation=predictions.activation,
-        decision_rule=COST_MATRIX_RULE,
-        no_prediction="none" if matrix.abstain_cost is None else "abstain",
-        thresholds=dict.fromkeys(predictions.classes, 0.0), objective="cost_matrix",
-        metrics=metrics or {}, calibration=calibration, cost_matrix=matrix,
-        data={"file": str(predictions.file), "sha256": str(predictions.sha256),
-              "rows": predictions.n_rows},
-    )

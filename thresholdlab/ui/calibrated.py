@@ -287,10 +287,3 @@ def reliability_of(raw: Dataset, method: str, predictions, c: int, n_bins: int, 
     )
     return per_class[c]
 
-
-def set_least_cost(best) -> None:
-    """Move every slider to its class's least-cost threshold (a button's callback)."""
-    from thresholdlab.ui import state
-
-    state.set_thresholds(best.thresholds, objective="cost:per_class",
-                         logit_thresholds=best.logit_thresholds)

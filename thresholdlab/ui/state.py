@@ -202,6 +202,13 @@ def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None) 
         ss[OPTIMUM] = None
 
 
+
+def set_least_cost(best) -> None:
+    """Move every slider to its class's least-cost threshold (a button's callback); ``best`` is
+    a :class:`thresholdlab.costs.CostOptimum`."""
+    set_thresholds(best.thresholds, objective="cost:per_class",
+                   logit_thresholds=best.logit_thresholds)
+
 def set_threshold(i: int, value: float) -> None:
     """Change one class's threshold by hand."""
     values = list(st.session_state[THRESHOLDS])
