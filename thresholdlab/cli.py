@@ -20,7 +20,10 @@ import subprocess
 from pathlib import Path
 
 from thresholdlab import __version__
+from thresholdlab import cli_trust  # calibrate, costs
 from thresholdlab.calibration_fit import METHODS as CALIBRATION_METHODS
+# Shared with the calibration and held-out commands; still reachable as ``cli.NAME``.
+from thresholdlab.cli_common import PROG, _one_line, _warn, format_report, load_from_args
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import (
@@ -34,9 +37,8 @@ from thresholdlab.loading import inspect_report, load
 from thresholdlab.metrics import evaluate
 from thresholdlab.optimise import OBJECTIVES_HELP, Objective, optimise
 from thresholdlab.predictions import TASKS, DataError, PredictionSet
-from thresholdlab.sketch import build_index, evaluate_index, is_binned, open_data, optimise_index
+from thresholdlab.sketch import build_index, evaluate_index, is_binned, optimise_index
 
-PROG = "thresholdlab"
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 EXIT_BROKEN_PIPE = 141
@@ -97,10 +99,6 @@ def _stdout_to_devnull() -> None:
 
 def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _sentence(exc: BaseException) -> str:
@@ -251,18 +249,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_from_args(args: argparse.Namespace) -> PredictionSet:
-    """Load ``args.file`` with the overrides given on the command line (a sketch file opens as
-    a :class:`~thresholdlab.sketch.Sketch`, which the commands use like a PredictionSet)."""
-    return open_data(
-        args.file,
-        load=load,
-        label_col=args.label_col,
-        label_cols=args.label_cols,
-        score_cols=args.score_cols,
-        task=args.task,
-        score_kind=args.score_kind,
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,10 +310,6 @@ def format_inspect(report: dict) -> str:
 # --------------------------------------------------------------------------------------------
 # optimize, evaluate, apply, app
 # --------------------------------------------------------------------------------------------
-
-
-def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
 
 def _config_for(args: argparse.Namespace, predictions: PredictionSet) -> ThresholdConfig:
@@ -433,37 +415,6 @@ def cmd_apply(args: argparse.Namespace) -> int:
     decisions_frame(predictions, decisions).to_csv(args.output, index=False)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
     return 0
-
-
-def format_report(report) -> str:
-    """Per-class metrics and aggregates as an aligned table."""
-    d = report.to_dict()
-
-    def num(x):
-        return "-" if x is None else f"{x:.4f}"
-
-    width = max(8, *(len(c) for c in d["classes"]))
-    head = f"{'class':<{width}}  threshold  precision  recall     f1         support  AP      ROC AUC"
-    lines = [head]
-    for name, m in d["per_class"].items():
-        lines.append(
-            f"{name:<{width}}  {m['threshold']:<9.4g}  {num(m['precision']):<9}  "
-            f"{num(m['recall']):<9}  {num(m['f1']):<9}  {m['support']:<7}  "
-            f"{num(m['average_precision']):<6}  {num(m['roc_auc'])}"
-        )
-    for avg in ("macro", "micro", "weighted"):
-        a = d[avg]
-        lines.append(
-            f"{avg:<{width}}  {'':<9}  {num(a['precision']):<9}  {num(a['recall']):<9}  "
-            f"{num(a['f1'])}"
-        )
-    extras = [
-        (key, d.get(key))
-        for key in ("accuracy", "accuracy_covered", "coverage", "hamming_loss", "samples_f1")
-    ]
-    lines.append("  ".join(f"{key} {num(value)}" for key, value in extras if value is not None))
-    lines += [f"warning: {w}" for w in d["warnings"]]
-    return "\n".join(lines)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -580,8 +531,6 @@ def split_streamlit_options(argv: list[str]) -> tuple[list[str], list[str]]:
             i += 1
     return own, passed
 
-
-from thresholdlab import cli_trust  # noqa: E402  (calibrate, costs; it uses the helpers above)
 
 if __name__ == "__main__":  # pragma: no cover - python -m thresholdlab goes through __main__
     raise SystemExit(main())

@@ -9,7 +9,7 @@ import json
 import sys
 
 from thresholdlab.calibration_fit import calibrate, calibration_report, fit_calibration
-from thresholdlab.cli import _warn, format_report, load_from_args
+from thresholdlab.cli_common import _warn, format_report, load_from_args
 from thresholdlab.config import ThresholdConfig, cost_matrix_config
 from thresholdlab.costs import (
     ClassCost, CostMatrix, cost_matrix_result, decisions_cost,

@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 
+from thresholdlab.cli_common import _warn, format_report, load_from_args
 from thresholdlab.evaluation import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -115,19 +116,18 @@ def _interval(pair) -> str:
 
 def cmd_optimize_held_out(args: argparse.Namespace) -> int:
     """``optimize`` with ``--holdout``, ``--split`` or ``--spread``."""
-    from thresholdlab import cli
     from thresholdlab.config import ThresholdConfig
     from thresholdlab.curves import CurveIndex
     from thresholdlab.decisions import DecisionRule
     from thresholdlab.optimise import Objective
 
-    predictions = cli.load_from_args(args)
+    predictions = load_from_args(args)
     objective = Objective.parse(args.objective)
     rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
     mode = "global" if args.global_mode else "per_class"
     split_info = None
     if args.holdout:
-        evaluation = matching_classes(predictions, cli.load_from_args(argparse.Namespace(
+        evaluation = matching_classes(predictions, load_from_args(argparse.Namespace(
             **{**vars(args), "file": args.holdout})))
         tuning = predictions
         split_info = {"holdout_file": evaluation.file, "holdout_rows": evaluation.n_rows}
@@ -148,7 +148,7 @@ def cmd_optimize_held_out(args: argparse.Namespace) -> int:
         metrics = report.to_dict()
         metrics["held_out"] = {**result.to_dict(), **split_info}
         source = tuning
-        lines.append(cli.format_report(report))
+        lines.append(format_report(report))
         lines.append(
             f"Chosen on {tuning.n_rows:,} tuning rows, reported above on {evaluation.n_rows:,} "
             + (f"rows of {evaluation.file}." if args.holdout else
@@ -163,7 +163,7 @@ def cmd_optimize_held_out(args: argparse.Namespace) -> int:
         report = evaluate(index, best.thresholds)
         metrics = report.to_dict()
         source = predictions
-        lines.append(cli.format_report(report))
+        lines.append(format_report(report))
     if args.spread is not None:
         if mode == "global":
             raise ValueError("--spread re-optimises each class on its own; leave out --global.")
@@ -180,9 +180,9 @@ def cmd_optimize_held_out(args: argparse.Namespace) -> int:
         lines.append(summary)
     config.save(args.output)
     for sentence in dict.fromkeys(best.infeasible.values()):
-        cli._warn(sentence)
+        _warn(sentence)
     if not best.exact:
-        cli._warn(
+        _warn(
             f"Under decision rule '{rule.rule}' with no-prediction '{rule.no_prediction}' a "
             "class's decisions also depend on the other classes' thresholds, so each class was "
             "optimised on its own curve: a good start, not the joint optimum."
@@ -227,15 +227,13 @@ def format_spread(spread, classes) -> str:
 
 def print_with_bootstrap(args: argparse.Namespace, report) -> int:
     """``evaluate --bootstrap N``: the report plus bootstrap intervals beside Wilson's."""
-    from thresholdlab import cli
-
     intervals = bootstrap_intervals(report.counts, report.task, n_resamples=args.bootstrap, seed=args.seed)
     if args.json:
         out = report.to_dict()
         out["bootstrap"] = intervals.to_dict(report.classes)
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
-    print(cli.format_report(report))
+    print(format_report(report))
     print(format_intervals(report, intervals))
     return 0
 
@@ -259,11 +257,9 @@ def format_intervals(report, intervals) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from thresholdlab import cli
-
     if len(args.files) < 2:
         raise ValueError("compare needs two or more prediction files.")
-    sets = [cli.load_from_args(argparse.Namespace(**{**vars(args), "file": f})) for f in args.files]
+    sets = [load_from_args(argparse.Namespace(**{**vars(args), "file": f})) for f in args.files]
     from pathlib import Path
 
     result = compare(sets, objective=args.objective, n_resamples=args.bootstrap, seed=args.seed,
