@@ -3,7 +3,7 @@ see what errors cost."""
 
 import streamlit as st
 
-from thresholdlab.config import cost_matrix_config
+from thresholdlab.cost_config import cost_matrix_config
 from thresholdlab.costs import (
     cost_matrix_result, decisions_cost, optimise_costs, pos_weight_sentence,
 )

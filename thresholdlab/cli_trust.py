@@ -10,7 +10,8 @@ import sys
 
 from thresholdlab.calibration_fit import calibrate, calibration_report, fit_calibration
 from thresholdlab.cli_common import _warn, format_report, load_from_args
-from thresholdlab.config import ThresholdConfig, cost_matrix_config
+from thresholdlab.config import ThresholdConfig
+from thresholdlab.cost_config import cost_matrix_config
 from thresholdlab.costs import (
     ClassCost, CostMatrix, cost_matrix_result, decisions_cost,
     optimise_costs, parse_costs, pos_weight_cost, pos_weight_sentence,

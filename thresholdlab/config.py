@@ -673,22 +673,3 @@ def _plain_json(value, path=("metrics",)):
         value = float(value)
         return value if math.isfinite(value) else None
     raise _Problem(f"{_path(path)} must be a JSON value, got {type(value).__name__}")
-
-
-def cost_matrix_config(predictions, matrix, *, calibration=None, metrics=None):
-    """The threshold config whose rule is the cost matrix ``matrix``
-    (:class:`thresholdlab.costs.CostMatrix`; thresholds 0: they play no part)."""
-    from thresholdlab.costs import COST_MATRIX_RULE
-
-    if metrics is not None and hasattr(metrics, "to_dict"):
-        metrics = metrics.to_dict()
-    return ThresholdConfig(
-        task=predictions.task, classes=tuple(predictions.classes),
-        score_kind=predictions.score_kind, activation=predictions.activation,
-        decision_rule=COST_MATRIX_RULE,
-        no_prediction="none" if matrix.abstain_cost is None else "abstain",
-        thresholds=dict.fromkeys(predictions.classes, 0.0), objective="cost_matrix",
-        metrics=metrics or {}, calibration=calibration, cost_matrix=matrix,
-        data={"file": str(predictions.file), "sha256": str(predictions.sha256),
-              "rows": predictions.n_rows},
-    )

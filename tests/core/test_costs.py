@@ -14,7 +14,7 @@ import torch
 import thresholdlab.torch as tt
 from thresholdlab import CurveIndex, DataError, ThresholdConfig, apply, from_arrays
 from thresholdlab.calibration_fit import calibrate, fit_calibration
-from thresholdlab.config import cost_matrix_config
+from thresholdlab.cost_config import cost_matrix_config
 from thresholdlab.costs import (
     ClassCost, CostMatrix, cost_matrix_result, optimise_costs, parse_costs,
     pos_weight_cost, pos_weight_sentence,
