@@ -1,8 +1,8 @@
 """ThresholdLab: choose classification thresholds from saved scores and labels.
 
 The core (this package, except ``thresholdlab.ui``) never imports Streamlit, and imports torch
-only when given tensors or asked for ``thresholdlab.torch``; use it from a notebook, a script
-or a serving job::
+only when given tensors, asked for ``thresholdlab.torch`` or asked to fit temperature or vector
+scaling; use it from a notebook, a script or a serving job::
 
     import thresholdlab as tl
     data = tl.load("predictions.csv")

@@ -5,6 +5,10 @@ operation by operation in float64 (the same divide, multiply and add, the same i
 formula, the same sigmoid branches), eagerly, under ``torch.jit.script`` and ``torch.export``.
 Only the sigmoid of multi-class Platt scaling calls ``exp``, whose last bit torch and numpy may
 round differently; the head re-decides the rows that could hang on it (``uses_exp``).
+
+:func:`fit_scaling` fits temperature and vector scaling with LBFGS, for
+:func:`thresholdlab.calibration_fit.fit_calibration` (wired by the package root, so that the core
+never imports torch).
 """
 
 from __future__ import annotations
