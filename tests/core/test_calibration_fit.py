@@ -239,3 +239,28 @@ def test_section_round_trip_is_exact(task, method):
 def test_section_errors(doc, fragment):
     with pytest.raises(SectionError, match=fragment):
         Calibration.from_dict(doc, task="multiclass", classes=("a", "b", "c"), score_kind="logit")
+
+
+def test_scaling_is_fitted_by_torch_only_once_asked():
+    """Loading the fitting module loads no torch; the first temperature fit reaches torch's
+    fitter through the package root, in a fresh interpreter that never names it."""
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from thresholdlab.calibration_fit import fit_calibration\n"
+        "from thresholdlab.synthetic import synthetic_scores\n"
+        "from thresholdlab import from_arrays\n"
+        "assert 'torch' not in sys.modules\n"
+        "s, y = synthetic_scores('multiclass', 500, 3, seed=1, logits=True, separation=2.0)\n"
+        "cal = fit_calibration(from_arrays(s * 2.5, y, task='multiclass', score_kind='logit'),\n"
+        "                      'temperature')\n"
+        "assert 'thresholdlab.torch_calibration' in sys.modules\n"
+        "assert cal.scale[0] > 1, cal.scale\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2], timeout=180)
+    assert result.returncode == 0, result.stderr
