@@ -27,7 +27,7 @@ class Size:
     multiclass_classes: int = 20
     repeats: int = 5  # slow operations (sorts, scikit-learn, loads)
     moves: int = 300  # threshold changes timed per case
-    browser_moves: int = 31  # odd: the median is one move; more moves, a steadier median
+    browser_moves: int = 21  # per app and data set; odd: the median is one move
     quick: bool = False
 
     @classmethod
