@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import sys
+import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, Report, Row, Size

@@ -4,6 +4,7 @@ import streamlit as st
 
 from thresholdlab.ui import controls, data, figures, shell, state, tables
 from thresholdlab.ui.figures import OperatingPoint
+from thresholdlab.ui.live_charts import live_charts
 
 dataset = shell.dataset()
 p = dataset.predictions
@@ -65,20 +66,19 @@ def live():
     reference = data.one_vs_rest_curve(dataset, c) if dataset.rule.rule == "argmax" else None
     ap = report.ranking.average_precision[c]
     auc = report.ranking.roc_auc[c]
-    left, middle, right = st.columns(3)
-    left.plotly_chart(
-        figures.pr_figure(curve, point, name=name, average_precision=ap, reference=reference),
-        key="thr_pr", **figures.OPTIONS,
-    )
-    middle.plotly_chart(
-        figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
-        key="thr_roc", **figures.OPTIONS,
-    )
-    right.plotly_chart(
-        figures.threshold_figure(
-            data.threshold_series(curve), point, float(report.per_class.f1[c]), name=name
-        ),
-        key="thr_vs_threshold", **figures.OPTIONS,
+    f1 = float(report.per_class.f1[c])
+
+    def class_figures():
+        # Built only when the browser lacks this class's curves: a move sends the markers.
+        return {
+            "pr": figures.pr_figure(curve, point, name=name, average_precision=ap,
+                                    reference=reference),
+            "roc": figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
+            "rates": figures.threshold_figure(data.threshold_series(curve), point, f1, name=name),
+        }
+
+    live_charts(
+        "thr_charts", f"{dataset.key}|{c}", class_figures, figures.operating_point_moves(point, f1)
     )
     if reference is not None:
         st.caption(tables.argmax_curve_note(name, curve, ap, auc))
@@ -90,14 +90,12 @@ def live():
 
     many = len(dataset.classes) > controls.MANY_CLASSES
     st.subheader("Per class")
-    st.dataframe(
-        tables.metrics_frame(report, sort_by_f1=many),
-        hide_index=True,
-        column_config=tables.column_config(report.per_class.beta),
-        key="thr_table",
-    )
+    with st.container(key="thr_table"):
+        st.html(tables.metrics_html(
+            tables.metrics_frame(report, sort_by_f1=many), report.per_class.beta
+        ))
     st.caption(
-        ("Sorted by F1, weakest first; click a header to re-sort. " if many else "")
+        ("Sorted by F1, weakest first. " if many else "")
         + "95% Wilson intervals for precision and recall. Precision with nothing predicted is "
         "reported as 0 and flagged below."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -66,14 +67,19 @@ def metric(page: Page, label: str) -> str:
     return box.get_by_test_id("stMetricValue").inner_text()
 
 
-def operating_point(page: Page, chart_key: str = "thr_pr") -> tuple[float, float]:
+def live_chart(page: Page, chart: str = "pr"):
+    """One of the Thresholds page's live charts: "pr", "roc" or "rates" (its plotly div)."""
+    return page.locator(f".st-key-thr_charts .tl-live-chart[data-chart={chart}]")
+
+
+def operating_point(page: Page, chart: str = "pr", name: str = "operating point"):
     """(x, y) of the plotted operating point, read from plotly's own data in the page
-    (``_fullData``: the typed arrays decoded)."""
-    plot = page.locator(f".st-key-{chart_key} .js-plotly-plot")
-    expect(plot).to_be_attached()
+    (``_fullData``: what plotly draws)."""
+    plot = live_chart(page, chart)
+    expect(plot).to_have_class(re.compile("js-plotly-plot"))
     return tuple(plot.evaluate(
-        "el => { const t = el._fullData.find(d => d.name === 'operating point');"
-        " return [Number(t.x[0]), Number(t.y[0])]; }"
+        "(el, name) => { const t = el._fullData.find(d => d.name === name);"
+        " return [Number(t.x[0]), Number(t.y[0])]; }", name
     ))
 
 
