@@ -34,20 +34,26 @@ EXPLAIN = {
 st.caption(EXPLAIN[p.activation])
 
 
+# Once per page run, not per move: a style element re-inserted on every move restyles the page.
+st.html(tables.TABLE_STYLE)
+top = st.columns([1, 2])
+with top[0]:
+    controls.mode_picker(dataset, "thr")
+with top[1]:
+    controls.class_picker(dataset, "thr")
+DRAWN = "thr_drawn"  # (thresholds, beta) the live part last drew
+
+
 @st.fragment
 def live():
-    """Everything a slider moves: reruns alone, the rows are never touched (O(K log n))."""
-    top = st.columns([1, 2])
-    with top[0]:
-        controls.mode_picker(dataset, "thr")
-    with top[1]:
-        c = controls.class_picker(dataset, "thr")
+    """Everything a slider moves, and nothing else: reruns alone, the rows are never touched
+    (O(K log n)), and the curves stay in the browser (only the markers move)."""
+    c = state.selected_index(dataset)
     controls.threshold_sliders(dataset, "thr", picked=c)
-    # Filled after the headline numbers below it, so a move's new numbers reach the browser first.
-    optimise_box = st.expander("Optimise", expanded=True)
-
     thresholds = state.thresholds(dataset)
-    report = data.report(dataset, thresholds, st.session_state[state.BETA])
+    beta = st.session_state[state.BETA]
+    st.session_state[DRAWN] = (tuple(thresholds), beta)
+    report = data.report(dataset, thresholds, beta)
 
     heads = tables.headlines(report)
     per_row = 4 if len(heads) > 5 else len(heads)
@@ -57,8 +63,6 @@ def live():
     for note in (tables.coverage_note(report), tables.sparse_labels_note(report)):
         if note:
             st.caption(note)
-    with optimise_box:
-        controls.optimise_panel(dataset)
 
     name = dataset.classes[c]
     point = OperatingPoint.of(report, c)
@@ -120,4 +124,19 @@ def live():
     state.sync_url(dataset)
 
 
+@st.fragment
+def optimise():
+    """The optimise panel reruns alone too; an optimum (or a new β) redraws the page."""
+    with st.expander("Optimise", expanded=True):
+        controls.optimise_panel(dataset)
+    if st.session_state.get(DRAWN) != (tuple(state.thresholds(dataset)),
+                                       st.session_state[state.BETA]):
+        st.rerun()
+
+
+# The optimise panel sits above the live part but is filled after it, so a full run sends
+# the numbers first and the panel sees what the live part drew.
+optimise_box = st.container()
 live()
+with optimise_box:
+    optimise()

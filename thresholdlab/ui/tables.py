@@ -83,6 +83,7 @@ def _columns(beta: float) -> dict[str, tuple[str, str]]:
     }
 
 
+# The table's look, drawn once per page (not with every table: see :func:`metrics_html`).
 TABLE_STYLE = """<style>
 .tl-metrics {overflow-x: auto; max-height: 36rem; overflow-y: auto;}
 .tl-metrics table {border-collapse: collapse; font-size: 0.85rem; white-space: nowrap;
@@ -110,9 +111,10 @@ def _cell(value, fmt: str | None) -> tuple[str, str]:
 def metrics_html(frame: pd.DataFrame, beta: float) -> str:
     """:func:`metrics_frame` as a light HTML table.
 
-    Plain rows draw at once in the page, where a data grid redraws its canvas a few frames after
-    every slider move. Each cell also carries its exact value (``data-value``), so a test (or a
-    reader of the page source) checks the numbers themselves, not rounded text.
+    Plain rows draw at once in the page, where a data grid redraws its canvas a few frames
+    after every slider move. Its look is :data:`TABLE_STYLE`, put on the page once. Each cell
+    also carries its exact value (``data-value``), so a test (or a reader of the page source)
+    checks the numbers themselves, not rounded text.
     """
     formats = _columns(beta)
     head = "".join(
@@ -126,7 +128,7 @@ def metrics_html(frame: pd.DataFrame, beta: float) -> str:
             text, exact = _cell(value, formats.get(column, (None, ""))[0])
             cells.append(f'<td data-value="{html.escape(exact)}">{html.escape(text)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'{TABLE_STYLE}<div class="tl-metrics"><table><thead><tr>{head}</tr></thead>'
+    return (f'<div class="tl-metrics"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
