@@ -41,7 +41,7 @@ SAMPLE = "multiclass_wine_logits"
 INSTRUMENT = """
 (() => {
   const b = window.__settle = {pressed: null, first: null, last: null, frame: null, count: 0,
-                               skip: null};
+                               skip: null, runs: 0};
   const element = node => node.nodeType === 1 ? node
       : node.nodeType === 11 ? node.host : node.parentElement;
   const counts = r => {
@@ -50,6 +50,10 @@ INSTRUMENT = """
     return !(b.skip && el && el.closest && el.closest(b.skip));
   };
   const record = records => {
+    for (const r of records) {
+      if (r.attributeName === 'data-test-script-state'
+          && r.target.getAttribute('data-test-script-state') === 'running') b.runs++;
+    }
     if (b.pressed === null) return;
     const n = records.filter(counts).length;
     if (!n) return;
@@ -77,6 +81,9 @@ INSTRUMENT = """
     b.pressed = performance.now(); b.first = b.last = b.frame = null; b.count = 0;
   };
   document.addEventListener('keydown', window.__settleStart, true);
+  // A drag: script runs are counted from the press, the settle time from the release.
+  document.addEventListener('pointerdown', () => { b.runs = 0; b.pressed = null; }, true);
+  document.addEventListener('pointerup', window.__settleStart, true);
 })();
 """
 
@@ -91,7 +98,8 @@ SETTLED = """
 RESULT = """
 () => { const b = window.__settle;
         return {settled: b.last === null ? null : (b.frame ?? b.last) - b.pressed,
-                first: b.first === null ? null : b.first - b.pressed, mutations: b.count}; }
+                first: b.first === null ? null : b.first - b.pressed, mutations: b.count,
+                runs: b.runs}; }
 """
 
 
@@ -112,6 +120,7 @@ class Tab:
         self.slider = slider_of(page, slider_key)
         page.evaluate(f"() => {{ window.__settle.skip = '.st-key-{slider_key}'; }}")
         self.moves: list[dict] = []
+        self.drags: list[dict] = []
 
     def press(self, key: str, quiet_ms: float, timeout: float = 60_000) -> dict:
         """Press ``key`` on the slider; milliseconds from keydown to the page settled
@@ -122,8 +131,30 @@ class Tab:
         self.page.wait_for_function(SETTLED, arg=[quiet_ms, IDLE], polling=50, timeout=timeout)
         return self.page.evaluate(RESULT)
 
-    def median(self, what: str) -> float:
-        values = [m[what] for m in self.moves if m[what] is not None]
+    def drag(self, to: float, quiet_ms: float, steps: int = 12, timeout: float = 60_000) -> dict:
+        """Drag the thumb to ``to`` (a fraction of the track) in ``steps`` mouse moves over
+        about 0.4 s; milliseconds from the release to the page settled, and how many script
+        runs the drag started (each is a value the app received)."""
+        page = self.page
+        page.bring_to_front()
+        thumb = page.locator(f".st-key-{self.slider_key} [data-rac]:has(> div > input[type=range])")
+        thumb.scroll_into_view_if_needed()
+        box = thumb.bounding_box()
+        track = thumb.locator("xpath=..").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        target = track["x"] + track["width"] * to
+        for i in range(1, steps + 1):
+            page.mouse.move(x + (target - x) * i / steps, y)
+            page.wait_for_timeout(400 / steps)
+        page.mouse.up()
+        page.wait_for_function(SETTLED, arg=[quiet_ms, IDLE], polling=50, timeout=timeout)
+        return page.evaluate(RESULT)
+
+    def median(self, what: str, moves: list[dict] | None = None) -> float:
+        values = [m[what] for m in (self.moves if moves is None else moves)
+                  if m[what] is not None]
         return statistics.median(values) if values else float("nan")
 
 
@@ -142,6 +173,27 @@ def settle_runs(tabs: list[Tab], moves: int, quiet_ms: float, warmup: int = 2) -
             move = tab.press(key, quiet_ms)
             if i >= warmup:
                 tab.moves.append(move)
+
+
+def drag_runs(tabs: list[Tab], drags: int, quiet_ms: float) -> None:
+    for i in range(drags + 1):
+        to = 0.85 if i % 2 == 0 else 0.15
+        for tab in tabs:
+            drag = tab.drag(to, quiet_ms)
+            if i >= 1:
+                tab.drags.append(drag)
+
+
+def report_drag(report: Report, case: str, bare: Tab, plotly: Tab, app: Tab) -> None:
+    b, p, a = (t.median("settled", t.drags) for t in (bare, plotly, app))
+    runs = sorted({m["runs"] for t in (bare, plotly, app) for m in t.drags})
+    report.add(Row("5", f"browser: drag, release -> page settled, {case}", a / 1e3, "s",
+                   baseline=b / 1e3, baseline_name="bare one-slider app", ratio=a / b,
+                   budget="(info)",
+                   note=f"{len(app.drags)} drags each of 12 mouse moves over ~0.4 s; the plotly "
+                        f"app settled {p:.0f} ms after release; script runs per drag: {runs} "
+                        "(a slider sends its value on release, so the app receives one value "
+                        "per drag and none in between)"))
 
 
 def report_settle(report: Report, case: str, bare: Tab, plotly: Tab, app: Tab) -> None:
@@ -193,6 +245,8 @@ def run(report: Report, size: Size, data_dir: Path) -> None:
             app = open_tab(context, url, "ThresholdLab", slider_key, ready)
             settle_runs([bare, plotly, app], size.browser_moves, quiet)
             report_settle(report, case, bare, plotly, app)
+            drag_runs([bare, plotly, app], max(2, size.browser_moves // 3), quiet)
+            report_drag(report, case, bare, plotly, app)
             for tab in (bare, plotly, app):
                 tab.page.close()
 
