@@ -151,5 +151,10 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
     shown = heatmap.evaluate("el => el._fullData[0].customdata.map(r => Array.from(r))")
     np.testing.assert_array_equal(np.asarray(shown), matrix)
 
+    # back on the Thresholds page the charts, mounted afresh, get their curves again
+    go_to(page, "Thresholds")
+    wait_for_marker(page, "pr", float(recall), float(precision))
+    assert live_chart(page, "pr").evaluate("el => el.data.length") >= 3
+
     assert not page.get_by_test_id("stException").count()
     assert foreign == []
