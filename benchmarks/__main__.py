@@ -115,10 +115,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 1 when a budget is missed (default: only when one fails to run)")
     parser.add_argument("--browser-moves", type=int,
                         help="key presses per app in benchmark 5 (default: 21, quick: 3)")
+    parser.add_argument("--first-view-rows",
+                        help="benchmark 5's first-view file sizes, comma-separated "
+                             "(default: 1000000,10000000; 'none' to skip)")
     args = parser.parse_args(argv)
     size = Size.tiny() if args.quick else Size.full()
     if args.browser_moves:
         size.browser_moves = args.browser_moves
+    if args.first_view_rows:
+        size.first_view_rows = tuple(
+            int(n) for n in args.first_view_rows.split(",") if n.strip() not in ("", "none"))
     data_dir = args.data_dir / ("quick" if args.quick else "full")
     data_dir.mkdir(parents=True, exist_ok=True)
     report = Report(quick=args.quick)
