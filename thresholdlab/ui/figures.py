@@ -33,7 +33,8 @@ CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"
 # margins; pages draw with ``theme=None`` (OPTIONS). Streamlit's own theme copies and rewrites
 # every figure in the browser and turns on axis automargins, which make Plotly lay a chart out
 # twice. That matters because Streamlit redraws a chart from scratch whenever its figure changes
-# (the chart's element id hashes the figure), so the three threshold charts on every slider move.
+# (the chart's element id hashes the figure); the Thresholds page's charts avoid that altogether
+# (``live_charts`` moves their markers in place), the other pages' charts still redraw.
 _INK, _MUTED, _GRID = "#262730", "#808495", "#e6eaf1"
 _AXIS = {
     "gridcolor": _GRID, "linecolor": _GRID, "zeroline": False, "ticks": "",
