@@ -32,6 +32,7 @@ from thresholdlab.loading import inspect_report, load
 from thresholdlab.metrics import evaluate
 from thresholdlab.optimise import Objective, optimise
 from thresholdlab.predictions import TASKS, DataError, PredictionSet
+from thresholdlab.spreadsheet_safety import safe_csv
 
 PROG = "thresholdlab"
 EXIT_BAD_INPUT = 2
@@ -321,7 +322,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     decisions = decide(
         predictions.probabilities, config.thresholds_for(predictions.classes), config.rule
     )
-    decisions_frame(predictions, decisions).to_csv(args.output, index=False)
+    # Class names and ids come from the user's file: no cell may open as a live formula.
+    safe_csv(decisions_frame(predictions, decisions), args.output)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
     return 0
 

@@ -238,9 +238,18 @@ class ThresholdConfig:
         return out
 
     def to_json(self) -> str:
-        """The config as JSON text (indent 2, documented key order, UTF-8 class names as is)."""
+        """The config as JSON text (indent 2, documented key order, UTF-8 class names as is).
+
+        Class names and file names come from user files and may hold anything: quotes and
+        control characters are escaped by ``json``; lone surrogates (which UTF-8 cannot encode),
+        line and paragraph separators and bidirectional-text controls (which make an editor
+        show the text in another order than it is read) are written as ``\\uXXXX`` escapes.
+        Reading the file back gives the same strings.
+        """
         # allow_nan=False: non-finite values were turned into null above; never write NaN.
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+        # Outside strings the JSON is ASCII, so every match is inside a string.
+        return _UNSAFE_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
     def save(self, path: str | os.PathLike) -> None:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
@@ -301,6 +310,13 @@ class ThresholdConfig:
         except OSError as e:
             raise DataError(f"Cannot read config {name!r}: {e.strerror or e}.") from None
         return cls.from_json(raw, source=name)
+
+
+_UNSAFE_TEXT = re.compile(
+    "[\ud800-\udfff\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+)
+"""Characters :meth:`ThresholdConfig.to_json` writes as escapes: surrogates, C1 controls, zero-width,
+bidirectional controls, line/paragraph separators, byte order mark."""
 
 
 # ---------------------------------------------------------------------------------- apply
