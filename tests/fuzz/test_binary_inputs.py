@@ -111,9 +111,9 @@ def arrays(draw) -> np.ndarray:
         return values.astype(str).astype(dtype)
     if dtype == "V4":
         return np.zeros(shape, dtype="V4")
-    if dtype == "datetime64[s]":
-        return (values * 1e6).astype(np.int64).astype(dtype)
     with np.errstate(all="ignore"):
+        if dtype == "datetime64[s]":
+            return np.clip(values * 1e6, -1e15, 1e15).astype(np.int64).astype(dtype)
         return values.astype(dtype)
 
 
