@@ -112,19 +112,12 @@ def test_a_bad_config_import_keeps_data_thresholds_and_url(name, content):
 
 @pytest.mark.parametrize("value", [1.5, -0.25, 1e300, -1e-12])
 def test_a_bad_number_entry_keeps_data_thresholds_and_url(value):
-    """The number box accepts [0, 1] only; whatever else arrives changes nothing."""
+    """The number box takes [0, 1] only; a value outside changes nothing at all."""
     at = chosen_state()
     before = snapshot(at)
-    box = at.number_input(key="thr_0_number")
-    try:
-        box.set_value(value).run()
-    except Exception:  # noqa: BLE001 - AppTest itself may refuse a value outside the range
-        pass
-    assert snapshot(at)["thresholds"] == before["thresholds"] or not at.exception
-    assert snapshot(at)["data"] == before["data"] and snapshot(at)["url"]["file"] == "mine.csv"
-    got = thresholds_in_state(at)
-    assert ((got >= 0) & (got <= 1)).all()
-    np.testing.assert_array_equal(got[1:], np.frombuffer(before["thresholds"])[1:])
+    at.number_input(key="thr_0_number").set_value(value).run()
+    assert not at.exception and not errors(at)
+    assert snapshot(at) == before
 
 
 @pytest.mark.parametrize("field,value", [("opt_cost_fp", -3.0), ("opt_precision", 1.7),
