@@ -40,7 +40,6 @@ IDLE = (
     "[data-testid='stApp'][data-test-script-state='notRunning']"
     "[data-test-connection-state='CONNECTED']"
 )
-SLIDER_STEP = 0.01  # the dashboard's slider step (thresholdlab.ui.controls.SLIDER_STEP)
 UPLOAD_INPUT = ".st-key-upload_widget [data-testid='stFileUploaderDropzoneInput']"
 
 
@@ -200,17 +199,22 @@ async def one_session(browser, url: str, mine: SessionFile, everyone: list[Sessi
             c = int(rng.integers(len(mine.classes)))
             handle = page.locator(f".st-key-thr_{c}_slider").get_by_role("slider")
             await handle.focus()
-            before = await _exact(page, c)
             presses = int(rng.integers(1, 6))
-            key = "Home" if before > 0.9 else "ArrowRight"
-            expected = 0.0 if key == "Home" else min(1.0, round(before + SLIDER_STEP * presses, 2))
+            key = "Home" if await _exact(page, c) > 0.9 else "ArrowRight"
             for _ in range(presses):
                 await handle.press(key)
-            # Each press may start its own rerun: wait until the app has taken the last one.
+            # Each press may start its own rerun, and a press the server reads as a stale echo
+            # is pushed back: settled when the thumb and the server's number box agree.
             await page.wait_for_function(
-                "([sel, want]) => { const el = document.querySelector(sel);"
-                " return el && Math.abs(Number(el.value) - want) < 1e-9; }",
-                arg=[f".st-key-thr_{c}_number input", expected],
+                "([slider, number]) => {"
+                " const s = document.querySelector(slider + ' input[type=range]')"
+                "   || document.querySelector(slider + ' [role=slider]');"
+                " const n = document.querySelector(number);"
+                " if (!s || !n) return false;"
+                " const v = s.value !== undefined && s.value !== '' ? s.value"
+                "   : s.getAttribute('aria-valuenow');"
+                " return Math.abs(Number(v) - Number(n.value)) < 1e-6; }",
+                arg=[f".st-key-thr_{c}_slider", f".st-key-thr_{c}_number input"],
             )
             await _idle(page)
             result.moves += 1
