@@ -3,8 +3,8 @@
     python tests/fuzz/run.py READER [libFuzzer options]      READER: csv tsv parquet npz pt config
 
 ``make fuzz`` runs every reader for ``FUZZ_SECONDS`` each. A run starts from a corpus of valid
-and nearly valid files (``targets.seeds``), kept in ``.fuzz/<reader>/`` so that later runs go on
-from what earlier runs found. A crash is any exception other than the reader's one-sentence
+and nearly valid files (``targets.seeds``), kept in ``.fuzz/<reader>/`` (or under
+``$THRESHOLDLAB_FUZZ_DIR``) so that later runs go on from what earlier runs found. A crash is any exception other than the reader's one-sentence
 ``DataError``, or a failed check of a load that returned (``targets.check_loaded``); libFuzzer
 writes the input to ``.fuzz/crashes/`` and stops with a non-zero exit code. An input that runs
 longer than ``-timeout`` seconds or takes more than ``-rss_limit_mb`` counts as a crash too.
@@ -51,8 +51,9 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in READERS:
         sys.exit(f"usage: run.py {{{','.join(READERS)}}} [libFuzzer options]")
     reader = sys.argv[1]
-    corpus = ROOT / ".fuzz" / reader
-    crashes = ROOT / ".fuzz" / "crashes"
+    work = Path(os.environ.get("THRESHOLDLAB_FUZZ_DIR") or ROOT / ".fuzz")
+    corpus = work / reader
+    crashes = work / "crashes"
     corpus.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
     for seed in targets.seeds(reader):
