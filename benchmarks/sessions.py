@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import urllib.request
+from urllib.parse import parse_qs, urlparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ IDLE = (
     "[data-testid='stApp'][data-test-script-state='notRunning']"
     "[data-test-connection-state='CONNECTED']"
 )
+SETTLE_MS = 30_000
 UPLOAD_INPUT = ".st-key-upload_widget [data-testid='stFileUploaderDropzoneInput']"
 
 
@@ -159,6 +161,7 @@ class SessionResult:
     name: str
     moves: int = 0
     downloads: int = 0
+    unsettled: int = 0  # moves after which thumb and number box still differed (SETTLE_MS)
     problems: list[str] = field(default_factory=list)
 
 
@@ -179,7 +182,7 @@ def _foreign(text: str, mine: SessionFile, everyone: list[SessionFile]) -> list[
 
 async def one_session(browser, url: str, mine: SessionFile, everyone: list[SessionFile],
                       deadline: float, seed: int) -> SessionResult:
-    from playwright.async_api import expect
+    from playwright.async_api import TimeoutError as SettleTimeout, expect
 
     result = SessionResult(mine.name)
     rng = np.random.default_rng(seed)
@@ -204,21 +207,25 @@ async def one_session(browser, url: str, mine: SessionFile, everyone: list[Sessi
             for _ in range(presses):
                 await handle.press(key)
             # Each press may start its own rerun, and a press the server reads as a stale echo
-            # is pushed back: settled when the thumb and the server's number box agree.
-            await page.wait_for_function(
-                "([slider, number]) => {"
-                " const s = document.querySelector(slider + ' input[type=range]')"
-                "   || document.querySelector(slider + ' [role=slider]');"
-                " const n = document.querySelector(number);"
-                " if (!s || !n) return false;"
-                " const v = s.value !== undefined && s.value !== '' ? s.value"
-                "   : s.getAttribute('aria-valuenow');"
-                " return Math.abs(Number(v) - Number(n.value)) < 1e-6; }",
-                arg=[f".st-key-thr_{c}_slider", f".st-key-thr_{c}_number input"],
-            )
+            # is pushed back: settled when the thumb and the server's number box agree. Under
+            # heavy load they may not within the wait; that is counted, not an isolation problem.
+            try:
+                await page.wait_for_function(
+                    "([slider, number]) => {"
+                    " const s = document.querySelector(slider + ' input[type=range]')"
+                    "   || document.querySelector(slider + ' [role=slider]');"
+                    " const n = document.querySelector(number);"
+                    " if (!s || !n) return false;"
+                    " const v = s.value !== undefined && s.value !== '' ? s.value"
+                    "   : s.getAttribute('aria-valuenow');"
+                    " return Math.abs(Number(v) - Number(n.value)) < 1e-6; }",
+                    arg=[f".st-key-thr_{c}_slider", f".st-key-thr_{c}_number input"],
+                    timeout=SETTLE_MS,
+                )
+            except SettleTimeout:
+                result.unsettled += 1
             await _idle(page)
             result.moves += 1
-            values = [await _exact(page, i) for i in range(len(mine.classes))]
             text = await page.locator("body").inner_text()
             if _foreign(text, mine, everyone):
                 result.problems.append(f"Thresholds page shows {_foreign(text, mine, everyone)}")
@@ -232,6 +239,8 @@ async def one_session(browser, url: str, mine: SessionFile, everyone: list[Sessi
             download = await info.value
             config = json.loads(Path(await download.path()).read_text(encoding="utf-8"))
             result.downloads += 1
+            # The session's own thresholds, as its server side wrote them into its URL.
+            values = [float(v) for v in parse_qs(urlparse(page.url).query)["t"][0].split(",")]
             problems = _check_config(config, mine, values)
             result.problems.extend(problems)
             text = await page.locator("body").inner_text()
@@ -271,6 +280,7 @@ class LoadTestResult:
     rss_after_mb: list[float]  # after each round, every session closed
     moves: int
     downloads: int
+    unsettled: int
     problems: list[str]
 
 
@@ -308,7 +318,7 @@ def load_test(directory: Path, sessions: int = 8, seconds: float = 30, rounds: i
     problems = [f"{res.name}: {p}" for res in results for p in res.problems]
     return LoadTestResult(sessions, seconds, rounds, start, max(peak, *after), after,
                           sum(r.moves for r in results), sum(r.downloads for r in results),
-                          problems)
+                          sum(r.unsettled for r in results), problems)
 
 
 def _settles(res: LoadTestResult, growth_mb: float = 60) -> bool:
@@ -326,7 +336,8 @@ def run(report, size) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         res = load_test(Path(tmp), sessions=8, seconds=seconds, rounds=2)
     note = (f"{res.moves} slider moves, {res.downloads} config downloads in {res.rounds} rounds "
-            f"of {res.seconds:.0f} s; RSS after each round {', '.join(f'{a:.0f}' for a in res.rss_after_mb)} MB; "
+            f"of {res.seconds:.0f} s ({res.unsettled} moves whose thumb and number box had not agreed "
+            f"after {SETTLE_MS // 1000} s); RSS after each round {', '.join(f'{a:.0f}' for a in res.rss_after_mb)} MB; "
             f"isolation problems: {len(res.problems)}")
     report.add(Row("4", f"peak server RSS, {res.sessions} concurrent sessions, 3-class sample",
                    res.rss_peak_mb, "MB", baseline=res.rss_start_mb,
