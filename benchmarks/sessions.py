@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,7 +310,12 @@ def load_test(directory: Path, sessions: int = 8, seconds: float = 30, rounds: i
         sampler = Sampler(server)
         after, results = [], []
         for r in range(rounds):
-            results += asyncio.run(_round(server.url, files, seconds, seed=100 * r))
+            # A thread of its own: the caller may already run an event loop (Playwright's sync
+            # API does, in a test session that has used it), and asyncio.run needs none running.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                results += pool.submit(
+                    lambda r=r: asyncio.run(_round(server.url, files, seconds, seed=100 * r))
+                ).result()
             time.sleep(settle)  # sessions end when their websocket closes
             after.append(server.rss_mb())
         peak = sampler.stop()
