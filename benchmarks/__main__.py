@@ -56,6 +56,7 @@ def run_one(number: int, report: Report, size: Size, data_dir: Path) -> None:
         from benchmarks import memory
 
         memory.run(report, size, data_dir)
+        run_sessions(report, size)
     elif number == 5:
         from benchmarks import browser
 
@@ -82,6 +83,18 @@ def run_one(number: int, report: Report, size: Size, data_dir: Path) -> None:
         from benchmarks import calibration_fit
 
         calibration_fit.run(report, size)
+
+
+def run_sessions(report: Report, size: Size) -> None:
+    """Benchmark 4's second part: server memory of 8 concurrent browser sessions."""
+    missing = browser_missing()
+    if size.quick or missing:
+        # The test suite runs the same load test small (tests/browser/test_sessions.py).
+        report.notes.append(f"Benchmark 4 sessions skipped: {missing or 'quick run'}")
+        return
+    from benchmarks import sessions
+
+    sessions.run(report, size)
 
 
 def browser_missing() -> str:
