@@ -102,8 +102,8 @@ def load(
     source = read_source(source, name, max_bytes)
     overrides = Overrides.checked(label_col, label_cols, score_cols, task, score_kind)
     fmt = file_format(source.file)
-    if fmt != "parquet":
-        source = source.in_memory()  # only pyarrow's Parquet reader reads a file by itself
+    if fmt in ("npz", "pt"):
+        source = source.in_memory()  # pyarrow reads Parquet and plain CSV by itself
     # hashlib releases the GIL, so hashing a large file overlaps with parsing it.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(source.sha256)
