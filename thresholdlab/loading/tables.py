@@ -174,6 +174,14 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
                 f"{position}); rename or remove one and save the file again."
             )
         first[name] = position
+        kind = schema.field(position - 1).type
+        if pa.types.is_nested(kind):
+            # A list or struct cell is no label, id or score; pandas would hand it on as an
+            # array object that breaks far from here.
+            raise DataError(
+                f"File '{file}', column '{name}' holds nested values ({kind}), not one value per "
+                "row; flatten it into plain columns (or drop it) and save the file again."
+            )
     # One column at a time, on this thread: reading the whole table at once (or through pandas,
     # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
     # threads keep freed memory cached in their own allocator heaps afterwards.
