@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from thresholdlab.loading.roles import Overrides, detect_roles
-from thresholdlab.loading.spelling import _NA_TEXT
+from thresholdlab.loading.spelling import _NA_TEXT, _cell
 from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 from thresholdlab.predictions import DataError
 
@@ -101,7 +101,7 @@ def score_matrix(
             if not all(missing):
                 row = int(rows[missing.index(False)])
                 raise DataError(
-                    f"File '{file}', column '{c}', row {row + 1}: '{series.iloc[row]}' is not "
+                    f"File '{file}', column '{c}', row {row + 1}: '{_cell(series.iloc[row])}' is not "
                     "a number."
                 )
         out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
@@ -161,6 +161,11 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     dtype = np.float32 if scores.dtype == np.float32 else np.float64
     scores = np.ascontiguousarray(scores.reshape(scores.shape[0], -1), dtype=dtype)
     k = scores.shape[1]
+    if k == 0:
+        raise DataError(
+            f"File '{file}': {noun} 'scores' has no columns; save one score column per class "
+            "(or one column for a binary model)."
+        )
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim == 2 and labels.shape[1] != k:
