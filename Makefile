@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-dev chromium java bench samples screenshots clean
+.PHONY: run test install install-dev chromium java bench samples screenshots clean fuzz
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,17 @@ test: install-dev chromium java
 
 bench: install-dev chromium java
 	$(PY) -m benchmarks
+
+# Coverage-guided fuzzing of every reader (atheris): FUZZ_SECONDS per reader, corpus and any
+# crashing input under .fuzz/. Exit status 1 when any reader crashed.
+FUZZ_SECONDS ?= 60
+FUZZ_READERS ?= csv tsv parquet npz pt config
+fuzz: install-dev
+	@status=0; for reader in $(FUZZ_READERS); do \
+		echo "== fuzzing the $$reader reader for $(FUZZ_SECONDS) s"; \
+		$(PY) tests/fuzz/run.py $$reader -max_total_time=$(FUZZ_SECONDS) || status=1; \
+	done; \
+	if [ $$status -ne 0 ]; then echo "fuzz: crashes in .fuzz/crashes/"; fi; exit $$status
 
 # Retake the README's pictures (docs/screenshots/) from the running app.
 screenshots: install-dev chromium

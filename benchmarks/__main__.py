@@ -6,7 +6,7 @@
     python -m benchmarks --markdown out.md --json out.json
 
 1 threshold change vs scikit-learn   2 index build vs np.sort   3 load vs pandas
-4 peak memory vs the float32 matrix   5 browser vs a one-slider app   6 curve down-sampling
+4 peak memory vs the float32 matrix   5 browser: page settled   6 curve down-sampling
 7 bootstrap intervals and the optimum's spread   8 calibration fits (1,000,000 x 20 logits)
 
 Generated data files are kept in ``--data-dir`` (default: a ``thresholdlab-bench`` folder in
@@ -32,7 +32,7 @@ NAMES = {
     2: "index build vs np.sort",
     3: "load vs pandas",
     4: "peak memory",
-    5: "browser vs one-slider app",
+    5: "browser: page settled vs a bare app and a plotly app",
     6: "curve down-sampling",
     7: "bootstrap intervals and optimum spread",
     8: "calibration fits",
@@ -56,6 +56,7 @@ def run_one(number: int, report: Report, size: Size, data_dir: Path) -> None:
         from benchmarks import memory
 
         memory.run(report, size, data_dir)
+        run_sessions(report, size)
     elif number == 5:
         from benchmarks import browser
 
@@ -84,12 +85,24 @@ def run_one(number: int, report: Report, size: Size, data_dir: Path) -> None:
         calibration_fit.run(report, size)
 
 
+def run_sessions(report: Report, size: Size) -> None:
+    """Benchmark 4's second part: server memory of 8 concurrent browser sessions."""
+    missing = browser_missing()
+    if size.quick or missing:
+        # The test suite runs the same load test small (tests/browser/test_sessions.py).
+        report.notes.append(f"Benchmark 4 sessions skipped: {missing or 'quick run'}")
+        return
+    from benchmarks import sessions
+
+    sessions.run(report, size)
+
+
 def browser_missing() -> str:
-    from benchmarks.browser import CHROMIUM
+    from benchmarks.launcher import CHROMIUM, have_chromium
 
     if not (ROOT / "app.py").exists():
         return "app.py is not there yet"
-    if not Path(CHROMIUM).exists():
+    if not have_chromium():
         return f"no Chromium at {CHROMIUM} (make chromium installs it)"
     try:
         import playwright  # noqa: F401
@@ -124,8 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every row as JSON here")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a budget is missed (default: only when one fails to run)")
+    parser.add_argument("--browser-moves", type=int,
+                        help="key presses per app in benchmark 5 (default: 21, quick: 3)")
+    parser.add_argument("--first-view-rows",
+                        help="benchmark 5's first-view file sizes, comma-separated "
+                             "(default: 1000000,10000000; 'none' to skip)")
     args = parser.parse_args(argv)
     size = Size.tiny() if args.quick else Size.full()
+    if args.browser_moves:
+        size.browser_moves = args.browser_moves
+    if args.first_view_rows:
+        size.first_view_rows = tuple(
+            int(n) for n in args.first_view_rows.split(",") if n.strip() not in ("", "none"))
     data_dir = args.data_dir / ("quick" if args.quick else "full")
     data_dir.mkdir(parents=True, exist_ok=True)
     report = Report(quick=args.quick)

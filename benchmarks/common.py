@@ -27,7 +27,8 @@ class Size:
     multiclass_classes: int = 20
     repeats: int = 5  # slow operations (sorts, scikit-learn, loads)
     moves: int = 300  # threshold changes timed per case
-    browser_moves: int = 31  # odd: the median is one move; more moves, a steadier median
+    browser_moves: int = 21  # per app and data set; odd: the median is one move
+    first_view_rows: tuple[int, ...] = (1_000_000, 10_000_000)  # benchmark 5's first views
     quick: bool = False
 
     @classmethod
@@ -37,7 +38,7 @@ class Size:
     @classmethod
     def tiny(cls) -> "Size":
         return cls(rows=20_000, multilabel_classes=6, multiclass_classes=4, repeats=2, moves=20,
-                   browser_moves=3, quick=True)
+                   browser_moves=3, first_view_rows=(20_000,), quick=True)
 
 
 @dataclass

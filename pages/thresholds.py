@@ -4,6 +4,7 @@ import streamlit as st
 
 from thresholdlab.ui import calibrated, controls, data, figures, shell, state, tables
 from thresholdlab.ui.figures import OperatingPoint
+from thresholdlab.ui.live_charts import live_charts
 from thresholdlab.ui.slices import slice_panel
 
 dataset = shell.dataset()
@@ -35,20 +36,26 @@ EXPLAIN = {
 st.caption(controls.rule_note(dataset) or EXPLAIN[p.activation])
 
 
+# Once per page run, not per move: a style element re-inserted on every move restyles the page.
+st.html(tables.TABLE_STYLE)
+top = st.columns([1, 2])
+with top[0]:
+    controls.mode_picker(dataset, "thr")
+with top[1]:
+    controls.class_picker(dataset, "thr")
+DRAWN = "thr_drawn"  # (thresholds, beta) the live part last drew
+
+
 @st.fragment
 def live():
-    """Everything a slider moves: reruns alone, the rows are never touched (O(K log n))."""
-    top = st.columns([1, 2])
-    with top[0]:
-        controls.mode_picker(dataset, "thr")
-    with top[1]:
-        c = controls.class_picker(dataset, "thr")
+    """Everything a slider moves, and nothing else: reruns alone, the rows are never touched
+    (O(K log n)), and the curves stay in the browser (only the markers move)."""
+    c = state.selected_index(dataset)
     controls.threshold_sliders(dataset, "thr", picked=c)
-    # Filled after the headline numbers below it, so a move's new numbers reach the browser first.
-    optimise_box = st.expander("Optimise", expanded=True)
-
     thresholds = state.thresholds(dataset)
-    report = data.report(dataset, thresholds, st.session_state[state.BETA])
+    beta = st.session_state[state.BETA]
+    st.session_state[DRAWN] = (tuple(thresholds), beta)
+    report = data.report(dataset, thresholds, beta)
 
     heads = tables.headlines(report)
     per_row = 4 if len(heads) > 5 else len(heads)
@@ -59,8 +66,6 @@ def live():
     for note in (tables.coverage_note(report, abstains), tables.sparse_labels_note(report)):
         if note:
             st.caption(note)
-    with optimise_box:
-        controls.optimise_panel(dataset)
 
     name = dataset.classes[c]
     point = OperatingPoint.of(report, c)
@@ -68,20 +73,19 @@ def live():
     reference = data.one_vs_rest_curve(dataset, c) if dataset.rule.rule == "argmax" else None
     ap = report.ranking.average_precision[c]
     auc = report.ranking.roc_auc[c]
-    left, middle, right = st.columns(3)
-    left.plotly_chart(
-        figures.pr_figure(curve, point, name=name, average_precision=ap, reference=reference),
-        key="thr_pr", **figures.OPTIONS,
-    )
-    middle.plotly_chart(
-        figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
-        key="thr_roc", **figures.OPTIONS,
-    )
-    right.plotly_chart(
-        figures.threshold_figure(
-            data.threshold_series(curve), point, float(report.per_class.f1[c]), name=name
-        ),
-        key="thr_vs_threshold", **figures.OPTIONS,
+    f1 = float(report.per_class.f1[c])
+
+    def class_figures():
+        # Built only when the browser lacks this class's curves: a move sends the markers.
+        return {
+            "pr": figures.pr_figure(curve, point, name=name, average_precision=ap,
+                                    reference=reference),
+            "roc": figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
+            "rates": figures.threshold_figure(data.threshold_series(curve), point, f1, name=name),
+        }
+
+    live_charts(
+        "thr_charts", f"{dataset.key}|{c}", class_figures, figures.operating_point_moves(point, f1)
     )
     if reference is not None:
         st.caption(tables.argmax_curve_note(name, curve, ap, auc))
@@ -93,14 +97,12 @@ def live():
 
     many = len(dataset.classes) > controls.MANY_CLASSES
     st.subheader("Per class")
-    st.dataframe(
-        tables.metrics_frame(report, sort_by_f1=many),
-        hide_index=True,
-        column_config=tables.column_config(report.per_class.beta),
-        key="thr_table",
-    )
+    with st.container(key="thr_table"):
+        st.html(tables.metrics_html(
+            tables.metrics_frame(report, sort_by_f1=many), report.per_class.beta
+        ))
     st.caption(
-        ("Sorted by F1, weakest first; click a header to re-sort. " if many else "")
+        ("Sorted by F1, weakest first. " if many else "")
         + "95% Wilson intervals for precision and recall. Precision with nothing predicted is "
         "reported as 0 and flagged below."
     )
@@ -126,4 +128,19 @@ def live():
     state.sync_url(dataset)
 
 
+@st.fragment
+def optimise():
+    """The optimise panel reruns alone too; an optimum (or a new β) redraws the page."""
+    with st.expander("Optimise", expanded=True):
+        controls.optimise_panel(dataset)
+    if st.session_state.get(DRAWN) != (tuple(state.thresholds(dataset)),
+                                       st.session_state[state.BETA]):
+        st.rerun()
+
+
+# The optimise panel sits above the live part but is filled after it, so a full run sends
+# the numbers first and the panel sees what the live part drew.
+optimise_box = st.container()
 live()
+with optimise_box:
+    optimise()

@@ -38,6 +38,7 @@ from thresholdlab.metrics import evaluate
 from thresholdlab.optimise import OBJECTIVES_HELP, Objective, optimise
 from thresholdlab.predictions import TASKS, DataError, PredictionSet
 from thresholdlab.sketch import build_index, evaluate_index, is_binned, optimise_index
+from thresholdlab.spreadsheet_safety import safe_csv
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -412,7 +413,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
             config.thresholds_for(predictions.classes),
             config.rule,
         )
-    decisions_frame(predictions, decisions).to_csv(args.output, index=False)
+    # Class names and ids come from the user's file: no cell may open as a live formula.
+    safe_csv(decisions_frame(predictions, decisions), args.output)
     print(f"Wrote {predictions.n_rows} decisions to {args.output}.")
     return 0
 

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -269,9 +270,18 @@ class ThresholdConfig:
         return out
 
     def to_json(self) -> str:
-        """The config as JSON text (indent 2, documented key order, UTF-8 class names as is)."""
+        """The config as JSON text (indent 2, documented key order, UTF-8 class names as is).
+
+        Class names and file names come from user files and may hold anything: quotes and
+        control characters are escaped by ``json``; lone surrogates (which UTF-8 cannot encode),
+        line and paragraph separators and bidirectional-text controls (which make an editor
+        show the text in another order than it is read) are written as ``\\uXXXX`` escapes.
+        Reading the file back gives the same strings.
+        """
         # allow_nan=False: non-finite values were turned into null above; never write NaN.
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+        # Outside strings the JSON is ASCII, so every match is inside a string.
+        return _UNSAFE_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
     def save(self, path: str | os.PathLike) -> None:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
@@ -336,6 +346,13 @@ class ThresholdConfig:
         except OSError as e:
             raise DataError(f"Cannot read config {name!r}: {e.strerror or e}.") from None
         return cls.from_json(raw, source=name)
+
+
+_UNSAFE_TEXT = re.compile(
+    "[\ud800-\udfff\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+)
+"""Characters :meth:`ThresholdConfig.to_json` writes as escapes: surrogates, C1 controls, zero-width,
+bidirectional controls, line/paragraph separators, byte order mark."""
 
 
 # ---------------------------------------------------------------------------------- apply
@@ -596,8 +613,10 @@ def _class_floats(values, classes: tuple[str, ...], name: str) -> dict[str, floa
     if not isinstance(values, Mapping):
         raise _Problem(f"{name} must map each class to a number")
     keys = [str(k) for k in values]
-    missing = [c for c in classes if c not in set(keys)]
-    extra = [k for k in keys if k not in set(classes)]
+    # Sets built once: a config with many classes must not take quadratic time to read.
+    key_set, class_set = set(keys), set(classes)
+    missing = [c for c in classes if c not in key_set]
+    extra = [k for k in keys if k not in class_set]
     if missing or extra:
         parts = []
         if missing:

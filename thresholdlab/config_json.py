@@ -66,13 +66,17 @@ def _parse(text: str, source: str):
 
 
 def _walk(node, path=()):
-    yield path, node
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk(v, (*path, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, (*path, i))
+    """(path, node) for every node, parents before children, in document order."""
+    # A stack instead of nested generators: each value of a large config (metrics of many
+    # classes) is visited once, not passed up through every enclosing generator.
+    stack = [(path, node)]
+    while stack:
+        path, node = stack.pop()
+        yield path, node
+        if isinstance(node, dict):
+            stack.extend(((*path, k), v) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend(((*path, i), node[i]) for i in reversed(range(len(node))))
 
 
 @functools.lru_cache(maxsize=1)

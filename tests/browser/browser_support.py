@@ -2,81 +2,30 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
+import re
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("THRESHOLDLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-IDLE = (
-    "[data-testid='stApp'][data-test-script-state='notRunning']"
-    "[data-test-connection-state='CONNECTED']"
+if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the checkout
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.launcher import (  # noqa: E402  (one launcher for benchmarks and tests)
+    CHROMIUM, IDLE, Server, have_chromium, launch_chromium,
 )
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``streamlit run app.py`` on a free port; ``url`` once healthy; ``stop()`` ends that pid."""
-
-    def __init__(self, log_name: str = "streamlit-browser-test.log"):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        cache = ROOT / ".pytest_cache"
-        cache.mkdir(exist_ok=True)
-        self._log = open(cache / log_name, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        try:
-            self._wait_healthy()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start; see .pytest_cache/" + self._log.name)
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
+def app_server(log_name: str = "streamlit-browser-test.log") -> Server:
+    """``streamlit run app.py`` on a free port, its output in ``.pytest_cache/<log_name>``."""
+    cache = ROOT / ".pytest_cache"
+    cache.mkdir(exist_ok=True)
+    return Server("app.py", log=cache / log_name)
 
 
 def need_chromium() -> None:
-    if not Path(CHROMIUM).exists():
+    if not have_chromium():
         pytest.skip(f"no Chromium at {CHROMIUM} (`make chromium` installs Debian's)")
 
 
@@ -118,14 +67,19 @@ def metric(page: Page, label: str) -> str:
     return box.get_by_test_id("stMetricValue").inner_text()
 
 
-def operating_point(page: Page, chart_key: str = "thr_pr") -> tuple[float, float]:
+def live_chart(page: Page, chart: str = "pr"):
+    """One of the Thresholds page's live charts: "pr", "roc" or "rates" (its plotly div)."""
+    return page.locator(f".st-key-thr_charts .tl-live-chart[data-chart={chart}]")
+
+
+def operating_point(page: Page, chart: str = "pr", name: str = "operating point"):
     """(x, y) of the plotted operating point, read from plotly's own data in the page
-    (``_fullData``: the typed arrays decoded)."""
-    plot = page.locator(f".st-key-{chart_key} .js-plotly-plot")
-    expect(plot).to_be_attached()
+    (``_fullData``: what plotly draws)."""
+    plot = live_chart(page, chart)
+    expect(plot).to_have_class(re.compile("js-plotly-plot"))
     return tuple(plot.evaluate(
-        "el => { const t = el._fullData.find(d => d.name === 'operating point');"
-        " return [Number(t.x[0]), Number(t.y[0])]; }"
+        "(el, name) => { const t = el._fullData.find(d => d.name === name);"
+        " return [Number(t.x[0]), Number(t.y[0])]; }", name
     ))
 
 

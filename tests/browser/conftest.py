@@ -9,14 +9,14 @@ import pytest
 # Helpers for the tests live next to this file; pytest's import mode does not add the folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, Server, need_chromium  # noqa: E402
+from browser_support import app_server, launch_chromium, need_chromium  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def server():
     """Base URL of the dashboard, started once for the session and stopped at the end."""
     need_chromium()
-    srv = Server()
+    srv = app_server()
     try:
         yield srv.url
     finally:
@@ -31,7 +31,7 @@ def browser():
     expect.set_options(timeout=20_000)  # two CPU cores: a rerun plus rendering can take seconds
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(p)
         yield b
         b.close()
 

@@ -2,14 +2,14 @@
 
 from playwright.sync_api import expect
 
-from browser_support import ROOT, Server, need_chromium, slider, wait_idle
+from browser_support import ROOT, app_server, need_chromium, slider, wait_idle
 
 PAGES = (ROOT / "app.py").read_text().count("st.Page(")
 
 
 def test_first_request_to_a_fresh_server_is_a_page_link(browser):
     need_chromium()
-    srv = Server("streamlit-deep-link.log")
+    srv = app_server("streamlit-deep-link.log")
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()

@@ -6,6 +6,8 @@ made every score of the file a logit.
 """
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from thresholdlab.loading import load
@@ -107,3 +109,21 @@ def test_logits_as_a_whole_are_still_logits():
     # Mostly in [0, 1] but a file of four scores: too few to call the one outside a bad cell.
     tiny = load(_csv("label,logit_yes", ["1,0.9", "0,0.2", "1,2.5", "0,0.4"]), name="tiny.csv")
     assert tiny.score_kind == "logit"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([[1], [0], [1]]),
+        pa.array([{"x": 1}, {"x": 0}, {"x": 1}]),
+    ],
+    ids=["list", "struct"],
+)
+def test_a_nested_parquet_column_is_one_sentence_naming_it(tmp_path, column):
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"label": column, "p_cat": [0.1, 0.8, 0.6]}), path)
+    with pytest.raises(DataError) as info:
+        load(path)
+    message = str(info.value)
+    assert message.startswith("File 'nested.parquet', column 'label' holds nested values")
+    assert message.endswith("save the file again.") and message.count(". ") == 0

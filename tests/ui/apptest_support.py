@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from thresholdlab.curves import CurveIndex
@@ -64,11 +65,60 @@ def thresholds_in_state(at: AppTest) -> np.ndarray:
 
 
 def table(at: AppTest, column: str = "F1"):
-    """The first dataframe on the page holding ``column``."""
+    """The first table on the page holding ``column``: a dataframe, or an HTML table read back
+    from its cells' exact values (``data-value``)."""
     for df in at.dataframe:
         if column in df.value.columns:
             return df.value
+    for node in at.get("html"):
+        frame = html_table(node.proto.body)
+        if frame is not None and column in frame.columns:
+            return frame
     raise AssertionError(f"no table with a {column!r} column")
+
+
+def html_table(body: str):
+    """The first ``<table>`` of ``body`` as a DataFrame of its cells' ``data-value`` (numbers
+    parsed back exactly), or None."""
+    from html.parser import HTMLParser
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.head, self.rows, self._in_th = [], [], False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "th":
+                self._in_th = True
+                self.head.append("")
+            elif tag == "tr":
+                self.rows.append([])
+            elif tag == "td":
+                self.rows[-1].append(dict(attrs)["data-value"])
+
+        def handle_endtag(self, tag):
+            if tag == "th":
+                self._in_th = False
+
+        def handle_data(self, data):
+            if self._in_th:
+                self.head[-1] += data
+
+    parser = Cells()
+    parser.feed(body)
+    rows = [r for r in parser.rows if r]
+    if not parser.head:
+        return None
+
+    def value(text):
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+
+    return pd.DataFrame([[value(v) for v in r] for r in rows], columns=parser.head)
 
 
 def metric_values(at: AppTest) -> dict[str, str]:
@@ -79,12 +129,32 @@ def errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
+# The live charts' names, as the Thresholds page's plotly charts were keyed before.
+LIVE_CHART_KEYS = {"pr": "thr_pr", "roc": "thr_roc", "rates": "thr_vs_threshold"}
+
+
 def charts(at: AppTest) -> dict[str, dict]:
-    """Plotly figures on the page, by element key, as plain dicts (typed arrays decoded)."""
+    """Plotly figures on the page, by element key, as plain dicts (typed arrays decoded).
+
+    The live charts' figures are sent once per class, later runs send only the moved markers:
+    when they are not in the last run, they are asked for again (one more run), and the
+    markers of the run are put on them, as the browser does."""
     out = {}
     for node in at.get("plotly_chart"):
         key = node.proto.id.rsplit("-", 1)[-1]
         out[key] = _decode(json.loads(node.proto.spec))
+    for node in at.get("bidi_component"):
+        props = json.loads(node.proto.json)
+        if not props.get("figures"):
+            # Sent on an earlier run: ask again, as a freshly mounted chart in a browser does.
+            at.session_state[f"{node.proto.id.rsplit('-', 1)[-1]}__curves_sent"] = None
+            at.run()
+            return charts(at)
+        for name, move in props["moves"].items():
+            fig = _decode(json.loads(props["figures"][name]))
+            marker = trace(fig, move["trace"])
+            marker["x"], marker["y"] = list(move["x"]), list(move["y"])
+            out[LIVE_CHART_KEYS.get(name, name)] = fig
     return out
 
 

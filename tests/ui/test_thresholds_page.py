@@ -35,8 +35,8 @@ def assert_page_matches_core(at, core: Core, thresholds, beta: float = 1.0):
         assert shown[h.label] == h.text, h.label
     c0 = core.classes.index(at.session_state["selected_class"])
     point = trace(charts(at)["thr_pr"], "operating point")
-    assert point["x"][0] == np.float32(m.recall[c0])
-    assert point["y"][0] == np.float32(m.precision[c0])
+    assert point["x"][0] == m.recall[c0]  # exact, not float32
+    assert point["y"][0] == m.precision[c0]
     return report
 
 

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from thresholdlab.loading.arrays import read_npz, read_pt
 from thresholdlab.loading.assemble import decide_task, finish
+from thresholdlab.loading.limits import Limits
 from thresholdlab.loading.labels import (
     class_balance_warnings, map_binary_labels, map_labels, map_truth_columns, one_hot_labels,
 )
@@ -53,7 +54,8 @@ from thresholdlab.loading.tables import REPEATED_NAMES, read_table, sniff_dialec
 from thresholdlab.predictions import PredictionSet
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "FORMATS", "ID_NAMES", "LABEL_NAMES", "PERCENT_SUM_TOLERANCE",
+    "DEFAULT_MAX_BYTES", "FORMATS", "ID_NAMES", "LABEL_NAMES", "Limits",
+    "PERCENT_SUM_TOLERANCE",
     "REPEATED_NAMES", "SCORE_KINDS", "SCORE_PREFIXES", "SUM_ROW_SHARE", "SUM_TOLERANCE",
     "TRUTH_PREFIXES", "Overrides", "Raw", "Roles", "Source", "check_finite",
     "class_balance_warnings", "decide_score_kind", "decide_task", "detect_roles", "file_format",
@@ -74,6 +76,7 @@ def load(
     task: str | None = None,
     score_kind: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: Limits | None = None,
 ) -> PredictionSet:
     """Read a prediction file, detect what its columns mean and validate every value.
 
@@ -89,6 +92,8 @@ def load(
         ``label_cols`` and ``score_cols`` are lists of column names or one comma-separated string.
     max_bytes : int
         Files larger than this are refused before they are parsed.
+    limits : Limits, optional
+        Ceilings on data rows, columns and classes; past one, a DataError says which.
 
     Returns
     -------
@@ -102,18 +107,32 @@ def load(
     source = read_source(source, name, max_bytes)
     overrides = Overrides.checked(label_col, label_cols, score_cols, task, score_kind)
     fmt = file_format(source.file)
-    if fmt != "parquet":
-        source = source.in_memory()  # only pyarrow's Parquet reader reads a file by itself
+    if fmt in ("npz", "pt"):
+        source = source.in_memory()  # pyarrow reads Parquet and plain CSV by itself
     # hashlib releases the GIL, so hashing a large file overlaps with parsing it.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(source.sha256)
         raw = read_raw(source, fmt, overrides)
+        if limits is not None:
+            limits.check_table(source.file, raw.scores.shape[0], _column_count(raw))
         # The parsed table is gone by now; give its memory back before the labels are built.
         release_arrow_memory()
         pset = finish(raw, overrides, sha256=digest.result())
+    if limits is not None:
+        limits.check_classes(source.file, pset.n_classes)
     del raw  # its truth and label columns may still be Arrow memory
     release_arrow_memory()
     return pset
+
+
+def _column_count(raw: Raw) -> int:
+    """Columns of the file (tables) or score columns (arrays), as the limit counts them."""
+    c = raw.columns
+    if c.get("ignored") is None and not c.get("scores"):
+        return raw.scores.shape[1]
+    named = [c.get("id"), c.get("label"), *(c.get("labels") or []), *(c.get("scores") or []),
+             *(c.get("ignored") or [])]
+    return max(len([n for n in named if n is not None]), raw.scores.shape[1])
 
 
 def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:

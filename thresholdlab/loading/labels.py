@@ -9,7 +9,7 @@ import pandas as pd
 
 from thresholdlab.loading.raw import Raw, _numbers
 from thresholdlab.loading.roles import _is_numeric
-from thresholdlab.loading.spelling import _NA_TEXT, _MAX_LISTED, _plain, _quoted, _spell
+from thresholdlab.loading.spelling import _NA_TEXT, _MAX_LISTED, _cell, _plain, _quoted, _spell
 from thresholdlab.predictions import DataError
 
 _TRUE_WORDS = frozenset({"true", "yes"})
@@ -137,7 +137,7 @@ def _raise_unmatched(codes, spelled, by_name, ints, classes, file, where):
     row = _first_row(codes, bad)
     value = spelled[codes[row]]
     raise DataError(
-        f"File '{file}', {where}, row {row + 1}: label '{value}' matches no class; labels must "
+        f"File '{file}', {where}, row {row + 1}: label '{_cell(value)}' matches no class; labels must "
         f"name a class ({_plain(classes)}) or number them 0..{k - 1} (or 1..{k}), so fix the "
         "label or choose the right columns with --label-col and --score-cols."
     )
@@ -189,7 +189,7 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         if bad:
             row = _first_row(codes, bad)
             raise DataError(
-                f"File '{file}', {where}, row {row + 1}: label '{spelled[codes[row]]}' matches no "
+                f"File '{file}', {where}, row {row + 1}: label '{_cell(spelled[codes[row]])}' matches no "
                 "class; binary labels must be 0/1, True/False or -1/1, so fix the label or choose "
                 "the right columns with --label-col and --score-cols."
             )
@@ -253,7 +253,7 @@ def _binary_by_name(codes, spelled, lowered, classes, file, where):
         if bad:
             row = _first_row(codes, bad)
             raise DataError(
-                f"File '{file}', {where}, row {row + 1}: label '{spelled[codes[row]]}' matches no "
+                f"File '{file}', {where}, row {row + 1}: label '{_cell(spelled[codes[row]])}' matches no "
                 f"class; labels must name one of {_quoted(classes)} or be 0/1, so fix the label "
                 "or choose the right columns with --label-col and --score-cols."
             )
@@ -265,7 +265,7 @@ def _binary_by_name(codes, spelled, lowered, classes, file, where):
     if len(others) > 1:
         row = _first_row(codes, [u for u, s in enumerate(lowered) if s == others[1]])
         raise DataError(
-            f"File '{file}', {where}, row {row + 1}: label '{spelled[codes[row]]}' matches no "
+            f"File '{file}', {where}, row {row + 1}: label '{_cell(spelled[codes[row]])}' matches no "
             f"class; binary labels are '{classes[0]}' and one other value, so fix the label or "
             "choose the right columns with --label-col and --score-cols."
         )
@@ -339,7 +339,7 @@ def _truth_column(values: pd.Series, file: str, where: str) -> tuple[np.ndarray,
     if bad:
         row = _first_row(codes, bad)
         raise DataError(
-            f"File '{file}', {where}, row {row + 1}: truth value '{_spell(uniques[codes[row]])}' "
+            f"File '{file}', {where}, row {row + 1}: truth value '{_cell(_spell(uniques[codes[row]]))}' "
             "is not 0 or 1; multi-label truth columns hold 0/1 (or True/False), so fix the value."
         )
     return np.asarray(is_pos, dtype=bool)[codes], -1 in present

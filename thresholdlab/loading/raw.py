@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from thresholdlab.loading.roles import Overrides, detect_roles
-from thresholdlab.loading.spelling import _NA_TEXT
+from thresholdlab.loading.spelling import _NA_TEXT, _cell
+from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 from thresholdlab.predictions import DataError
 
 
@@ -44,7 +45,12 @@ class Raw:
 def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
     """Detect roles and pull scores, labels and ids out of a parsed table."""
     roles = detect_roles(frame, file, ov)
-    scores = score_matrix(frame, roles.scores, file)
+    # Score columns nothing else reads leave the frame as the matrix takes them in.
+    kept = {roles.id, roles.label, *(roles.labels or [])}
+    release = [c for c in roles.scores if c not in kept and roles.scores.count(c) == 1]
+    if not frame.attrs.get(BLOCK_PER_COLUMN):
+        release = []
+    scores = score_matrix(frame, roles.scores, file, release=release)
     raw = Raw(
         file=file,
         scores=scores,
@@ -65,19 +71,24 @@ def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
     return raw
 
 
-def score_matrix(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarray:
+def score_matrix(
+    frame: pd.DataFrame, columns: list[str], file: str, release: list[str] = ()
+) -> np.ndarray:
     """(n, K) C-contiguous scores, filled one column at a time.
 
     float32 when every score column is float32 (a model's output saved as it was), else float64.
-    The first text value that is no number is an error.
+    The first text value that is no number is an error. Columns named in ``release`` are taken
+    out of ``frame`` as they are copied, so that (for a frame with a block per column) the
+    scores are never held twice: the matrix grows as the frame shrinks.
     """
     # float32 values are the data: a float64 copy holds the same numbers in twice the memory.
     # Whether they are probabilities is decided later (finish); logits become float64 there.
     all32 = all(frame[c].dtype == np.float32 for c in columns)
     dtype = np.float32 if all32 else np.float64
     out = np.empty((len(frame), len(columns)), dtype=dtype)
+    release = set(release)
     for k, c in enumerate(columns):
-        series = frame[c]
+        series = frame.pop(c) if c in release else frame[c]
         if pd.api.types.is_numeric_dtype(series):
             out[:, k] = _numbers(series)
             continue
@@ -90,7 +101,7 @@ def score_matrix(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarr
             if not all(missing):
                 row = int(rows[missing.index(False)])
                 raise DataError(
-                    f"File '{file}', column '{c}', row {row + 1}: '{series.iloc[row]}' is not "
+                    f"File '{file}', column '{c}', row {row + 1}: '{_cell(series.iloc[row])}' is not "
                     "a number."
                 )
         out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
@@ -150,6 +161,11 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     dtype = np.float32 if scores.dtype == np.float32 else np.float64
     scores = np.ascontiguousarray(scores.reshape(scores.shape[0], -1), dtype=dtype)
     k = scores.shape[1]
+    if k == 0:
+        raise DataError(
+            f"File '{file}': {noun} 'scores' has no columns; save one score column per class "
+            "(or one column for a binary model)."
+        )
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim == 2 and labels.shape[1] != k:

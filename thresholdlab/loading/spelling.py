@@ -38,3 +38,13 @@ def _spell(value) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
+
+
+_MAX_SHOWN = 60
+
+
+def _cell(value) -> str:
+    """A cell's text as a message quotes it: long cells are cut, so the message stays one
+    readable sentence whatever the file holds."""
+    text = str(value)
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN - 3] + "..."

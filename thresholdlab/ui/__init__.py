@@ -5,6 +5,7 @@
 - ``sidebar``: data source, detected roles with overrides, decision rule.
 - ``controls``: threshold sliders with exact number entry, class picker, optimise buttons.
 - ``figures``: plotly figure builders (draw finished results, never compute).
-- ``tables``: pandas tables of finished results for ``st.dataframe``.
+- ``tables``: tables of finished results (pandas frames, the light HTML metrics table).
+- ``live_charts``: a components-v2 component keeping plotly charts alive across slider moves.
 - ``export``: pure functions building the downloadable JSON / CSV and restoring a config.
 """

@@ -257,8 +257,11 @@ def _slice_columns(sha: str, overrides: str, name: str, _raw: bytes, _prediction
 
 def slice_columns(dataset: Dataset) -> dict:
     """Extra columns of the loaded file usable as slices (empty when it has none)."""
+    from thresholdlab.ui import uploads
+
+    # An upload's bytes live in the server's store once loaded (ui/uploads.py), not in the source.
     return _slice_columns(dataset.source.sha256, dataset.overrides.key, dataset.source.file_name,
-                          dataset.source.raw, dataset.predictions)
+                          uploads.file_bytes(dataset.source), dataset.predictions)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -13,6 +13,7 @@ import numpy as np
 
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.decisions import DecisionRule, decide, decisions_frame
+from thresholdlab.spreadsheet_safety import safe_csv
 from thresholdlab.ui.data import Dataset, report
 
 
@@ -103,7 +104,8 @@ def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
 
 
 def decisions_csv(dataset: Dataset, thresholds) -> bytes:
-    """Per-row decisions at ``thresholds`` as CSV bytes, in input order."""
+    """Per-row decisions at ``thresholds`` as CSV bytes, in input order; text cells that a
+    spreadsheet would run as formulas are neutralised (see ``thresholdlab.spreadsheet_safety``)."""
     p = dataset.predictions
     decisions = decide(p.probabilities, np.asarray(thresholds, dtype=np.float64), dataset.rule)
-    return decisions_frame(p, decisions).to_csv(index=False).encode("utf-8")
+    return safe_csv(decisions_frame(p, decisions)).encode("utf-8")

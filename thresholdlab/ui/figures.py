@@ -26,13 +26,15 @@ POINT = "#d62728"
 REFERENCE = "#9aa0a6"
 PRECISION, RECALL, F1 = "#1f77b4", "#2ca02c", "#ff7f0e"
 OPERATING_POINT = "operating point"  # trace name the browser tests look for
+AT_THRESHOLD = "at threshold"  # the rates chart's markers
 CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 # Streamlit's light look (font, greys, white background) as a small Plotly template with fixed
 # margins; pages draw with ``theme=None`` (OPTIONS). Streamlit's own theme copies and rewrites
 # every figure in the browser and turns on axis automargins, which make Plotly lay a chart out
 # twice. That matters because Streamlit redraws a chart from scratch whenever its figure changes
-# (the chart's element id hashes the figure), so the three threshold charts on every slider move.
+# (the chart's element id hashes the figure); the Thresholds page's charts avoid that altogether
+# (``live_charts`` moves their markers in place), the other pages' charts still redraw.
 _INK, _MUTED, _GRID = "#262730", "#808495", "#e6eaf1"
 _AXIS = {
     "gridcolor": _GRID, "linecolor": _GRID, "zeroline": False, "ticks": "",
@@ -121,16 +123,50 @@ def _fmt(x: float | None) -> str:
     return "undefined" if x is None or not math.isfinite(x) else f"{x:.3f}"
 
 
+def _exact(values) -> np.ndarray:
+    """Marker positions in float64: they sit at the exact precision/recall, not near it."""
+    return np.asarray(values, dtype=np.float64)
+
+
+def _point_hover(point: OperatingPoint) -> str:
+    return (
+        f"threshold {point.threshold:.4g}<br>precision {point.precision:.3f}<br>"
+        f"recall {point.recall:.3f}<br>FPR {point.fpr:.3f}<br>"
+        f"{point.predicted} predicted<extra></extra>"
+    )
+
+
 def _point_trace(x: float, y: float, point: OperatingPoint) -> dict:
     return {
-        "type": "scatter", "x": _f32([x]), "y": _f32([y]), "mode": "markers",
+        "type": "scatter", "x": _exact([x]), "y": _exact([y]), "mode": "markers",
         "name": OPERATING_POINT,
         "marker": {"size": 13, "color": POINT, "line": {"width": 2, "color": "white"}},
-        "hovertemplate": (
-            f"threshold {point.threshold:.4g}<br>precision {point.precision:.3f}<br>"
-            f"recall {point.recall:.3f}<br>FPR {point.fpr:.3f}<br>"
-            f"{point.predicted} predicted<extra></extra>"
-        ),
+        "hovertemplate": _point_hover(point),
+    }
+
+
+RATES_HOVER = "threshold %{x:.4g}<br>%{y:.3f}<extra></extra>"
+
+
+def _json_number(x: float) -> float | None:
+    # JSON has no NaN: an undefined rate is sent as null, which plotly leaves undrawn.
+    return float(x) if math.isfinite(x) else None
+
+
+def operating_point_moves(point: OperatingPoint, f1: float) -> dict[str, dict]:
+    """What a threshold move changes on the PR, ROC and rates charts (``live_charts`` props):
+    each chart's marker trace, at the exact values, and the rates chart's threshold line."""
+    t = min(1.0, max(0.0, point.threshold))
+    hover = _point_hover(point)
+    n = _json_number
+    return {
+        "pr": {"trace": OPERATING_POINT, "x": [n(point.recall)], "y": [n(point.precision)],
+               "hovertemplate": hover, "line": None},
+        "roc": {"trace": OPERATING_POINT, "x": [n(point.fpr)], "y": [n(point.recall)],
+                "hovertemplate": hover, "line": None},
+        "rates": {"trace": AT_THRESHOLD, "x": [t, t, t],
+                  "y": [n(point.precision), n(point.recall), n(f1)],
+                  "hovertemplate": RATES_HOVER, "line": t},
     }
 
 
@@ -215,11 +251,12 @@ def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, 
     ]
     t = min(1.0, max(0.0, point.threshold))
     traces.append({
-        "type": "scatter", "x": _f32([t, t, t]), "y": _f32([point.precision, point.recall, f1]),
-        "mode": "markers", "name": "at threshold", "showlegend": False,
+        "type": "scatter", "x": _exact([t, t, t]),
+        "y": _exact([point.precision, point.recall, f1]),
+        "mode": "markers", "name": AT_THRESHOLD, "showlegend": False,
         "marker": {"size": 9, "color": [PRECISION, RECALL, F1],
                    "line": {"width": 1.5, "color": "white"}},
-        "hovertemplate": "threshold %{x:.4g}<br>%{y:.3f}<extra></extra>",
+        "hovertemplate": RATES_HOVER,
     })
     layout = _base_layout(f"Rates against the threshold: {name}", legend="lower left")
     layout["shapes"] = [{

@@ -21,7 +21,7 @@ _IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of on
 
 def setup() -> Dataset:
     """Page config, defaults, sidebar (loading included) and the URL, once per script run."""
-    st.set_page_config(page_title="ThresholdLab", page_icon=":material/tune:", layout="wide")
+    st.set_page_config(page_title="ThresholdLab", page_icon="🎚️", layout="wide")
     state.init()
     with st.sidebar:
         dataset = sidebar.load_requested()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 import numpy as np
 import streamlit as st
@@ -223,10 +224,37 @@ def selected_index(dataset: Dataset) -> int:
 
 
 # ------------------------------------------------------------------------------------- URL
+# What a link may carry in a name (file, sample, column, class, rule): anything but what would
+# make Streamlit's Markdown draw a link, an image or HTML when the name is shown in a message.
+# A link is anyone's to write; a page must not show a stranger's "sign in here" link or load a
+# tracking image because someone followed it.
+_MARKUP = re.compile(r"[\[\]<>`\\]|://|\bwww\.", re.IGNORECASE)
+_NAMED_PARAMS = ("sample", "file", "sha", "task", "kind", "label_col", "label_cols", "score_cols",
+                 "class", "rule", "nopred", "mode")
+
+
+def _markup_free_params(qp) -> dict[str, str]:
+    """The link's named parameters, without those holding markup (see _MARKUP)."""
+    out = {}
+    for key in _NAMED_PARAMS:
+        value = qp.get(key)
+        if value is not None and not _MARKUP.search(value) and len(value) <= 1000:
+            out[key] = value
+    return out
+
+
 def _restore_from_url() -> None:
     ss = st.session_state
-    qp = st.query_params
+    raw = st.query_params
     notes = ss[URL_NOTES]
+    qp = _markup_free_params(raw)
+    if any(raw.get(key) is not None and key not in qp for key in _NAMED_PARAMS):
+        notes.append(
+            "Parts of the link hold characters that no file, column or class name here has "
+            "(such as brackets, '<' or a web address), so they are ignored."
+        )
+    if (text := raw.get("t")) is not None:
+        qp["t"] = text
     if (stem := qp.get("sample")) is not None:
         if stem in samples():
             ss[SAMPLE_CHOICE] = stem

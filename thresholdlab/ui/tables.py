@@ -5,12 +5,12 @@ Nothing is computed here: values are picked from the report and laid out.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from thresholdlab.metrics import Report
 
@@ -64,22 +64,72 @@ def weakest(report: Report, n: int) -> list[str]:
     return [report.classes[i] for i in order]
 
 
-def column_config(beta: float) -> dict:
-    def rate(label, help=None):
-        return st.column_config.NumberColumn(label, format="%.3f", help=help)
+# How each column of :func:`metrics_frame` is printed, and its header's help.
+_RATE = "{:.3f}"
 
+
+def _columns(beta: float) -> dict[str, tuple[str, str]]:
     return {
-        "threshold": st.column_config.NumberColumn("threshold", format="%.4f"),
-        "precision": rate("precision", "TP / predicted; 0 when nothing is predicted (flagged)."),
-        "recall": rate("recall", "TP / support."),
-        "F1": rate("F1"),
-        f"F{beta:g}": rate(f"F{beta:g}", "F-beta with the β of the optimise panel."),
-        "specificity": rate("specificity"),
-        "MCC": rate("MCC", "Matthews correlation, one-vs-rest."),
-        "AP": rate("AP", "Average precision, threshold-free, as scikit-learn. Empty: undefined."),
-        "ROC AUC": rate("ROC AUC", "Threshold-free. Empty: undefined (no positives or negatives)."),
-        "prevalence": rate("prevalence"),
+        "threshold": ("{:.4f}", ""),
+        "precision": (_RATE, "TP / predicted; 0 when nothing is predicted (flagged)."),
+        "recall": (_RATE, "TP / support."),
+        "F1": (_RATE, ""),
+        f"F{beta:g}": (_RATE, "F-beta with the β of the optimise panel."),
+        "AP": (_RATE, "Average precision, threshold-free, as scikit-learn. –: undefined."),
+        "ROC AUC": (_RATE, "Threshold-free. –: undefined (no positives or negatives)."),
+        "specificity": (_RATE, ""),
+        "MCC": (_RATE, "Matthews correlation, one-vs-rest."),
+        "prevalence": (_RATE, ""),
     }
+
+
+# The table's look, drawn once per page (not with every table: see :func:`metrics_html`).
+TABLE_STYLE = """<style>
+.tl-metrics {overflow-x: auto; max-height: 36rem; overflow-y: auto;}
+.tl-metrics table {border-collapse: collapse; font-size: 0.85rem; white-space: nowrap;
+                   font-variant-numeric: tabular-nums;}
+.tl-metrics th, .tl-metrics td {padding: 0.25rem 0.6rem; border-bottom: 1px solid #e6eaf1;
+                                text-align: right;}
+.tl-metrics th {position: sticky; top: 0; background: #fff; color: #808495; font-weight: 600;}
+.tl-metrics th:first-child, .tl-metrics td:first-child {text-align: left; position: sticky;
+                                                        left: 0; background: #fff;}
+</style>"""
+
+
+def _cell(value, fmt: str | None) -> tuple[str, str]:
+    """(text shown, exact value) of one cell; the exact value is ``repr`` of the number."""
+    if isinstance(value, str):
+        return value, value
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}", str(int(value))
+    x = float(value)
+    if not math.isfinite(x):
+        return "–", repr(x)
+    return (fmt or "{:.4g}").format(x), repr(x)
+
+
+def metrics_html(frame: pd.DataFrame, beta: float) -> str:
+    """:func:`metrics_frame` as a light HTML table.
+
+    Plain rows draw at once in the page, where a data grid redraws its canvas a few frames
+    after every slider move. Its look is :data:`TABLE_STYLE`, put on the page once. Each cell
+    also carries its exact value (``data-value``), so a test (or a reader of the page source)
+    checks the numbers themselves, not rounded text.
+    """
+    formats = _columns(beta)
+    head = "".join(
+        f'<th title="{html.escape(formats.get(c, ("", ""))[1])}">{html.escape(str(c))}</th>'
+        for c in frame.columns
+    )
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, record):
+            text, exact = _cell(value, formats.get(column, (None, ""))[0])
+            cells.append(f'<td data-value="{html.escape(exact)}">{html.escape(text)}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (f'<div class="tl-metrics"><table><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 @dataclass(frozen=True)
