@@ -1,0 +1,205 @@
+"""A :class:`~thresholdlab.sketch_data.Sketch` behind the interface of
+:class:`~thresholdlab.curves.CurveIndex`: counts, curves and metrics at bin resolution
+(see :mod:`thresholdlab.sketch` for the accuracy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from thresholdlab.curves import Counts, Curve
+from thresholdlab.decisions import DecisionRule
+from thresholdlab.metrics import RankingMetrics, average_precision, roc_auc
+from thresholdlab.predictions import DataError
+from thresholdlab.sketch_data import Sketch
+
+
+def check_rule(sketch: Sketch, rule: DecisionRule) -> None:
+    """DataError unless a sketch can count ``rule``'s decisions.
+
+    It can whenever a class's decisions follow from its own probability and the argmax:
+    binary, multi-label without ``at_least_one``, and multi-class ``argmax`` (abstaining or
+    falling back to the argmax). ``threshold_argmax`` lets a less probable class win, which needs
+    every row's probabilities together; with one threshold for every class it decides as
+    ``argmax`` does, so :meth:`SketchIndex.counts_at` answers it for equal thresholds only.
+    """
+    if sketch.task == "multilabel" and rule.no_prediction == "at_least_one":
+        raise DataError(
+            "A sketch counts each label against its own threshold; 'at least one label per row' "
+            "needs every row's scores together (open the prediction file instead)."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class SketchIndex:
+    """A :class:`Sketch` behind the interface of :class:`~thresholdlab.curves.CurveIndex`.
+
+    ``counts_at``, ``curve``, ``positives``, ``classes``, ``n_rows``, ``task``, ``rule`` and
+    ``predictions`` (the sketch itself, which describes the data like a PredictionSet) work as
+    there, so :func:`thresholdlab.metrics.evaluate` runs on it unchanged (pass the sketch's
+    :func:`ranking_metrics` and ``sample_based_metrics=False``). Thresholds are snapped up to the
+    next bin edge (:meth:`snap`); on edges every count is exact.
+    """
+
+    predictions: Sketch
+    rule: DecisionRule
+    positives: np.ndarray
+    _tail_positive: np.ndarray = field(repr=False)  # (K, B + 2): rows with bin >= i
+    _tail_negative: np.ndarray = field(repr=False)
+    _tail_top: np.ndarray | None = field(repr=False, default=None)  # (K, B + 2, K)
+
+    binned = True
+
+    @classmethod
+    def build(cls, sketch: Sketch, rule: DecisionRule | None = None) -> "SketchIndex":
+        rule = rule or DecisionRule.default(sketch.task)
+        if rule.task != sketch.task:
+            raise ValueError(f"a {rule.task} decision rule cannot index {sketch.task} data")
+        check_rule(sketch, rule)
+        return cls(
+            predictions=sketch,
+            rule=rule,
+            positives=sketch.positives,
+            _tail_positive=_tails(sketch.positive),
+            _tail_negative=_tails(sketch.negative),
+            _tail_top=None if sketch.top is None else _tails(sketch.top),
+        )
+
+    @property
+    def sketch(self) -> Sketch:
+        return self.predictions
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.predictions.classes
+
+    @property
+    def n_rows(self) -> int:
+        return self.predictions.n_rows
+
+    @property
+    def task(self) -> str:
+        return self.predictions.task
+
+    @property
+    def edges(self) -> np.ndarray:
+        return self.predictions.edges
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self._tail_positive, self._tail_negative, self._tail_top)
+                   if a is not None)
+
+    def edge_index(self, thresholds) -> np.ndarray:
+        """int64 (K,): the smallest edge index i with ``edges[i] >= t`` (n_bins + 1 above 1)."""
+        t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+        return np.searchsorted(self.edges, t, side="left").astype(np.int64)
+
+    def snap(self, thresholds) -> np.ndarray:
+        """float64 (K,): each threshold moved up to the next bin edge (unchanged on an edge;
+        thresholds above 1 stay as they are, predicting nothing)."""
+        t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+        i = self.edge_index(t)
+        edges = self.edges
+        return np.where(i < len(edges), edges[np.minimum(i, len(edges) - 1)], t)
+
+    def counts_at(self, thresholds) -> Counts:
+        """Counts at ``thresholds``: exact on edges, else those of the next edge up."""
+        t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+        k = len(self.classes)
+        if t.shape != (k,):
+            raise ValueError(f"expected {k} thresholds, got {t.shape[0]}")
+        i = self.edge_index(t)
+        rows = np.arange(k)
+        n = self.n_rows
+        if self.task == "multiclass":
+            if self.rule.rule == "threshold_argmax" and len(np.unique(i)) > 1:
+                raise DataError(
+                    "Under the rule 'most probable class passing its threshold' a sketch can "
+                    "count one threshold for every class (it then decides as argmax does), not "
+                    "different ones per class: use the argmax rule or global mode."
+                )
+            if self.rule.no_prediction == "fallback_argmax":
+                i = np.zeros(k, dtype=np.int64)  # every row gets its argmax, whatever passes
+            by_predicted = self._tail_top[rows, i, :]  # [c, j]: true j predicted as c
+            confusion = np.empty((k, k + 1), dtype=np.int64)
+            confusion[:, :k] = by_predicted.T
+            tp = np.diagonal(by_predicted).copy()
+            fn = self.positives - tp
+            fp = by_predicted.sum(axis=1) - tp
+            confusion[:, k] = self.positives - by_predicted.sum(axis=0)
+            tn = n - tp - fp - fn
+            return Counts(t, tp, fp, fn, tn, n, confusion)
+        tp = self._tail_positive[rows, i]
+        fp = self._tail_negative[rows, i]
+        fn = self.positives - tp
+        tn = (n - self.positives) - fp
+        return Counts(t, tp, fp, fn, tn, n)
+
+    def curve(self, c: int) -> Curve:
+        """Counts of class ``c`` at each edge whose bin holds a candidate row, highest first.
+
+        Like :meth:`CurveIndex.curve`: under ``argmax`` only rows whose argmax is ``c``.
+        """
+        positives = int(self.positives[c])
+        negatives = self.n_rows - positives
+        if self.task == "multiclass":
+            tail = self._tail_top[c]  # (B + 2, K)
+            tp_all = tail[:-1, c]
+            all_rows = tail[:-1].sum(axis=1)
+            occupied = self.predictions.top[c].sum(axis=1) > 0
+        else:
+            tp_all = self._tail_positive[c, :-1]
+            all_rows = tp_all + self._tail_negative[c, :-1]
+            s = self.predictions
+            occupied = (s.positive[c] + s.negative[c]) > 0
+        at = np.flatnonzero(occupied)[::-1]
+        tp = tp_all[at].astype(np.int64)
+        return Curve(self.edges[at], tp, all_rows[at] - tp, positives, negatives)
+
+    _curve = curve
+
+    def one_vs_rest_curve(self, c: int) -> Curve:
+        """Class ``c``'s curve over every row (what AP and ROC AUC rank), highest edge first."""
+        positives = int(self.positives[c])
+        tp_all = self._tail_positive[c, :-1]
+        fp_all = self._tail_negative[c, :-1]
+        s = self.predictions
+        at = np.flatnonzero((s.positive[c] + s.negative[c]) > 0)[::-1]
+        return Curve(self.edges[at], tp_all[at], fp_all[at], positives, self.n_rows - positives)
+
+
+def _tails(counts: np.ndarray) -> np.ndarray:
+    """Counts at or above each bin along axis 1, with one zero column past the end (p > 1)."""
+    shape = list(counts.shape)
+    shape[1] += 1
+    out = np.zeros(shape, dtype=np.int64)
+    out[:, :-1] = np.flip(np.cumsum(np.flip(counts, axis=1), axis=1), axis=1)
+    return out
+
+
+def ranking_metrics(index: SketchIndex) -> RankingMetrics:
+    """AP and ROC AUC of every class at bin resolution (scores rounded down to their bin's
+    lower edge, ties within a bin), and prevalence."""
+    k = len(index.classes)
+    n = index.n_rows
+    ap = np.full(k, np.nan)
+    auc = np.full(k, np.nan)
+    for c in range(k):
+        curve = index.one_vs_rest_curve(c)
+        ap[c] = average_precision(curve.tp, curve.fp, curve.positives)
+        auc[c] = roc_auc(curve.tp, curve.fp, curve.positives, curve.negatives)
+    return RankingMetrics(ap, auc, index.positives / n if n else np.zeros(k))
+
+
+def evaluate(index: SketchIndex, thresholds, *, beta: float = 1.0, ranking=None):
+    """:func:`thresholdlab.metrics.evaluate` on a sketch (every metric that follows from counts)."""
+    from thresholdlab.metrics import evaluate as evaluate_counts
+
+    return evaluate_counts(
+        index, thresholds, beta=beta,
+        ranking=ranking if ranking is not None else ranking_metrics(index),
+        sample_based_metrics=False,
+    )
