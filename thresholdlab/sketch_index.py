@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from thresholdlab.curves import Counts, Curve
+from thresholdlab.curves import Counts, Curve, CurveIndex
 from thresholdlab.decisions import DecisionRule
 from thresholdlab.metrics import RankingMetrics, average_precision, roc_auc
 from thresholdlab.predictions import DataError
@@ -71,17 +71,10 @@ class SketchIndex:
     def sketch(self) -> Sketch:
         return self.predictions
 
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return self.predictions.classes
-
-    @property
-    def n_rows(self) -> int:
-        return self.predictions.n_rows
-
-    @property
-    def task(self) -> str:
-        return self.predictions.task
+    # Both indexes describe their data through ``predictions``: the same properties serve.
+    classes = CurveIndex.classes
+    n_rows = CurveIndex.n_rows
+    task = CurveIndex.task
 
     @property
     def edges(self) -> np.ndarray:
