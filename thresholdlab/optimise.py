@@ -253,22 +253,9 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
     mode : "per_class" (each class on its own) or "global" (one threshold for every class,
         maximising the macro objective)
     """
-    if isinstance(objective, str):
-        objective = Objective.parse(objective)
-    if mode not in ("per_class", "global"):
-        raise ValueError(f"unknown mode {mode!r}; use 'per_class' or 'global'")
-    k = len(index.classes)
-    positives = index.positives.astype(np.float64)
-    negatives = index.n_rows - positives
-    curves = [index.curve(c) for c in range(k)]
-    infeasible: dict[str, str] = {}
-    chosen, lower, missed, missed_globally = _choose(objective, curves, positives, negatives, mode)
-
+    objective, _, chosen, lower, missed, missed_globally = _choose(index, objective, mode)
     thresholds, logit_thresholds = _midpoints(index, chosen, lower, mode)
-    for c, (tp_c, fp_c) in missed.items():
-        infeasible[index.classes[c]] = _infeasible_sentence(
-            objective, index.classes[c], tp_c, fp_c, positives[c], thresholds[c]
-        )
+    infeasible = _missed_sentences(index, objective, missed, thresholds)
     if missed_globally is not None:
         precision, recall = missed_globally
         rate = "precision" if objective.kind == "precision>=" else "recall"
@@ -294,16 +281,24 @@ def _optimum(index, objective: Objective, mode: str, thresholds, logit_threshold
                    exact=index.rule.per_class)
 
 
-def _choose(objective: Objective, curves, positives, negatives, mode: str):
-    """The best candidate of each class (or the best single one), from the classes' curves.
+def _choose(index, objective: Objective | str, mode: str):
+    """The best candidate of each class (or the best single one), from the index's curves.
 
-    Returns ``chosen`` and ``lower`` (float64 (K,): the chosen candidate and the next lower one,
-    -inf where there is none, +inf for "predict nothing"), ``missed`` (class index -> (tp, fp)
-    at the closest candidate, per class, where the target cannot be met) and
-    ``missed_globally`` ((macro precision, macro recall) at the closest single threshold, or
-    None). Shared by exact mode and sketches, which differ only in where the threshold goes.
+    Returns the parsed objective, the curves, ``chosen`` and ``lower`` (float64 (K,): the
+    chosen candidate and the next lower one, -inf where there is none, +inf for "predict
+    nothing"), ``missed`` (class index -> (tp, fp) at the closest candidate, per class, where
+    the target cannot be met) and ``missed_globally`` ((macro precision, macro recall) at the
+    closest single threshold, or None). Shared by exact mode and sketches, which differ only in
+    where the threshold goes.
     """
-    k = len(curves)
+    if isinstance(objective, str):
+        objective = Objective.parse(objective)
+    if mode not in ("per_class", "global"):
+        raise ValueError(f"unknown mode {mode!r}; use 'per_class' or 'global'")
+    k = len(index.classes)
+    positives = index.positives.astype(np.float64)
+    negatives = index.n_rows - positives
+    curves = [index.curve(c) for c in range(k)]
     missed: dict[int, tuple[float, float]] = {}  # class -> (tp, fp) at the closest candidate
     missed_globally = None  # (macro precision, macro recall) at the closest single threshold
 
@@ -333,7 +328,18 @@ def _choose(objective: Objective, curves, positives, negatives, mode: str):
             missed_globally = (precision[0], recall[0])
         chosen = np.full(k, candidates[i])
         lower = np.full(k, candidates[i + 1] if i + 1 < len(candidates) else -np.inf)
-    return chosen, lower, missed, missed_globally
+    return objective, curves, chosen, lower, missed, missed_globally
+
+
+def _missed_sentences(index, objective: Objective, missed: dict, thresholds) -> dict[str, str]:
+    """Class name -> why its target is not met at its threshold, for the classes ``missed``."""
+    positives = index.positives.astype(np.float64)
+    return {
+        index.classes[c]: _infeasible_sentence(
+            objective, index.classes[c], tp_c, fp_c, positives[c], thresholds[c]
+        )
+        for c, (tp_c, fp_c) in missed.items()
+    }
 
 
 def _with_predict_nothing(thresholds, tp, fp):

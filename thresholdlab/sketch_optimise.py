@@ -18,18 +18,11 @@ def optimise(index: SketchIndex, objective, *, mode: str = "per_class"):
     to the one just above the next non-empty bin), the middle one, for the widest margin. For a
     sigmoid task given logits, ``logit_thresholds`` is the logit of that edge.
     """
-    from thresholdlab.optimise import Objective, _choose, _infeasible_sentence, _optimum
+    from thresholdlab.optimise import _choose, _missed_sentences, _optimum
 
-    if isinstance(objective, str):
-        objective = Objective.parse(objective)
-    if mode not in ("per_class", "global"):
-        raise ValueError(f"unknown mode {mode!r}; use 'per_class' or 'global'")
+    objective, curves, chosen, lower, missed, missed_globally = _choose(index, objective, mode)
     k = len(index.classes)
-    positives = index.positives.astype(np.float64)
-    negatives = index.n_rows - positives
-    curves = [index.curve(c) for c in range(k)]
     edges = index.edges
-    chosen, lower, missed, missed_globally = _choose(objective, curves, positives, negatives, mode)
     if mode == "global":  # the candidates of the single threshold, highest first
         union = np.unique(np.concatenate([cv.thresholds for cv in curves]))[::-1]
     # Edge indices: the chosen candidate's edge (above every bin: the edge above the top
@@ -45,10 +38,7 @@ def optimise(index: SketchIndex, objective, *, mode: str = "per_class"):
     lo = np.minimum(lo, hi)
     pick = np.minimum((lo + hi + 1) // 2, len(edges) - 1)
     thresholds = edges[pick]
-    infeasible: dict[str, str] = {}
-    for c, (tp_c, fp_c) in missed.items():
-        infeasible[index.classes[c]] = _infeasible_sentence(
-            objective, index.classes[c], tp_c, fp_c, positives[c], thresholds[c])
+    infeasible = _missed_sentences(index, objective, missed, thresholds)
     if missed_globally is not None:
         precision, recall = missed_globally
         rate = "precision" if objective.kind == "precision>=" else "recall"
