@@ -253,6 +253,44 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
     mode : "per_class" (each class on its own) or "global" (one threshold for every class,
         maximising the macro objective)
     """
+    objective, _, chosen, lower, missed, missed_globally = _choose(index, objective, mode)
+    thresholds, logit_thresholds = _midpoints(index, chosen, lower, mode)
+    infeasible = _missed_sentences(index, objective, missed, thresholds)
+    if missed_globally is not None:
+        precision, recall = missed_globally
+        rate = "precision" if objective.kind == "precision>=" else "recall"
+        sentence = (
+            f"No single threshold gives macro {rate} >= {objective.target:g}; the closest, "
+            f"used instead, is the threshold {_number(float(thresholds[0]))}, where macro "
+            f"precision is {precision:.4g} and macro recall {recall:.4g}."
+        )
+        infeasible = {name: sentence for name in index.classes}
+    return _optimum(index, objective, mode, thresholds, logit_thresholds, infeasible)
+
+
+def _optimum(index, objective: Objective, mode: str, thresholds, logit_thresholds, infeasible) -> Optimum:
+    """The :class:`Optimum` at the chosen ``thresholds``, scored on the index's own counts."""
+    positives = index.positives.astype(np.float64)
+    negatives = index.n_rows - positives
+    counts = index.counts_at(thresholds)
+    values = objective.score(counts.tp, counts.fp, positives, negatives)
+    if objective.kind == "cost":
+        values = -values
+    value = float(values.sum() if objective.kind == "cost" else values.mean())
+    return Optimum(objective, mode, thresholds, logit_thresholds, values, value, infeasible,
+                   exact=index.rule.per_class)
+
+
+def _choose(index, objective: Objective | str, mode: str):
+    """The best candidate of each class (or the best single one), from the index's curves.
+
+    Returns the parsed objective, the curves, ``chosen`` and ``lower`` (float64 (K,): the
+    chosen candidate and the next lower one, -inf where there is none, +inf for "predict
+    nothing"), ``missed`` (class index -> (tp, fp) at the closest candidate, per class, where
+    the target cannot be met) and ``missed_globally`` ((macro precision, macro recall) at the
+    closest single threshold, or None). Shared by exact mode and sketches, which differ only in
+    where the threshold goes.
+    """
     if isinstance(objective, str):
         objective = Objective.parse(objective)
     if mode not in ("per_class", "global"):
@@ -261,7 +299,6 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
     positives = index.positives.astype(np.float64)
     negatives = index.n_rows - positives
     curves = [index.curve(c) for c in range(k)]
-    infeasible: dict[str, str] = {}
     missed: dict[int, tuple[float, float]] = {}  # class -> (tp, fp) at the closest candidate
     missed_globally = None  # (macro precision, macro recall) at the closest single threshold
 
@@ -291,28 +328,18 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
             missed_globally = (precision[0], recall[0])
         chosen = np.full(k, candidates[i])
         lower = np.full(k, candidates[i + 1] if i + 1 < len(candidates) else -np.inf)
+    return objective, curves, chosen, lower, missed, missed_globally
 
-    thresholds, logit_thresholds = _midpoints(index, chosen, lower, mode)
-    for c, (tp_c, fp_c) in missed.items():
-        infeasible[index.classes[c]] = _infeasible_sentence(
+
+def _missed_sentences(index, objective: Objective, missed: dict, thresholds) -> dict[str, str]:
+    """Class name -> why its target is not met at its threshold, for the classes ``missed``."""
+    positives = index.positives.astype(np.float64)
+    return {
+        index.classes[c]: _infeasible_sentence(
             objective, index.classes[c], tp_c, fp_c, positives[c], thresholds[c]
         )
-    if missed_globally is not None:
-        precision, recall = missed_globally
-        rate = "precision" if objective.kind == "precision>=" else "recall"
-        sentence = (
-            f"No single threshold gives macro {rate} >= {objective.target:g}; the closest, "
-            f"used instead, is the threshold {_number(float(thresholds[0]))}, where macro "
-            f"precision is {precision:.4g} and macro recall {recall:.4g}."
-        )
-        infeasible = {name: sentence for name in index.classes}
-    counts = index.counts_at(thresholds)
-    values = objective.score(counts.tp, counts.fp, positives, negatives)
-    if objective.kind == "cost":
-        values = -values
-    value = float(values.sum() if objective.kind == "cost" else values.mean())
-    return Optimum(objective, mode, thresholds, logit_thresholds, values, value, infeasible,
-                   exact=index.rule.per_class)
+        for c, (tp_c, fp_c) in missed.items()
+    }
 
 
 def _with_predict_nothing(thresholds, tp, fp):

@@ -102,8 +102,8 @@ class Sketch:
 
     Attributes
     ----------
-    task : {"binary", "multiclass", "multilabel"}
-    classes : tuple of str, length K
+    task, classes
+        As in :class:`~thresholdlab.predictions.PredictionSet` (K classes).
     n_bins : int
         Equal bins on [0, 1]; the count arrays have one more column, for p >= 1.
     positive, negative : ndarray of int64, shape (K, n_bins + 1)

@@ -16,14 +16,7 @@ from pathlib import Path
 
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import DEFAULT_BINS, Sketch, _check_bins, sql_bin
-from thresholdlab.sketch_plan import (
-    HEAD_ROWS,
-    Plan,
-    assemble,
-    check_bad_values,
-    decide_score_kind,
-    plan_from_head,
-)
+from thresholdlab.sketch_plan import Plan, assemble, check_bad_values, decide_score_kind, plan_data
 
 MEMORY_LIMIT = "1GB"
 """DuckDB's own limit; the aggregation's state is a few MB, so this only bounds read buffers."""
@@ -230,12 +223,15 @@ def sketch_files(
         con.execute("SET preserve_insertion_order=false")
         if threads:
             con.execute(f"SET threads={int(threads)}")
-        try:
-            head = con.execute(f"SELECT * FROM {source} LIMIT {HEAD_ROWS}").fetchdf()
-        except duckdb.Error as e:
-            raise DataError(f"Could not read {shown!r}: {_first_line(e)}") from None
-        plan = plan_from_head(head, shown, label_col=label_col, label_cols=label_cols,
-                              score_cols=score_cols, task=task, score_kind=score_kind)
+
+        def read_head(n: int):
+            try:
+                return con.execute(f"SELECT * FROM {source} LIMIT {n}").fetchdf()
+            except duckdb.Error as e:
+                raise DataError(f"Could not read {shown!r}: {_first_line(e)}") from None
+
+        plan = plan_data(read_head, shown, label_col=label_col, label_cols=label_cols,
+                         score_cols=score_cols, task=task, score_kind=score_kind)
         kind = score_kind or "probability"
         rows = _aggregate(con, plan, source, n_bins, kind, progress, shown)
         low, high = _range(plan, rows)

@@ -116,6 +116,12 @@ def plan_from_head(head, file: str, *, label_col=None, label_cols=None, score_co
     return replace(plan, notes=notes)
 
 
+def plan_data(read_head, file: str, **overrides) -> Plan:
+    """Column roles of an engine's table: ``read_head(n)`` returns its first ``n`` rows as a
+    pandas DataFrame (``n`` = :data:`HEAD_ROWS`), on which :func:`plan_from_head` detects them."""
+    return plan_from_head(read_head(HEAD_ROWS), file, **overrides)
+
+
 def map_labels(plan: Plan, raw_values: list) -> tuple[np.ndarray, dict, tuple[str, ...]]:
     """Class ids for the distinct raw labels of the whole table, by the loader's own rules.
 

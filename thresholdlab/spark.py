@@ -25,14 +25,7 @@ import numpy as np
 
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import DEFAULT_BINS, Sketch, _check_bins
-from thresholdlab.sketch_plan import (
-    HEAD_ROWS,
-    Plan,
-    assemble,
-    check_bad_values,
-    decide_score_kind,
-    plan_from_head,
-)
+from thresholdlab.sketch_plan import assemble, check_bad_values, decide_score_kind, plan_data
 
 
 def _functions():
@@ -71,11 +64,14 @@ def sketch(
     """
     F = _functions()
     _check_bins(n_bins)
-    # Arrow, not toPandas: pyspark's own pandas conversion lags pandas releases.
-    limited = df.limit(HEAD_ROWS)
-    head = limited.toArrow().to_pandas() if hasattr(limited, "toArrow") else limited.toPandas()
-    plan = plan_from_head(head, name, label_col=label, label_cols=labels, score_cols=scores,
-                          task=task, score_kind=score_kind)
+
+    def read_head(n: int):
+        # Arrow, not toPandas: pyspark's own pandas conversion lags pandas releases.
+        limited = df.limit(n)
+        return limited.toArrow().to_pandas() if hasattr(limited, "toArrow") else limited.toPandas()
+
+    plan = plan_data(read_head, name, label_col=label, label_cols=labels, score_cols=scores,
+                     task=task, score_kind=score_kind)
     k = len(plan.scores)
     s = [F.col(_ref(c)).cast("double") for c in plan.scores]
     finite = [x.isNotNull() & ~F.isnan(x) & (F.abs(x) != float("inf")) for x in s]
