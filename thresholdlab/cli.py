@@ -25,7 +25,6 @@ from thresholdlab.calibration_fit import METHODS as CALIBRATION_METHODS
 # Shared with the calibration and held-out commands; still reachable as ``cli.NAME``.
 from thresholdlab.cli_common import PROG, _one_line, _warn, format_report, load_from_args
 from thresholdlab.config import ThresholdConfig
-from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import (
     NO_PREDICTION_OPTIONS,
     RULES,
@@ -33,9 +32,8 @@ from thresholdlab.decisions import (
     decide,
     decisions_frame,
 )
-from thresholdlab.loading import inspect_report, load
-from thresholdlab.metrics import evaluate
-from thresholdlab.optimise import OBJECTIVES_HELP, Objective, optimise
+from thresholdlab.loading import inspect_report
+from thresholdlab.optimise import OBJECTIVES_HELP, Objective
 from thresholdlab.predictions import TASKS, DataError, PredictionSet
 from thresholdlab.sketch import build_index, evaluate_index, is_binned, optimise_index
 from thresholdlab.spreadsheet_safety import safe_csv

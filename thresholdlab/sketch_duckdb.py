@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import threading
-import time
 from pathlib import Path
 
 from thresholdlab.predictions import DataError
