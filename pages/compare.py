@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from thresholdlab.optimise import OBJECTIVES_HELP
 from thresholdlab.predictions import DataError
-from thresholdlab.ui import controls, shell
+from thresholdlab.ui import controls, figures, shell, tables
 from thresholdlab.ui import evaluation as ui_ev
 
 dataset = shell.dataset()
@@ -20,7 +21,7 @@ uploads = st.file_uploader("Other models' prediction files", accept_multiple_fil
 left, middle, right = st.columns(3)
 with left:
     objective = st.text_input("Objective", value="f1", key="cmp_objective",
-                              help="f1, fbeta:B, youden, cost:CFP:CFN, precision>=X or recall>=X")
+                              help=OBJECTIVES_HELP)
 with middle:
     resamples = int(st.number_input("Bootstrap resamples", min_value=100, max_value=10000,
                                     value=1000, step=100, key="cmp_resamples"))
@@ -37,6 +38,9 @@ except (DataError, ValueError) as exc:
     st.error(str(exc))
     st.stop()
 
+if dataset.calibration is not None:
+    st.caption("Every model is compared on its own raw scores: the calibration in use was fitted "
+               "to the loaded model only.")
 first = result.models[0]
 for m, diff in zip(result.models[1:], result.differences):
     cells = st.columns(3)
@@ -44,13 +48,13 @@ for m, diff in zip(result.models[1:], result.differences):
     cells[1].metric(f"Macro-F1 {m.name}", f"{m.report.aggregates.macro['f1']:.3f}", border=True)
     cells[2].metric("Difference, 95% bootstrap", f"{diff.observed:+.3f}",
                     help=diff.note, border=True)
-    st.caption(f"{first.name} − {m.name}: 95% interval {ui_ev._interval(diff.interval)}; "
+    st.caption(f"{first.name} − {m.name}: 95% interval {tables.interval_text(diff.interval)}; "
                f"{first.name} ahead in {diff.share_better:.0%} of {diff.n_resamples} resamples. "
                f"{diff.note}")
 
 c = controls.class_picker(dataset, "cmp", "Class")
 a, b = st.columns(2)
-a.plotly_chart(ui_ev.compare_pr_figure(result, c), key="cmp_pr", **ui_ev.OPTIONS)
+a.plotly_chart(ui_ev.compare_pr_figure(result, c), key="cmp_pr", **figures.OPTIONS)
 b.plotly_chart(ui_ev.difference_figure(result.differences[0], first.name, result.models[1].name),
-               key="cmp_difference", **ui_ev.OPTIONS)
+               key="cmp_difference", **figures.OPTIONS)
 st.dataframe(ui_ev.comparison_frame(result), hide_index=True, key="cmp_table")

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from thresholdlab.optimise import OBJECTIVES_HELP
 from thresholdlab.predictions import DataError
-from thresholdlab.ui import controls, shell
+from thresholdlab.ui import controls, figures, shell, tables
 from thresholdlab.ui import evaluation as ui_ev
 
 dataset = shell.dataset()
@@ -24,7 +25,7 @@ with left:
                                   key="ev_source", required=True) or SPLIT
 with middle:
     objective = st.text_input("Objective", value="f1", key="ev_objective",
-                              help="f1, fbeta:B, youden, cost:CFP:CFN, precision>=X or recall>=X")
+                              help=OBJECTIVES_HELP)
 with right:
     seed = int(st.number_input("Seed", min_value=0, value=0, step=1, key="ev_seed"))
 a, b = st.columns(2)
@@ -41,6 +42,9 @@ try:
         tuning = split.tuning
         tuning_key = f"{dataset.key}|split|{share}|{seed}"
         st.caption(split.description + ".")
+        if dataset.calibration is not None:
+            st.caption("The calibration in use was fitted on every row of the file, held-out "
+                       "rows included, so the held-out figures lean slightly optimistic.")
     else:
         upload = st.file_uploader("Evaluation file (same classes)", key="ev_upload",
                                   type=["csv", "tsv", "parquet", "npz", "pt"])
@@ -65,10 +69,10 @@ cells = st.columns(3)
 cells[0].metric("Macro-F1, tuning", f"{macro_t:.3f}", border=True)
 cells[1].metric("Macro-F1, held out", f"{macro_e:.3f}", delta=f"{macro_e - macro_t:+.3f}",
                 border=True)
-cells[2].metric("Held-out 95% bootstrap", ui_ev._interval(ci) if ci is not None else "per label only",
+cells[2].metric("Held-out 95% bootstrap", tables.interval_text(ci) if ci is not None else "per label only",
                 border=True, help=result.intervals.method)
 
-st.plotly_chart(ui_ev.held_out_figure(result), key="ev_chart", **ui_ev.OPTIONS)
+st.plotly_chart(ui_ev.held_out_figure(result), key="ev_chart", **figures.OPTIONS)
 st.dataframe(ui_ev.held_out_frame(result), hide_index=True, key="ev_table")
 st.caption(f"Bootstrap: {result.intervals.method} Wilson intervals need no resampling and "
            "assume the rows are independent draws.")
@@ -96,5 +100,5 @@ except (DataError, ValueError) as exc:
     st.error(str(exc))
     st.stop()
 st.plotly_chart(ui_ev.band_figure(index.curve(c), spread, c, dataset.classes[c]),
-                key="ev_band_chart", **ui_ev.OPTIONS)
+                key="ev_band_chart", **figures.OPTIONS)
 st.dataframe(ui_ev.spread_frame(spread, dataset.classes), hide_index=True, key="ev_spread_table")

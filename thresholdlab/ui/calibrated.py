@@ -60,10 +60,6 @@ def methods_for(dataset: Dataset) -> tuple[str, ...]:
     return tuple(m for m in METHODS if m not in LOGITS_ONLY)
 
 
-def default_method(dataset: Dataset) -> str:
-    return methods_for(dataset)[0]
-
-
 def query_params() -> dict[str, str]:
     """The URL's calibration parameters (none until a method is picked)."""
     ss = st.session_state

@@ -207,7 +207,7 @@ def table_columns(source: Source) -> list[str] | None:
 def _load(sha256: str, name: str, overrides_key: str, _raw, _overrides: Overrides):
     from thresholdlab.loading import load
 
-    raw = _raw.fetch() if isinstance(_raw, _Lazy) else _raw
+    raw = _Lazy.of(_raw)
     # A sketch file opens like a prediction file (as a Sketch, which describes itself alike).
     return open_data(raw, name=name, load=load, **_overrides.load_kwargs())
 
@@ -227,12 +227,16 @@ def _ranking(data_key: str, rule: str, no_prediction: str, _index: CurveIndex):
 
 def load_predictions(source: Source, overrides: Overrides) -> PredictionSet:
     """The PredictionSet of ``source`` (cached by content); raises DataError."""
+    return _load(source.sha256, source.file_name, overrides.key, lazy_bytes(source), overrides)
+
+
+def lazy_bytes(source: Source) -> "bytes | _Lazy":
+    """``source``'s bytes for a cached function's unhashed argument: a loaded upload's bytes live
+    in the server's store, not in the session (ui/uploads.py), and are fetched only on a cache
+    miss (:meth:`_Lazy.of`)."""
     from thresholdlab.ui import uploads
 
-    # A loaded upload's bytes live in the server's store, not in the session (ui/uploads.py);
-    # they are fetched only when this content and these overrides are not parsed already.
-    raw = source.raw if source.raw is not None else _Lazy(lambda: uploads.file_bytes(source))
-    return _load(source.sha256, source.file_name, overrides.key, raw, overrides)
+    return source.raw if source.raw is not None else _Lazy(lambda: uploads.file_bytes(source))
 
 
 class _Lazy:
@@ -240,6 +244,11 @@ class _Lazy:
 
     def __init__(self, fetch):
         self.fetch = fetch
+
+    @staticmethod
+    def of(raw) -> bytes:
+        """The bytes themselves, fetching them if ``raw`` is a promise."""
+        return raw.fetch() if isinstance(raw, _Lazy) else raw
 
 
 def open_dataset(

@@ -16,11 +16,14 @@ import streamlit as st
 
 from thresholdlab import evaluation as core
 from thresholdlab import slices as core_slices
+from thresholdlab.calibration_fit import calibrate
 from thresholdlab.curves import CurveIndex, downsample
 from thresholdlab.metrics import evaluate
 from thresholdlab.predictions import PredictionSet
+from thresholdlab.ui import data
 from thresholdlab.ui.data import MAX_PLOT_POINTS, Dataset, Source, load_predictions
-from thresholdlab.ui.figures import OPTIONS, POINT, TEMPLATE, _f32  # noqa: F401 (OPTIONS re-exported)
+from thresholdlab.ui.figures import POINT, _base_layout, _f32
+from thresholdlab.ui.tables import interval_text
 
 MODEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 TUNING, HELD_OUT, BAND = "#9aa0a6", "#1f77b4", "rgba(255,127,14,0.18)"
@@ -57,8 +60,17 @@ def other_file(dataset: Dataset, name: str, raw: bytes) -> PredictionSet:
 
 def held_out_file(dataset: Dataset, other: PredictionSet, objective: str, mode: str,
                   resamples: int, seed: int):
+    """Thresholds chosen on the loaded data, measured on ``other``: with calibrated scores in
+    use, ``other`` goes through the same fitted calibration, so both sides are on one scale."""
+    if dataset.calibration is not None:
+        other = _calibrated(dataset.key, other.sha256, other, dataset.calibration)
     return _held_out_file(dataset.key, other.sha256, objective, mode, int(resamples), int(seed),
                           dataset, other)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _calibrated(key: str, other_sha: str, _other: PredictionSet, _calibration) -> PredictionSet:
+    return calibrate(_other, _calibration)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Re-optimising on bootstrap resamples…")
@@ -99,13 +111,13 @@ def held_out_frame(result) -> pd.DataFrame:
         "F1 tuning": t.f1,
         "F1 held-out": e.f1,
         "F1 drop": result.drop["f1"],
-        "F1 95% bootstrap": [_interval(p) for p in ci["f1"]],
+        "F1 95% bootstrap": [interval_text(p) for p in ci["f1"]],
         "precision held-out": e.precision,
-        "precision 95% bootstrap": [_interval(p) for p in ci["precision"]],
-        "precision 95% Wilson": [_interval(p) for p in e.precision_ci],
+        "precision 95% bootstrap": [interval_text(p) for p in ci["precision"]],
+        "precision 95% Wilson": [interval_text(p) for p in e.precision_ci],
         "recall held-out": e.recall,
-        "recall 95% bootstrap": [_interval(p) for p in ci["recall"]],
-        "recall 95% Wilson": [_interval(p) for p in e.recall_ci],
+        "recall 95% bootstrap": [interval_text(p) for p in ci["recall"]],
+        "recall 95% Wilson": [interval_text(p) for p in e.recall_ci],
         "support held-out": result.evaluation.counts.support,
     })
 
@@ -119,19 +131,6 @@ def spread_frame(spread, classes) -> pd.DataFrame:
         "band width": spread.width,
         "binned": ~spread.exact,
     })
-
-
-def _interval(pair) -> str:
-    pair = np.asarray(pair, dtype=np.float64)
-    if not np.isfinite(pair).all():
-        return "undefined"
-    return f"{pair[0]:.3f} – {pair[1]:.3f}"
-
-
-def _layout(title: str, height: int = 360) -> dict:
-    return {"template": TEMPLATE, "title": {"text": title}, "height": height,
-            "margin": {"l": 60, "r": 12, "t": 48, "b": 84},
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}}
 
 
 def held_out_figure(result) -> go.Figure:
@@ -150,7 +149,7 @@ def held_out_figure(result) -> go.Figure:
              "error_y": {"type": "data", "array": _f32(upper), "arrayminus": _f32(lower),
                          "visible": True}},
         ],
-        "layout": {**_layout("F1 at the tuning optimum"), "barmode": "group",
+        "layout": {**_base_layout("F1 at the tuning optimum", 360), "barmode": "group",
                    "yaxis": {"title": {"text": "F1"}, "range": [0, 1.05]}},
     })
 
@@ -171,7 +170,7 @@ def band_figure(curve, spread, c: int, name: str) -> go.Figure:
              "marker": {"size": 12, "color": POINT}},
         ],
         "layout": {
-            **_layout(f"{name}: where the optimum lands on {spread.n_resamples} resamples"),
+            **_base_layout(f"{name}: where the optimum lands on {spread.n_resamples} resamples", 360),
             "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": low, "x1": high,
                         "y0": 0, "y1": 1, "fillcolor": BAND, "line": {"width": 0}}],
             "xaxis": {"title": {"text": "threshold"}, "range": [0, 1]},
@@ -191,10 +190,13 @@ def _comparison(key: str, shas: tuple, names: tuple, objective: str, resamples: 
 
 def comparison(dataset: Dataset, others: list[tuple[str, PredictionSet]], objective: str,
                resamples: int, seed: int):
-    names = (dataset.source.file_name, *(n for n, _ in others))
-    sets = (dataset.predictions, *(p for _, p in others))
-    return _comparison(dataset.key, tuple(p.sha256 for p in sets), names, objective,
-                       int(resamples), int(seed), sets, dataset)
+    # Every model on its own raw scores: a calibration fitted to the loaded model is not the
+    # other models' calibration.
+    base = dataset.uncalibrated or dataset
+    names = (base.source.file_name, *(n for n, _ in others))
+    sets = (base.predictions, *(p for _, p in others))
+    return _comparison(base.key, tuple(p.sha256 for p in sets), names, objective,
+                       int(resamples), int(seed), sets, base)
 
 
 def comparison_frame(result) -> pd.DataFrame:
@@ -225,7 +227,7 @@ def compare_pr_figure(result, c: int) -> go.Figure:
                        "marker": {"size": 12, "color": colour, "line": {"width": 2, "color": "white"}}})
     name = result.models[0].predictions.classes[c]
     return go.Figure({"data": traces, "layout": {
-        **_layout(f"{name}: precision-recall, every model", height=420),
+        **_base_layout(f"{name}: precision-recall, every model", 420),
         "xaxis": {"title": {"text": "recall"}, "range": [0, 1.02]},
         "yaxis": {"title": {"text": "precision"}, "range": [0, 1.05]},
     }})
@@ -237,7 +239,7 @@ def difference_figure(diff, first: str, second: str) -> go.Figure:
         {"type": "histogram", "x": _f32(diff.draws), "nbinsx": 40, "name": "resamples",
          "marker": {"color": TUNING}},
     ], "layout": {
-        **_layout(f"macro-F1 {first} − {second} over {diff.n_resamples} resamples", height=300),
+        **_base_layout(f"macro-F1 {first} − {second} over {diff.n_resamples} resamples", 300),
         "shapes": [
             {"type": "rect", "xref": "x", "yref": "paper", "x0": low, "x1": high, "y0": 0, "y1": 1,
              "fillcolor": BAND, "line": {"width": 0}},
@@ -251,17 +253,14 @@ def difference_figure(diff, first: str, second: str) -> go.Figure:
 
 # ------------------------------------------------------------------------------- slices
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _slice_columns(sha: str, overrides: str, name: str, _raw: bytes, _predictions: PredictionSet):
-    return core_slices.slice_columns(_raw, _predictions, name=name)
+def _slice_columns(sha: str, overrides: str, name: str, _raw, _predictions: PredictionSet):
+    return core_slices.slice_columns(data._Lazy.of(_raw), _predictions, name=name)
 
 
 def slice_columns(dataset: Dataset) -> dict:
     """Extra columns of the loaded file usable as slices (empty when it has none)."""
-    from thresholdlab.ui import uploads
-
-    # An upload's bytes live in the server's store once loaded (ui/uploads.py), not in the source.
     return _slice_columns(dataset.source.sha256, dataset.overrides.key, dataset.source.file_name,
-                          uploads.file_bytes(dataset.source), dataset.predictions)
+                          data.lazy_bytes(dataset.source), dataset.predictions)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -63,8 +63,11 @@ def slice_panel(dataset: Dataset, thresholds, prefix: str) -> None:
                             help="Equal recall: each slice gets the highest thresholds that reach "
                                  "the recall the current thresholds give overall.")
             if mode != SAME:
+                # Each slice's own optimum does not depend on the sliders: one entry, not one
+                # per move.
+                moved = tuple(map(float, thresholds)) if mode == EQUAL_RECALL else ()
                 group_thresholds = _group_thresholds(
-                    dataset.key, column, mode, tuple(map(float, thresholds)), dataset, values)
+                    dataset.key, column, mode, moved, dataset, values)
         report = ui_ev.slice_report(dataset, column, values, thresholds, group_thresholds)
         frame = ui_ev.slice_frame(report, dataset.classes)
         st.dataframe(ui_ev.highlight_worst(frame), hide_index=True, key=f"{prefix}_slice_table")
@@ -74,7 +77,11 @@ def slice_panel(dataset: Dataset, thresholds, prefix: str) -> None:
             f"{report.rows[report.worst]:,} rows)."
         )
         if group_thresholds is not None:
-            base = ThresholdConfig.from_choice(dataset.predictions, thresholds, dataset.rule)
+            # The raw data's kind and activation, and the calibration in use, as the Export
+            # page writes them: serving code cuts calibrated scores only through it.
+            base = ThresholdConfig.from_choice(
+                (dataset.uncalibrated or dataset).predictions, thresholds, dataset.rule,
+                calibration=dataset.calibration)
             config = dataclasses.replace(base, groups=make_groups(
                 column, group_thresholds, dataset.classes,
                 objective="equal_recall" if mode == EQUAL_RECALL else "f1"))

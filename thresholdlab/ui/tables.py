@@ -15,7 +15,9 @@ import pandas as pd
 from thresholdlab.metrics import Report
 
 
-def _ci(pair: np.ndarray) -> str:
+def interval_text(pair) -> str:
+    """A 95% interval as the tables print it ("0.812 – 0.903"), "undefined" when it is not."""
+    pair = np.asarray(pair, dtype=np.float64)
     if not np.isfinite(pair).all():
         return "undefined"
     return f"{pair[0]:.3f} – {pair[1]:.3f}"
@@ -47,8 +49,8 @@ def metrics_frame(report: Report, *, sort_by_f1: bool = False) -> pd.DataFrame:
         "FP": c.fp,
         "FN": c.fn,
         "TN": c.tn,
-        "precision 95% CI": [_ci(p) for p in m.precision_ci],
-        "recall 95% CI": [_ci(p) for p in m.recall_ci],
+        "precision 95% CI": [interval_text(p) for p in m.precision_ci],
+        "recall 95% CI": [interval_text(p) for p in m.recall_ci],
         "specificity": m.specificity,
         "MCC": m.mcc,
         "prevalence": r.prevalence,
