@@ -59,8 +59,9 @@ def live():
 
     heads = tables.headlines(report)
     per_row = 4 if len(heads) > 5 else len(heads)
+    tiles = st.container(key="thr_tiles")  # wraps on narrow screens (tables.TABLE_STYLE)
     for start in range(0, len(heads), per_row):
-        for cell, h in zip(st.columns(per_row), heads[start:start + per_row]):
+        for cell, h in zip(tiles.columns(per_row), heads[start:start + per_row]):
             cell.metric(h.label, h.text, help=h.help, border=True)
     abstains = dataset.rule.no_prediction == "abstain"
     for note in (tables.coverage_note(report, abstains), tables.sparse_labels_note(report)):

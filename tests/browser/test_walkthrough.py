@@ -135,6 +135,9 @@ def test_bad_upload_shows_one_sentence_and_no_traceback(page, tmp_path):
 def test_after_an_optimum_the_value_shown_before_can_be_typed_at_once(page):
     open_page(page, query="?sample=binary_breast_cancer")
     page.get_by_role("button", name="Best F1", exact=True).click()
+    # The optimum reruns the panel, then the page: wait for the box to leave 0.5, not for the
+    # first idle moment between the two runs.
+    expect(page.locator(".st-key-thr_0_number input")).not_to_have_value("0.5", timeout=30000)
     wait_idle(page)
     best = exact_value(page, "thr_0")
     assert best != 0.5

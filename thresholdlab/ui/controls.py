@@ -356,7 +356,8 @@ def optimise_panel(dataset: Dataset) -> None:
     """Inputs for beta, costs and targets, and one button per objective."""
     ss = st.session_state
     _seed("opt_beta", float(ss[state.BETA]))
-    a, b, c, d, e = st.columns(5)
+    # Keyed containers: the page's style lets their columns wrap on narrow screens.
+    a, b, c, d, e = st.container(key="opt_inputs").columns(5)
     a.number_input("β (F-β)", 0.05, 20.0, step=0.5, format="%.6g", key="opt_beta",
                    on_change=_on_beta,
                    help="β > 1 weighs recall more, β < 1 precision; the table's F-β uses it.")
@@ -372,7 +373,8 @@ def optimise_panel(dataset: Dataset) -> None:
                    **state.kept("opt_recall"))
 
     unused = unused_thresholds_reason(dataset)
-    buttons = st.columns(3) + st.columns(3)
+    box = st.container(key="opt_buttons")
+    buttons = box.columns(3) + box.columns(3)
     for cell, kind in zip(buttons, OBJECTIVE_BUTTONS):
         objective = objective_for(kind)
         cell.button(
