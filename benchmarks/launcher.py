@@ -102,5 +102,6 @@ def have_chromium() -> bool:
 
 
 def launch_chromium(playwright):
-    """Headless Debian Chromium under ``playwright`` (a started ``sync_playwright()``)."""
+    """Headless Debian Chromium under ``playwright``: a started ``sync_playwright()`` gives the
+    browser, a started ``async_playwright()`` an awaitable of it (``await launch_chromium(p)``)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

@@ -18,12 +18,9 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 from dataclasses import dataclass, field
@@ -31,17 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.launcher import IDLE, ROOT, Server, launch_chromium
+
 SAMPLE = ROOT / "sample_data" / "multiclass_wine_logits.csv"
-CHROMIUM = os.environ.get("THRESHOLDLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-IDLE = (
-    "[data-testid='stApp'][data-test-script-state='notRunning']"
-    "[data-test-connection-state='CONNECTED']"
-)
 SETTLE_MS = 30_000
 UPLOAD_INPUT = ".st-key-upload_widget [data-testid='stFileUploaderDropzoneInput']"
 
@@ -85,52 +74,13 @@ def session_files(directory: Path, n: int) -> list[SessionFile]:
 
 
 # ----------------------------------------------------------------------------------- server
-class Server:
-    """``streamlit run app.py`` on a free port; ``rss_mb()`` reads its resident memory."""
-
-    def __init__(self, log: Path | None = None):
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(log, "w") if log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("streamlit did not start")
-            time.sleep(0.2)
-
-    def rss_mb(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self._log is not subprocess.DEVNULL:
-            self._log.close()
+def rss_mb(server: Server) -> float:
+    """The server process's resident memory (VmRSS), in MB."""
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 class Sampler:
@@ -145,7 +95,7 @@ class Sampler:
     def _run(self):
         while not self._stop.is_set():
             try:
-                self.peak = max(self.peak, self.server.rss_mb())
+                self.peak = max(self.peak, rss_mb(self.server))
             except OSError:
                 return
             self._stop.wait(self.every)
@@ -176,7 +126,7 @@ async def _exact(page, i: int) -> float:
 
 
 def _foreign(text: str, mine: SessionFile, everyone: list[SessionFile]) -> list[str]:
-    """Markers of other sessions in a page's text, and row counts that are not this session's."""
+    """Markers of other sessions in a page's text, each with that session's file name."""
     return [f"{other.marker} ({other.name})" for other in everyone
             if other is not mine and other.marker in text]
 
@@ -228,8 +178,8 @@ async def one_session(browser, url: str, mine: SessionFile, everyone: list[Sessi
             await _idle(page)
             result.moves += 1
             text = await page.locator("body").inner_text()
-            if _foreign(text, mine, everyone):
-                result.problems.append(f"Thresholds page shows {_foreign(text, mine, everyone)}")
+            if foreign := _foreign(text, mine, everyone):
+                result.problems.append(f"Thresholds page shows {foreign}")
             if f"{mine.rows:,} rows" not in text and f"{mine.rows} rows" not in text:
                 result.problems.append(f"Thresholds page does not show its {mine.rows} rows")
 
@@ -245,8 +195,8 @@ async def one_session(browser, url: str, mine: SessionFile, everyone: list[Sessi
             problems = _check_config(config, mine, values)
             result.problems.extend(problems)
             text = await page.locator("body").inner_text()
-            if _foreign(text, mine, everyone):
-                result.problems.append(f"Export page shows {_foreign(text, mine, everyone)}")
+            if foreign := _foreign(text, mine, everyone):
+                result.problems.append(f"Export page shows {foreign}")
             await page.get_by_test_id("stSidebarNavLink").filter(has_text="Thresholds").click()
             await _idle(page)
         if await page.get_by_test_id("stException").count():
@@ -289,7 +239,7 @@ async def _round(url: str, files: list[SessionFile], seconds: float, seed: int):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch_chromium(p)
         try:
             deadline = time.monotonic() + seconds
             return await asyncio.gather(*(
@@ -304,9 +254,9 @@ def load_test(directory: Path, sessions: int = 8, seconds: float = 30, rounds: i
     """Run ``rounds`` rounds of ``sessions`` concurrent sessions for ``seconds`` each on one
     server; RSS read before, sampled during, and read ``settle`` seconds after each round."""
     files = session_files(directory, sessions)
-    server = Server(log)
+    server = Server("app.py", log=log, timeout=90)
     try:
-        start = server.rss_mb()
+        start = rss_mb(server)
         sampler = Sampler(server)
         after, results = [], []
         for r in range(rounds):
@@ -317,7 +267,7 @@ def load_test(directory: Path, sessions: int = 8, seconds: float = 30, rounds: i
                     lambda r=r: asyncio.run(_round(server.url, files, seconds, seed=100 * r))
                 ).result()
             time.sleep(settle)  # sessions end when their websocket closes
-            after.append(server.rss_mb())
+            after.append(rss_mb(server))
         peak = sampler.stop()
     finally:
         server.stop()

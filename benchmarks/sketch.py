@@ -7,9 +7,9 @@
     python -m benchmarks.sketch exact20   # exact mode at 10,000,000 x 20: load, index, view, move
     python -m benchmarks.sketch all --quick   # tiny sizes (a smoke run)
 
-Each measurement runs in a fresh child process, so its peak memory (the child's maximum
-resident set, as ``getrusage`` reports it) is its own. The machine these numbers come from was
-shared with other jobs: compare ratios measured in the same run, not absolute times.
+Each measurement runs in a fresh child process, so its peak memory (the child's high-water
+resident set, ``VmHWM``) is its own. The machine these numbers come from was shared with other
+jobs: compare ratios measured in the same run, not absolute times.
 """
 
 from __future__ import annotations
@@ -24,14 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.common import ROOT, peak_rss_bytes
+
 DATA = ROOT / "benchmarks" / "data"
 CHUNK = 5_000_000
-
-
-def _names(k: int) -> list[str]:
-    width = len(str(k - 1))
-    return [f"c{i:0{width}d}" for i in range(k)]
 
 
 def make_parquet(path: Path, rows: int, classes: int, *, seed: int = 0) -> Path:
@@ -39,13 +35,14 @@ def make_parquet(path: Path, rows: int, classes: int, *, seed: int = 0) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from benchmarks.make_data import class_names  # imports pyarrow: only where data is written
     from thresholdlab.synthetic import synthetic_scores
 
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
-    names = _names(classes)
+    names = class_names(classes)
     writer = None
     for i, start in enumerate(range(0, rows, CHUNK)):
         n = min(CHUNK, rows - start)
@@ -186,8 +183,9 @@ def run_child(argv: list[str]) -> None:
         out = job_exact(rest[0], int(rest[1]))
     else:
         out = job_arrow(rest[0])
+    # Not getrusage's ru_maxrss for this process: it survives exec, so it could be the parent's.
+    out["peak_rss_mb"] = peak_rss_bytes() / 2**20
     # ru_maxrss is in kB on Linux. Children: Spark's JVM, when it has been waited for.
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["peak_children_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(out))
 
