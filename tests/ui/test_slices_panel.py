@@ -71,3 +71,44 @@ def test_a_file_without_extra_columns_says_so():
     at = open_app(BY_TASK["multiclass"], page="pages/confusion.py")
     assert not at.exception
     assert any("this file has none" in c.value for c in at.caption)
+
+
+def test_per_slice_config_carries_the_calibration_in_use(monkeypatch):
+    """With calibrated scores in use the sliders cut calibrated probabilities, so the per-slice
+    config must carry the calibration (and the raw score kind), as the Export page's does."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from thresholdlab.ui import calibrated
+
+    saved = {}
+    real_add = MediaFileManager.add
+
+    def keep(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        if file_name and "_by_region" in file_name:
+            saved[file_name] = data
+        return real_add(self, data, mimetype, coordinates, file_name, is_for_static_download)
+
+    monkeypatch.setattr(MediaFileManager, "add", keep)
+    raw, region = with_region(BY_TASK["binary"])
+    at = open_app(BY_TASK["binary"])
+    upload(at, "upload_widget", "with_region.csv", raw)
+    at.switch_page("pages/calibration.py").run()
+    at.selectbox(key=calibrated.W_METHOD).select("platt").run()
+    at.toggle(key=calibrated.W_USE).set_value(True).run()
+    at.switch_page("pages/thresholds.py").run()
+    at.toggle(key="thr_slices_on").set_value(True).run()
+    at.radio(key="thr_slice_mode").set_value("equal recall across slices").run()
+    assert not at.exception, at.exception
+    (payload,) = saved.values()
+    config = tl.ThresholdConfig.from_json(payload if isinstance(payload, str) else payload.decode())
+    assert config.calibration is not None and config.calibration.method == "platt"
+    assert config.groups is not None
+    # Served on raw scores with the per-slice thresholds, the config decides as the panel did.
+    from thresholdlab.calibration_fit import calibrate, fit_calibration
+
+    pset = tl.load(raw, name="with_region.csv")
+    tuned = calibrate(pset, fit_calibration(pset, "platt"))
+    name = pset.classes[0]
+    per_row = np.array([config.groups["thresholds"][v][name] for v in region])
+    expected = tuned.probabilities[:, 0] >= per_row
+    np.testing.assert_array_equal(tl.apply(config, pset.scores[:, 0], groups=region), expected)
