@@ -85,3 +85,27 @@ def test_use_these_thresholds_sets_the_sliders():
     expected = table(at, "F1 held-out")["threshold"].to_numpy()
     at.button(key="ev_use").click().run()
     np.testing.assert_array_equal(np.array(at.session_state["thresholds"]), expected)
+
+
+def test_second_file_goes_through_the_calibration_in_use():
+    """Thresholds chosen on calibrated scores are measured on the second file's calibrated
+    scores (the same fitted map), not on its raw ones."""
+    import thresholdlab as tl
+    from thresholdlab.calibration_fit import calibrate, fit_calibration
+    from thresholdlab.ui import calibrated
+
+    at = open_app(BY_TASK["multiclass"], page="pages/calibration.py")
+    at.selectbox(key=calibrated.W_METHOD).select("temperature").run()
+    at.toggle(key=calibrated.W_USE).set_value(True).run()
+    at.switch_page(PAGE).run()
+    at.button_group(key="ev_source").set_value("A second file").run()
+    frame = pd.read_csv(SAMPLES / f"{BY_TASK['multiclass']}.csv")
+    raw = frame.iloc[::2].to_csv(index=False).encode()
+    at.file_uploader(key="ev_upload").set_value(("test_half.csv", raw, "text/csv")).run()
+    assert not at.exception, at.exception
+    core = Core(BY_TASK["multiclass"])
+    fitted = fit_calibration(core.pset, "temperature")
+    other = calibrate(tl.load(raw, name="test_half.csv"), fitted)
+    expected = ev.held_out(calibrate(core.pset, fitted), other, "f1", rule=core.rule,
+                           n_resamples=1000, seed=0)
+    np.testing.assert_array_equal(table(at, "F1 held-out")["F1 held-out"], expected.evaluation.per_class.f1)
