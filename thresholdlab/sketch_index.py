@@ -231,14 +231,6 @@ def optimise(index: SketchIndex, objective, *, mode: str = "per_class"):
     lo = np.minimum(lo, hi)
     pick = np.minimum((lo + hi + 1) // 2, len(edges) - 1)
     thresholds = edges[pick]
-    infeasible = _missed_sentences(index, objective, missed, thresholds)
-    if missed_globally is not None:
-        precision, recall = missed_globally
-        rate = "precision" if objective.kind == "precision>=" else "recall"
-        sentence = (
-            f"No single threshold gives macro {rate} >= {objective.target:g}: the best is "
-            f"{(precision if rate == 'precision' else recall):.4g} (macro precision "
-            f"{precision:.4g}, macro recall {recall:.4g}), used instead.")
-        infeasible = {name: sentence for name in index.classes}
+    infeasible = _missed_sentences(index, objective, missed, missed_globally, thresholds)
     logit_thresholds = logit(thresholds) if index.predictions.activation == "sigmoid" else None
     return _optimum(index, objective, mode, thresholds, logit_thresholds, infeasible)
