@@ -233,11 +233,8 @@ def assemble(plan: Plan, n_bins: int, score_kind: str, *, groups=None, multilabe
 
 
 def _warnings(classes, positive, negative) -> tuple[str, ...]:
-    out = []
-    for c, name in enumerate(classes):
-        if positive[c].sum() == 0:
-            out.append(f"Class '{name}' has no positive rows: its average precision and ROC AUC "
-                       "are undefined.")
-        elif negative[c].sum() == 0:
-            out.append(f"Class '{name}' has no negative rows: its ROC AUC is undefined.")
-    return tuple(out)
+    from thresholdlab.loading.labels import balance_warnings
+
+    # Every row is binned once per class, so any class's bins hold all the rows.
+    n = int(positive[0].sum() + negative[0].sum()) if len(classes) else 0
+    return tuple(balance_warnings(classes, positive.sum(axis=1), n))
