@@ -147,13 +147,9 @@ def map_labels(plan: Plan, raw_values: list) -> tuple[np.ndarray, dict, tuple[st
         text = re.sub(r", row \d+", "", str(e)).replace("'labels.parquet'", repr(plan.file))
         raise DataError(text) from None
     ids = pset.labels.reshape(len(raw_values), -1)[:, 0] if plan.task != "multiclass" else pset.labels
-    notes = tuple(n for n in pset.notes if n not in _probability_notes())
+    # The stand-in scores' kind is not the table's: that note comes from the whole range.
+    notes = tuple(n for n in pset.notes if not _SCORE_KIND_NOTES.match(n))
     return np.asarray(ids, dtype=np.int64), dict(pset.label_mapping or {}), notes
-
-
-def _probability_notes() -> set[str]:
-    return {"All scores lie in [0, 1], so they are read as probabilities.",
-            "Scores are read as probabilities, as requested."}
 
 
 def decide_score_kind(plan: Plan, low: float, high: float) -> tuple[str, str | None]:
