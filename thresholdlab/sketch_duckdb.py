@@ -15,7 +15,9 @@ from pathlib import Path
 
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import DEFAULT_BINS, Sketch, _check_bins, sql_bin
-from thresholdlab.sketch_plan import Plan, assemble, check_bad_values, decide_score_kind, plan_data
+from thresholdlab.sketch_plan import (
+    Plan, assemble, check_bad_values, decide_score_kind, plan_data, shown_name,
+)
 
 MEMORY_LIMIT = "1GB"
 """DuckDB's own limit; the aggregation's state is a few MB, so this only bounds read buffers."""
@@ -219,7 +221,7 @@ def sketch_files(
 
     _check_bins(n_bins)
     paths = expand_files(files)
-    shown = Path(paths[0]).name if len(paths) == 1 else f"{Path(paths[0]).name} and {len(paths) - 1} more"
+    shown = shown_name(paths)
     source = source_sql(paths)
     con = duckdb.connect()
     try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -150,6 +151,12 @@ def map_labels(plan: Plan, raw_values: list) -> tuple[np.ndarray, dict, tuple[st
     # The stand-in scores' kind is not the table's: that note comes from the whole range.
     notes = tuple(n for n in pset.notes if not _SCORE_KIND_NOTES.match(n))
     return np.asarray(ids, dtype=np.int64), dict(pset.label_mapping or {}), notes
+
+
+def shown_name(paths) -> str:
+    """How messages name the files of a sketch: the first one's name, and how many more."""
+    first = Path(paths[0]).name
+    return first if len(paths) == 1 else f"{first} and {len(paths) - 1} more"
 
 
 def decide_score_kind(plan: Plan, low: float, high: float) -> tuple[str, str | None]:
