@@ -146,6 +146,15 @@ class Aggregates:
     samples_f1: float | None = None
 
 
+def _precision_recall_f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 from summed counts (0 where undefined), for micro averages.
+
+    Python ints, exact, and one IEEE division each as numpy's float64 would do.
+    """
+    return (tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0,
+            2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0)
+
+
 def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates:
     """Every metric that follows from the counts alone (O(K)).
 
@@ -165,13 +174,8 @@ def aggregates(counts: Counts, per_class: ClassMetrics, task: str) -> Aggregates
         macro = dict(zip(names, (np.add.reduce(rates, axis=1) / k).tolist()))
     else:
         macro = {name: float("nan") for name in names}
-    # Micro: Python ints, exact, and one IEEE division each as numpy's float64 would do.
     tp, fp, fn = np.add.reduce(np.array((counts.tp, counts.fp, counts.fn)), axis=1).tolist()
-    micro = {
-        "precision": tp / (tp + fp) if tp + fp else 0.0,
-        "recall": tp / (tp + fn) if tp + fn else 0.0,
-        "f1": 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0,
-    }
+    micro = dict(zip(names, _precision_recall_f1(tp, fp, fn)))
     total = tp + fn  # every class's support, summed
     if total > 0:
         # np.average(x, weights=support) for the three rates at once.
@@ -208,17 +212,13 @@ def _binary_averages(counts: Counts) -> tuple[dict, dict, dict]:
     tp, fp, fn, tn = (int(counts.tp[0]), int(counts.fp[0]), int(counts.fn[0]),
                       int(counts.tn[0]))
 
-    def rates(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-        return (tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0,
-                2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0)
-
     # The negative class's true positives are the positive class's true negatives, and its
     # false positives are the positive class's false negatives.
-    negative, positive = rates(tn, fn, fp), rates(tp, fp, fn)
+    negative, positive = _precision_recall_f1(tn, fn, fp), _precision_recall_f1(tp, fp, fn)
     names = ("precision", "recall", "f1")
     macro = {name: (a + b) / 2 for name, a, b in zip(names, negative, positive)}
     right, wrong = tp + tn, fp + fn  # micro: every row is a true positive of one class or not
-    micro = dict(zip(names, rates(right, wrong, wrong)))
+    micro = dict(zip(names, _precision_recall_f1(right, wrong, wrong)))
     support_neg, support_pos, total = float(tn + fp), float(tp + fn), tp + fn + tn + fp
     if total > 0:
         weighted = {name: (a * support_neg + b * support_pos) / float(total)

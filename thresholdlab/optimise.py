@@ -255,16 +255,7 @@ def optimise(index: CurveIndex, objective: Objective | str, *, mode: str = "per_
     """
     objective, _, chosen, lower, missed, missed_globally = _choose(index, objective, mode)
     thresholds, logit_thresholds = _midpoints(index, chosen, lower, mode)
-    infeasible = _missed_sentences(index, objective, missed, thresholds)
-    if missed_globally is not None:
-        precision, recall = missed_globally
-        rate = "precision" if objective.kind == "precision>=" else "recall"
-        sentence = (
-            f"No single threshold gives macro {rate} >= {objective.target:g}; the closest, "
-            f"used instead, is the threshold {_number(float(thresholds[0]))}, where macro "
-            f"precision is {precision:.4g} and macro recall {recall:.4g}."
-        )
-        infeasible = {name: sentence for name in index.classes}
+    infeasible = _missed_sentences(index, objective, missed, missed_globally, thresholds)
     return _optimum(index, objective, mode, thresholds, logit_thresholds, infeasible)
 
 
@@ -331,8 +322,20 @@ def _choose(index, objective: Objective | str, mode: str):
     return objective, curves, chosen, lower, missed, missed_globally
 
 
-def _missed_sentences(index, objective: Objective, missed: dict, thresholds) -> dict[str, str]:
-    """Class name -> why its target is not met at its threshold, for the classes ``missed``."""
+def _missed_sentences(index, objective: Objective, missed: dict, missed_globally,
+                      thresholds) -> dict[str, str]:
+    """Class name -> why its target is not met at its threshold: for the classes ``missed``,
+    or for every class when the single threshold of global mode misses (``missed_globally``,
+    as :func:`_choose` returns them)."""
+    if missed_globally is not None:
+        precision, recall = missed_globally
+        rate = "precision" if objective.kind == "precision>=" else "recall"
+        sentence = (
+            f"No single threshold gives macro {rate} >= {objective.target:g}; the closest, "
+            f"used instead, is the threshold {_number(float(thresholds[0]))}, where macro "
+            f"precision is {precision:.4g} and macro recall {recall:.4g}."
+        )
+        return {name: sentence for name in index.classes}
     positives = index.positives.astype(np.float64)
     return {
         index.classes[c]: _infeasible_sentence(

@@ -411,7 +411,7 @@ def open_data(source, *, name: str | None = None, load=None, **overrides):
 # The index, metrics and optimum of a sketch live in their own module; their names are reachable
 # from here too, as ``thresholdlab.sketch.SketchIndex``.
 from thresholdlab.sketch_index import (  # noqa: E402, F401
-    SketchIndex, check_rule, evaluate, optimise, ranking_metrics,
+    SketchIndex, evaluate, optimise, ranking_metrics,
 )
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import DEFAULT_BINS, Sketch, _check_bins, sql_bin
-from thresholdlab.sketch_plan import Plan, assemble, check_bad_values, decide_score_kind, plan_data
+from thresholdlab.sketch_plan import (
+    Plan, assemble, check_bad_values, decide_score_kind, plan_data, shown_name,
+)
 
 MEMORY_LIMIT = "1GB"
 """DuckDB's own limit; the aggregation's state is a few MB, so this only bounds read buffers."""
@@ -124,11 +126,8 @@ def aggregation_sql(plan: Plan, source: str, n_bins: int, score_kind: str) -> st
         rows = f"SELECT *, {pm} AS pm FROM ({rows})"
         floors += f", pm, floor(pm * {n_bins}.0) AS fm"
         bins += f", CAST(({top}) AS BIGINT) * {width} + {sql_bin('pm', 'fm', n_bins)} AS topkey"
-        rows = (f"SELECT {', '.join(names)}, {bins} FROM (SELECT {', '.join(names)}, {floors} "
-                f"FROM ({rows}))")
-    else:
-        rows = (f"SELECT {', '.join(names)}, {bins} FROM (SELECT {', '.join(names)}, {floors} "
-                f"FROM ({rows}))")
+    rows = (f"SELECT {', '.join(names)}, {bins} FROM (SELECT {', '.join(names)}, {floors} "
+            f"FROM ({rows}))")
     select = ["count(*) AS n"]
     select += [f"count(*) - count(CASE WHEN isfinite(s{i}) THEN 1 END) AS bad{i}" for i in range(k)]
     every = ", ".join(f"s{i}" for i in range(k))
@@ -154,10 +153,18 @@ def _hist(value) -> tuple[list, list]:
     return list(keys), list(counts)
 
 
-def _run(con, sql: str, progress: bool):
-    """Run ``sql`` with a progress bar fed by DuckDB's own progress estimate."""
+def _records(con, sql: str) -> list[dict]:
+    """The answer to ``sql``, one dict per row keyed by the query's own column names."""
+    result = con.execute(sql)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def _run(con, sql: str, progress: bool) -> list[dict]:
+    """Run ``sql`` (see :func:`_records`) with a progress bar fed by DuckDB's own progress
+    estimate."""
     if not progress:
-        return con.execute(sql).fetchall()
+        return _records(con, sql)
     from tqdm import tqdm
 
     # DuckDB only tracks progress with its bar enabled; its own printing stays off.
@@ -167,7 +174,7 @@ def _run(con, sql: str, progress: bool):
 
     def work():
         try:
-            result["rows"] = con.execute(sql).fetchall()
+            result["rows"] = _records(con, sql)
         except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
             result["error"] = e
 
@@ -214,7 +221,7 @@ def sketch_files(
 
     _check_bins(n_bins)
     paths = expand_files(files)
-    shown = Path(paths[0]).name if len(paths) == 1 else f"{Path(paths[0]).name} and {len(paths) - 1} more"
+    shown = shown_name(paths)
     source = source_sql(paths)
     con = duckdb.connect()
     try:
@@ -256,20 +263,17 @@ def _aggregate(con, plan, source, n_bins, kind, progress, shown):
     except duckdb.Error as e:
         raise DataError(f"Could not sketch {shown!r}: {_first_line(e)}") from None
     k = len(plan.scores)
-    offset = 0 if plan.task == "multilabel" else 1
-    bad = [sum(r[offset + 1 + i] for r in rows) for i in range(k)]
+    bad = [sum(r[f"bad{i}"] for r in rows) for i in range(k)]
     if plan.task == "multilabel":
-        first_label = offset + 1 + k + 2
-        bad += [rows[0][first_label + 2 * i] for i in range(k)]
+        bad += [rows[0][f"badlabel{i}"] for i in range(k)]
     check_bad_values(plan, bad)
     return rows
 
 
 def _range(plan: Plan, rows) -> tuple[float, float]:
     """The lowest and highest finite score over every group of the answer."""
-    at = (0 if plan.task == "multilabel" else 1) + 1 + len(plan.scores)
-    lows = [r[at] for r in rows if r[at] is not None]
-    highs = [r[at + 1] for r in rows if r[at + 1] is not None]
+    lows = [r["low"] for r in rows if r["low"] is not None]
+    highs = [r["high"] for r in rows if r["high"] is not None]
     return (min(lows) if lows else 0.0, max(highs) if highs else 1.0)
 
 
@@ -277,14 +281,11 @@ def _assemble(plan: Plan, rows, n_bins: int, kind: str, note, paths) -> Sketch:
     k = len(plan.scores)
     notes = (note,) if note else ()
     if plan.task == "multilabel":
-        r = rows[0]
-        base = 1 + k + 2
-        hists = [_hist(r[base + 2 * i + 1]) for i in range(k)]
+        hists = [_hist(rows[0][f"h{i}"]) for i in range(k)]
         return assemble(plan, n_bins, kind, multilabel=hists, notes=notes, sources=paths)
     groups = []
-    base = 1 + 1 + k + 2  # y, n, bad..., low, high
     for r in rows:
-        per_class = [_hist(r[base + i]) for i in range(k)]
-        top = _hist(r[base + k]) if plan.task == "multiclass" else None
-        groups.append((r[0], per_class, top))
+        per_class = [_hist(r[f"h{i}"]) for i in range(k)]
+        top = _hist(r["top"]) if plan.task == "multiclass" else None
+        groups.append((r["y"], per_class, top))
     return assemble(plan, n_bins, kind, groups=groups, notes=notes, sources=paths)

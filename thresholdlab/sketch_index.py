@@ -48,6 +48,8 @@ class SketchIndex:
     predictions: Sketch
     rule: DecisionRule
     positives: np.ndarray
+    n_rows: int
+    edges: np.ndarray = field(repr=False)  # float64 (B + 1,), read-only: the sketch's edges
     _tail_positive: np.ndarray = field(repr=False)  # (K, B + 2): rows with bin >= i
     _tail_negative: np.ndarray = field(repr=False)
     _tail_top: np.ndarray | None = field(repr=False, default=None)  # (K, B + 2, K)
@@ -60,27 +62,22 @@ class SketchIndex:
         if rule.task != sketch.task:
             raise ValueError(f"a {rule.task} decision rule cannot index {sketch.task} data")
         check_rule(sketch, rule)
+        edges = sketch.edges  # built once here: every count and curve looks thresholds up in it
+        edges.setflags(write=False)
         return cls(
             predictions=sketch,
             rule=rule,
             positives=sketch.positives,
+            n_rows=sketch.n_rows,
+            edges=edges,
             _tail_positive=_tails(sketch.positive),
             _tail_negative=_tails(sketch.negative),
             _tail_top=None if sketch.top is None else _tails(sketch.top),
         )
 
-    @property
-    def sketch(self) -> Sketch:
-        return self.predictions
-
     # Both indexes describe their data through ``predictions``: the same properties serve.
     classes = CurveIndex.classes
-    n_rows = CurveIndex.n_rows
     task = CurveIndex.task
-
-    @property
-    def edges(self) -> np.ndarray:
-        return self.predictions.edges
 
     @property
     def nbytes(self) -> int:
@@ -216,14 +213,14 @@ def optimise(index: SketchIndex, objective, *, mode: str = "per_class"):
     objective, curves, chosen, lower, missed, missed_globally = _choose(index, objective, mode)
     k = len(index.classes)
     edges = index.edges
-    if mode == "global":  # the candidates of the single threshold, highest first
-        union = np.unique(np.concatenate([cv.thresholds for cv in curves]))[::-1]
+    if mode == "global":  # each class's top candidate, highest first: the single threshold's first
+        tops = np.sort(np.concatenate([cv.thresholds[:1] for cv in curves]))[::-1]
     # Edge indices: the chosen candidate's edge (above every bin: the edge above the top
     # non-empty bin), and the first edge above the next lower candidate's bin.
     hi = np.empty(k, dtype=np.int64)
     for c in range(k):
         if np.isinf(chosen[c]):
-            occupied = curves[c].thresholds if mode == "per_class" else union
+            occupied = curves[c].thresholds if mode == "per_class" else tops
             hi[c] = np.searchsorted(edges, occupied[0]) + 1 if len(occupied) else len(edges) - 1
         else:
             hi[c] = np.searchsorted(edges, chosen[c])
@@ -231,14 +228,6 @@ def optimise(index: SketchIndex, objective, *, mode: str = "per_class"):
     lo = np.minimum(lo, hi)
     pick = np.minimum((lo + hi + 1) // 2, len(edges) - 1)
     thresholds = edges[pick]
-    infeasible = _missed_sentences(index, objective, missed, thresholds)
-    if missed_globally is not None:
-        precision, recall = missed_globally
-        rate = "precision" if objective.kind == "precision>=" else "recall"
-        sentence = (
-            f"No single threshold gives macro {rate} >= {objective.target:g}: the best is "
-            f"{(precision if rate == 'precision' else recall):.4g} (macro precision "
-            f"{precision:.4g}, macro recall {recall:.4g}), used instead.")
-        infeasible = {name: sentence for name in index.classes}
+    infeasible = _missed_sentences(index, objective, missed, missed_globally, thresholds)
     logit_thresholds = logit(thresholds) if index.predictions.activation == "sigmoid" else None
     return _optimum(index, objective, mode, thresholds, logit_thresholds, infeasible)

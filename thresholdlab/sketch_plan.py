@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -147,13 +148,15 @@ def map_labels(plan: Plan, raw_values: list) -> tuple[np.ndarray, dict, tuple[st
         text = re.sub(r", row \d+", "", str(e)).replace("'labels.parquet'", repr(plan.file))
         raise DataError(text) from None
     ids = pset.labels.reshape(len(raw_values), -1)[:, 0] if plan.task != "multiclass" else pset.labels
-    notes = tuple(n for n in pset.notes if n not in _probability_notes())
+    # The stand-in scores' kind is not the table's: that note comes from the whole range.
+    notes = tuple(n for n in pset.notes if not _SCORE_KIND_NOTES.match(n))
     return np.asarray(ids, dtype=np.int64), dict(pset.label_mapping or {}), notes
 
 
-def _probability_notes() -> set[str]:
-    return {"All scores lie in [0, 1], so they are read as probabilities.",
-            "Scores are read as probabilities, as requested."}
+def shown_name(paths) -> str:
+    """How messages name the files of a sketch: the first one's name, and how many more."""
+    first = Path(paths[0]).name
+    return first if len(paths) == 1 else f"{first} and {len(paths) - 1} more"
 
 
 def decide_score_kind(plan: Plan, low: float, high: float) -> tuple[str, str | None]:
@@ -233,11 +236,8 @@ def assemble(plan: Plan, n_bins: int, score_kind: str, *, groups=None, multilabe
 
 
 def _warnings(classes, positive, negative) -> tuple[str, ...]:
-    out = []
-    for c, name in enumerate(classes):
-        if positive[c].sum() == 0:
-            out.append(f"Class '{name}' has no positive rows: its average precision and ROC AUC "
-                       "are undefined.")
-        elif negative[c].sum() == 0:
-            out.append(f"Class '{name}' has no negative rows: its ROC AUC is undefined.")
-    return tuple(out)
+    from thresholdlab.loading.labels import balance_warnings
+
+    # Every row is binned once per class, so any class's bins hold all the rows.
+    n = int(positive[0].sum() + negative[0].sum()) if len(classes) else 0
+    return tuple(balance_warnings(classes, positive.sum(axis=1), n))

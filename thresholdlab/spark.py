@@ -25,7 +25,9 @@ import numpy as np
 
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import DEFAULT_BINS, Sketch, _check_bins
-from thresholdlab.sketch_plan import assemble, check_bad_values, decide_score_kind, plan_data
+from thresholdlab.sketch_plan import (
+    assemble, check_bad_values, decide_score_kind, plan_data, shown_name,
+)
 
 
 def _functions():
@@ -187,6 +189,8 @@ def sketch_paths(files, *, n_bins: int = DEFAULT_BINS, master: str | None = None
     if master:
         builder = builder.master(master)
     spark = builder.getOrCreate()
+    # Not sketch_duckdb's format check: Spark reads .csv, .tsv and .txt files together (comma-
+    # separated unless every one is .tsv), where DuckDB asks for one kind.
     suffixes = {Path(f).suffix.lower() for f in files}
     if suffixes <= {".parquet", ".pq"}:
         df = spark.read.parquet(*files)
@@ -195,7 +199,7 @@ def sketch_paths(files, *, n_bins: int = DEFAULT_BINS, master: str | None = None
         df = spark.read.csv(files, header=True, inferSchema=True, sep=sep)
     else:
         raise DataError("Give files of one format per sketch (all Parquet or all CSV).")
-    shown = Path(files[0]).name if len(files) == 1 else f"{Path(files[0]).name} and {len(files) - 1} more"
+    shown = shown_name(files)
     result = sketch(df, label=label_col, scores=score_cols, labels=label_cols, task=task,
                     score_kind=score_kind, n_bins=n_bins, name=shown)
     from dataclasses import replace

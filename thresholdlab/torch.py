@@ -79,7 +79,9 @@ def apply_tensor(config: ThresholdConfig, scores: torch.Tensor, groups=None) -> 
     )
     if groups is not None:
         codes = torch.from_numpy(group_codes(config, groups)).to(work)
-        return GroupThresholdHead(config).to(work)(scores.detach().to(work), codes).to(device)
+        # Every head reads its scores as float64 first, so ``x`` decides as the scores would.
+        slices = json.dumps(config.groups, sort_keys=True, default=repr)
+        return _group_head(_HeadKey(config, work), slices)(x, codes).to(device)
     return _head(_HeadKey(config, work))(x).to(device)
 
 
@@ -111,6 +113,14 @@ def _head(key: _HeadKey) -> ThresholdHead:
     # A snapshot: the head keeps its config (for the eager re-decision), and a later edit to
     # the caller's config must not reach another config that hits this cache entry.
     return ThresholdHead(copy.deepcopy(key.config)).to(key.device)
+
+
+@functools.lru_cache(maxsize=16)
+def _group_head(key: _HeadKey, slices: str) -> "GroupThresholdHead":
+    """The GroupThresholdHead for ``key.config`` on ``key.device``, built once like
+    :func:`_head` (one ThresholdHead per slice); ``slices`` is the config's ``groups`` as JSON,
+    which the key's other fields do not cover."""
+    return GroupThresholdHead(copy.deepcopy(key.config)).to(key.device)
 
 
 # numpy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src): blocks of at most

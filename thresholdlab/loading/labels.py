@@ -349,10 +349,14 @@ def class_balance_warnings(task: str, classes: list[str], labels: np.ndarray) ->
     """One sentence per class without positives or without negatives (never dropped)."""
     if task == "multiclass":
         positives = np.bincount(labels, minlength=len(classes))
-        n = labels.shape[0]
     else:
         positives = labels.sum(axis=0)
-        n = labels.shape[0]
+    return balance_warnings(classes, positives, labels.shape[0])
+
+
+def balance_warnings(classes, positives, n: int) -> list[str]:
+    """One sentence per class without positives or without negatives, from each class's
+    number of positive rows out of ``n`` rows (sketches count them without the rows)."""
     out = []
     for name, pos in zip(classes, positives):
         if pos == 0:
