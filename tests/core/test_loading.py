@@ -1033,7 +1033,9 @@ def test_csv_round_trip_keeps_every_score_bit_for_bit(rows):
     text = "label,logit_a,logit_b,logit_c\n" + "".join(
         f"{y},{a!r},{b!r},{c!r}\n" for y, (a, b, c) in zip(labels, scores)
     )
-    pset = load(text.encode(), name="rt.csv", task="multiclass")
+    # Said to be logits: scores that all happen to lie within 1e-6 of [0, 1] would otherwise be
+    # read as probabilities, and rounding just outside [0, 1] clipped, as documented.
+    pset = load(text.encode(), name="rt.csv", task="multiclass", score_kind="logit")
     np.testing.assert_array_equal(pset.scores, np.array(scores, dtype=np.float64))
     assert pset.positives.sum() == len(labels)
 
