@@ -171,9 +171,12 @@ def optimise_costs(index: CurveIndex, costs: Mapping[str, ClassCost]) -> CostOpt
     """Each class's exact minimum-cost threshold under its own costs, and the Bayes threshold.
 
     Exact for the rules whose per-class decisions depend on that class's threshold alone (as
-    :func:`thresholdlab.optimise`).
+    :func:`thresholdlab.optimise`); on a sketch's index, at bin edges.
     """
-    from thresholdlab.optimise import Objective, optimise
+    from thresholdlab.optimise import Objective, optimise as optimise_rows
+    from thresholdlab.sketch_index import optimise as optimise_binned
+
+    optimise = optimise_binned if getattr(index, "binned", False) else optimise_rows
 
     classes = tuple(index.classes)
     fp = np.array([costs[c].fp for c in classes], dtype=np.float64)

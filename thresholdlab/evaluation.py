@@ -262,11 +262,25 @@ def held_out(
     seed: int = DEFAULT_SEED,
 ) -> HeldOut:
     """Optimise ``objective`` on ``tuning``, report on both, with intervals on ``evaluation``."""
-    evaluation = matching_classes(tuning, evaluation)
     rule = rule or DecisionRule.default(tuning.task)
     tuning_index = CurveIndex.build(tuning, rule)
-    evaluation_index = CurveIndex.build(evaluation, rule)
     optimum = optimise(tuning_index, objective, mode=mode)
+    return held_out_at(tuning_index, evaluation, optimum, n_resamples=n_resamples, seed=seed)
+
+
+def held_out_at(
+    tuning_index: CurveIndex,
+    evaluation: PredictionSet,
+    optimum: Optimum,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> HeldOut:
+    """:func:`held_out` for an ``optimum`` already chosen on ``tuning_index`` (the command line
+    chooses once and reports on both parts)."""
+    tuning = tuning_index.predictions
+    evaluation = matching_classes(tuning, evaluation)
+    evaluation_index = CurveIndex.build(evaluation, tuning_index.rule)
     on_tuning = evaluate(tuning_index, optimum.thresholds)
     on_evaluation = evaluate(evaluation_index, optimum.thresholds)
     drop = {
