@@ -290,19 +290,7 @@ def group_decisions(args, predictions, config):
     from thresholdlab.groups import decide_with_groups
 
     values = _slice_values(args.file, predictions, config.groups["column"])
-    aligned = dataclasses_replace_thresholds(config, predictions.classes)
-    return decide_with_groups(aligned, predictions.probabilities, values)
-
-
-def dataclasses_replace_thresholds(config, classes):
-    """``config`` with its classes in the data's order (decisions columns follow the data)."""
-    import dataclasses
-
-    if tuple(config.classes) == tuple(classes):
-        return config
-    return dataclasses.replace(config, classes=tuple(classes),
-                               thresholds={c: config.thresholds[c] for c in classes},
-                               logit_thresholds=None)
+    return decide_with_groups(config, predictions.probabilities, values, predictions.classes)
 
 
 def grouped_report(args, index, config):

@@ -347,7 +347,7 @@ def grouped_report(index: CurveIndex, config, values) -> Report:
     from thresholdlab.metrics import aggregates, class_metrics, ranking_metrics, zero_division_warnings
 
     predictions = index.predictions
-    decisions = decide_with_groups(config, predictions.probabilities, values)
+    decisions = decide_with_groups(config, predictions.probabilities, values, predictions.classes)
     top = config.thresholds_for(predictions.classes)
     counts = counts_from_decisions(predictions, decisions, top)
     per_class = class_metrics(counts)
