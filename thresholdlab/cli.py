@@ -479,7 +479,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     elif config.groups:  # per-slice thresholds: each row by its slice's
         from thresholdlab.evaluation_cli import group_decisions
 
-        decisions = group_decisions(args, predictions, config)
+        decisions = group_decisions(args, cli_trust.scored_by(config, predictions), config)
     else:
         decisions = decide(
             cli_trust.scored_by(config, predictions).probabilities,

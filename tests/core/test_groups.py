@@ -218,3 +218,19 @@ def test_cli_evaluate_and_apply_follow_the_datas_class_order(tmp_path, capsys):
     got = pd.read_csv(tmp_path / "d.csv")[[f"pred_{c}" for c in predictions.classes]].to_numpy().astype(bool)
     np.testing.assert_array_equal(got, expected)
 
+
+def test_cli_apply_with_groups_decides_on_calibrated_scores(tmp_path, capsys):
+    from thresholdlab.calibration_fit import calibrate
+
+    frame = sigmoid_frame("binary", n=600, seed=6)
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "c.json"
+    assert main(["optimize", str(path), "--objective", "f1", "--calibration", "platt",
+                 "--groups", "region", "-o", str(out)]) == 0
+    config = ThresholdConfig.load(out)
+    assert main(["apply", str(path), "--thresholds", str(out), "-o", str(tmp_path / "d.csv")]) == 0
+    got = pd.read_csv(tmp_path / "d.csv")["pred_" + config.classes[0]].to_numpy().astype(bool)
+    tuned = calibrate(tl.load(path), config.calibration)
+    expected = decide_with_groups(config, tuned.probabilities, frame["region"].to_numpy())
+    np.testing.assert_array_equal(got, expected[:, 0])
