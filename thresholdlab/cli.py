@@ -371,7 +371,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         lines.append(line)
     groups = None
     if args.groups:
-        groups, line = evaluation_cli.groups_step(args, predictions, tuned, best.thresholds, rule)
+        groups, line = evaluation_cli.groups_step(
+            args, predictions, tuned, best.thresholds, report.per_class.recall, rule)
         lines.append(line)
     config = ThresholdConfig.from_choice(
         tuning, best.thresholds, rule, objective=chosen_for, metrics=metrics,

@@ -145,7 +145,8 @@ def spread_step(args: argparse.Namespace, index, objective, best):
     """``--spread N``: the ``optimum_spread`` entry of the config's metrics and its table."""
     if best.mode == "global":
         raise ValueError("--spread re-optimises each class on its own; leave out --global.")
-    spread = optimum_spread(index, objective, n_resamples=args.spread, seed=args.seed)
+    spread = optimum_spread(index, objective, n_resamples=args.spread, seed=args.seed,
+                            optimum=best)
     classes = index.predictions.classes
     return spread.to_dict(classes), format_spread(spread, classes)
 
@@ -256,19 +257,23 @@ def _slice_values(path, predictions, column: str):
     return slice_columns(path, predictions, max_levels=None, only=[column])[column]
 
 
-def groups_step(args: argparse.Namespace, predictions, tuned, thresholds, rule):
+def groups_step(args: argparse.Namespace, predictions, tuned, thresholds, recall, rule):
     """``--groups COLUMN``: the config's ``groups`` section (thresholds per slice value, on the
-    scores the thresholds apply to, ``tuned``) and a summary table per slice."""
+    scores the thresholds apply to, ``tuned``; ``recall`` is each class's recall there at
+    ``thresholds``, the target of equal_recall) and a summary table per slice."""
     from thresholdlab.groups import make_groups
-    from thresholdlab.slices import equal_recall, per_slice_thresholds, slice_metrics
+    from thresholdlab.slices import equal_recall, per_slice_thresholds, slice_indices, slice_metrics
 
     values = _slice_values(args.file, predictions, args.groups)
+    indices = slice_indices(tuned, values, rule)  # once, for the thresholds and the table
     if args.group_objective == "equal_recall":
-        table, _ = equal_recall(tuned, values, thresholds, rule)
+        table, _ = equal_recall(tuned, values, thresholds, rule, target=recall,
+                                indices=indices)
     else:
-        table = per_slice_thresholds(tuned, values, args.group_objective, rule)
+        table = per_slice_thresholds(tuned, values, args.group_objective, rule, indices=indices)
     groups = make_groups(args.groups, table, tuned.classes, objective=args.group_objective)
-    report = slice_metrics(tuned, values, thresholds, rule, column=args.groups, group_thresholds=table)
+    report = slice_metrics(tuned, values, thresholds, rule, column=args.groups,
+                           group_thresholds=table, indices=indices)
     return groups, format_slices(report, tuned.classes)
 
 

@@ -206,6 +206,17 @@ def _slice_rows(values: np.ndarray, n: int) -> tuple[np.ndarray, list[np.ndarray
     return levels, [order[bounds[i]:bounds[i + 1]] for i in range(len(levels))]
 
 
+def slice_indices(predictions: PredictionSet, values: np.ndarray, rule: DecisionRule | None = None):
+    """(slice values, each slice's rows, each slice's CurveIndex): built once and handed to
+    :func:`slice_metrics`, :func:`equal_recall` and :func:`per_slice_thresholds` as ``indices``
+    when more than one of them runs on the same slices."""
+    from thresholdlab.evaluation import subset
+
+    rule = rule or DecisionRule.default(predictions.task)
+    levels, members = _slice_rows(values, predictions.n_rows)
+    return levels, members, [CurveIndex.build(subset(predictions, rows), rule) for rows in members]
+
+
 def slice_metrics(
     predictions: PredictionSet,
     values: np.ndarray,
@@ -214,6 +225,7 @@ def slice_metrics(
     *,
     column: str = "slice",
     group_thresholds: dict | None = None,
+    indices=None,
 ) -> SliceReport:
     """Metrics of every slice at ``thresholds`` (or at a slice's own entry of ``group_thresholds``).
 
@@ -224,19 +236,17 @@ def slice_metrics(
     thresholds : array (K,)
     group_thresholds : dict of str to array (K,), optional
         Per-slice thresholds; slices not in it use ``thresholds``.
+    indices : optional
+        :func:`slice_indices` of the same data, values and rule, when the caller has them.
     """
-    from thresholdlab.evaluation import subset
-
-    rule = rule or DecisionRule.default(predictions.task)
-    levels, members = _slice_rows(values, predictions.n_rows)
+    levels, members, indices = indices or slice_indices(predictions, values, rule)
     base = np.asarray(thresholds, dtype=np.float64)
     group_thresholds = group_thresholds or {}
     reports: list[Report] = []
     used = np.empty((len(levels), predictions.n_classes))
-    for s, (value, rows) in enumerate(zip(levels, members)):
+    for s, (value, index) in enumerate(zip(levels, indices)):
         t = np.asarray(group_thresholds.get(str(value), base), dtype=np.float64)
         used[s] = t
-        index = CurveIndex.build(subset(predictions, rows), rule)
         reports.append(evaluate(index, t))
     macro = np.array([r.aggregates.macro["f1"] for r in reports])
     return SliceReport(
@@ -279,16 +289,14 @@ def per_slice_thresholds(
     values: np.ndarray,
     objective: Objective | str,
     rule: DecisionRule | None = None,
+    *,
+    indices=None,
 ) -> dict[str, np.ndarray]:
-    """Each slice's own optimum for ``objective`` (binary and multi-label data)."""
-    from thresholdlab.evaluation import subset
-
+    """Each slice's own optimum for ``objective`` (binary and multi-label data); ``indices`` as
+    in :func:`slice_metrics`."""
     rule = _per_slice_rule(predictions, rule)
-    levels, members = _slice_rows(values, predictions.n_rows)
-    return {
-        str(value): optimise(CurveIndex.build(subset(predictions, rows), rule), objective).thresholds
-        for value, rows in zip(levels, members)
-    }
+    levels, _, indices = indices or slice_indices(predictions, values, rule)
+    return {str(value): optimise(index, objective).thresholds for value, index in zip(levels, indices)}
 
 
 def equal_recall(
@@ -298,21 +306,21 @@ def equal_recall(
     rule: DecisionRule | None = None,
     *,
     target=None,
+    indices=None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-slice thresholds that give every slice the same recall, per class.
 
     For each class the target is ``target`` (a float or one per class), by default the recall
     the class has overall at ``thresholds``. Each slice gets the highest threshold whose recall
     on that slice reaches the target, so its recall is the nearest to the target from above. A slice
-    where the class has no positive rows keeps ``thresholds``.
+    where the class has no positive rows keeps ``thresholds``. ``indices`` as in
+    :func:`slice_metrics`.
 
     Returns
     -------
     group_thresholds : dict of str to ndarray (K,)
     targets : ndarray (K,)
     """
-    from thresholdlab.evaluation import subset
-
     rule = _per_slice_rule(predictions, rule)
     base = np.asarray(thresholds, dtype=np.float64)
     k = predictions.n_classes
@@ -322,10 +330,9 @@ def equal_recall(
                             where=(overall.tp + overall.fn) > 0)
     else:
         targets = np.broadcast_to(np.asarray(target, dtype=np.float64), (k,)).copy()
-    levels, members = _slice_rows(values, predictions.n_rows)
+    levels, _, indices = indices or slice_indices(predictions, values, rule)
     out = {}
-    for value, rows in zip(levels, members):
-        index = CurveIndex.build(subset(predictions, rows), rule)
+    for value, index in zip(levels, indices):
         t = base.copy()
         for c in range(k):
             positives = int(index.positives[c])
