@@ -447,11 +447,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         extra = {"total_cost": result.total_cost, "mean_cost": result.mean_cost}
     else:
         index = build_index(cli_trust.scored_by(config, predictions), config.rule)
-        report = evaluate_index(index, config.thresholds_for(predictions.classes))
         if config.groups:  # per-slice thresholds: each row by its slice's
             from thresholdlab.evaluation_cli import grouped_report
 
             report = grouped_report(args, index, config)
+        else:
+            report = evaluate_index(index, config.thresholds_for(predictions.classes))
     if getattr(args, "bootstrap", None):
         from thresholdlab import evaluation_cli
 
