@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thresholdlab.calibration import reliability
+from thresholdlab.metrics import _finite as _json_float
 from thresholdlab.predictions import DataError, PredictionSet, sigmoid, softmax
 
 __all__ = [
@@ -494,11 +495,6 @@ class CalibrationReport:
             },
             "overall": {"before": plain(self.overall_before), "after": plain(self.overall_after)},
         }
-
-
-def _json_float(v) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 def _clipped(p: np.ndarray) -> np.ndarray:
