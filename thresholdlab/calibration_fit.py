@@ -43,7 +43,7 @@ import numpy as np
 
 from thresholdlab.calibration import reliability
 from thresholdlab.metrics import _finite as _json_float
-from thresholdlab.predictions import DataError, PredictionSet, sigmoid, softmax
+from thresholdlab.predictions import DataError, PredictionSet, SectionError, sigmoid, softmax
 
 __all__ = [
     "CALIBRATION_VERSION", "METHODS", "Calibration", "CalibrationReport", "calibrate",
@@ -61,10 +61,6 @@ LOGIT_METHODS = ("temperature", "vector")
 PLATT_C = 1e6
 REPORT_BINS = 15
 """Equal-width bins of the ECE in the before/after report (as usually quoted for networks)."""
-
-
-class SectionError(ValueError):
-    """An invalid config section; the message is the sentence without the "Config 'x':" prefix."""
 
 
 # ----------------------------------------------------------------------------------- the map
