@@ -561,8 +561,9 @@ def compare(
             else np.asarray(thresholds[j], dtype=np.float64)
         models.append(Model(names[j], s, index, t, evaluate(index, t)))
     differences = []
+    base = models[0]
+    da = decide(base.predictions.probabilities, base.thresholds, base.index.rule)
     for m in models[1:]:
-        da = decide(models[0].predictions.probabilities, models[0].thresholds, models[0].index.rule)
         db = decide(m.predictions.probabilities, m.thresholds, m.index.rule)
         differences.append(
             macro_f1_difference(models[0].predictions, da, m.predictions, db,
