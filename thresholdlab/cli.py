@@ -25,7 +25,9 @@ from thresholdlab import cli_trust  # calibrate, costs
 from thresholdlab.calibration_fit import METHODS as CALIBRATION_METHODS
 from thresholdlab.calibration_fit import calibrate
 # Shared with the calibration and held-out commands; still reachable as ``cli.NAME``.
-from thresholdlab.cli_common import PROG, _one_line, _warn, format_report, load_from_args
+from thresholdlab.cli_common import (
+    PROG, _one_line, _warn, format_report, load_from_args, overrides,
+)
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.decisions import (
     NO_PREDICTION_OPTIONS,
@@ -506,13 +508,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.file:
         load_from_args(args)  # bad input fails here, in one line, before a server starts
         env[APP_FILE_ENV] = str(Path(args.file).resolve())
-        env[APP_OVERRIDES_ENV] = json.dumps({
-            "task": args.task,
-            "score_kind": args.score_kind,
-            "label_col": args.label_col,
-            "label_cols": args.label_cols,
-            "score_cols": args.score_cols,
-        })
+        env[APP_OVERRIDES_ENV] = json.dumps(overrides(args))
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--browser.gatherUsageStats", "false"]
     if args.port is not None:
@@ -560,17 +556,16 @@ def _add_sketch_parser(sub, common) -> None:
 def cmd_sketch(args: argparse.Namespace) -> int:
     import time
 
-    overrides = dict(label_col=args.label_col, label_cols=args.label_cols,
-                     score_cols=args.score_cols, task=args.task, score_kind=args.score_kind)
+    roles = overrides(args)
     started = time.perf_counter()
     if args.engine == "spark":
         from thresholdlab.spark import sketch_paths
 
-        result = sketch_paths(args.files, n_bins=args.bins, master=args.master, **overrides)
+        result = sketch_paths(args.files, n_bins=args.bins, master=args.master, **roles)
     else:
         from thresholdlab.sketch_duckdb import sketch_files
 
-        result = sketch_files(args.files, n_bins=args.bins, progress=True, **overrides)
+        result = sketch_files(args.files, n_bins=args.bins, progress=True, **roles)
     result.save(args.output)
     seconds = time.perf_counter() - started
     print(f"Wrote {args.output}: {result.n_rows:,} rows, {result.task}, "
