@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from thresholdlab.curves import Counts
+# _pair: an interval as JSON (None unless both ends are finite); spread and evaluation use it too.
+from thresholdlab.metrics import _interval as _pair, _mcc_from, _ratio
 from thresholdlab.predictions import DataError
 
 LEVEL = 0.95
@@ -66,11 +68,6 @@ class BootstrapIntervals:
         }
 
 
-def _pair(ci) -> list | None:
-    ci = np.asarray(ci, dtype=np.float64)
-    return None if not np.isfinite(ci).all() else [float(ci[0]), float(ci[1])]
-
-
 def cell_draws(counts: Counts, task: str, n_resamples: int, rng: np.random.Generator):
     """Bootstrap draws of the confusion counts, as a row resample would give them.
 
@@ -104,21 +101,17 @@ def cell_draws(counts: Counts, task: str, n_resamples: int, rng: np.random.Gener
 
 
 def rates(tp, fp, fn, tn) -> dict:
-    """Per-class rates from counts of any shape (``zero_division=0``, as scikit-learn)."""
+    """Per-class rates from counts of any shape (``zero_division=0``, as scikit-learn), by the
+    formulas of :mod:`thresholdlab.metrics`."""
     tp, fp, fn, tn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn, tn))
-
-    def ratio(num, den):
-        return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den > 0)
-
     predicted, support, negatives = tp + fp, tp + fn, tn + fp
-    mcc_den = np.sqrt(predicted * support * negatives * (tn + fn))
     return {
-        "precision": ratio(tp, predicted),
-        "recall": ratio(tp, support),
-        "f1": ratio(2 * tp, 2 * tp + fp + fn),
-        "specificity": ratio(tn, negatives),
-        "fpr": ratio(fp, negatives),
-        "mcc": ratio(tp * tn - fp * fn, mcc_den),
+        "precision": _ratio(tp, predicted)[0],
+        "recall": _ratio(tp, support)[0],
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn)[0],
+        "specificity": _ratio(tn, negatives)[0],
+        "fpr": _ratio(fp, negatives)[0],
+        "mcc": _mcc_from(tp, fp, fn, tn, predicted, support, negatives),
     }
 
 

@@ -42,7 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from thresholdlab.calibration import reliability
-from thresholdlab.predictions import DataError, PredictionSet, sigmoid, softmax
+from thresholdlab.metrics import _finite as _json_float
+from thresholdlab.predictions import DataError, PredictionSet, SectionError, sigmoid, softmax
 
 __all__ = [
     "CALIBRATION_VERSION", "METHODS", "Calibration", "CalibrationReport", "calibrate",
@@ -60,10 +61,6 @@ LOGIT_METHODS = ("temperature", "vector")
 PLATT_C = 1e6
 REPORT_BINS = 15
 """Equal-width bins of the ECE in the before/after report (as usually quoted for networks)."""
-
-
-class SectionError(ValueError):
-    """An invalid config section; the message is the sentence without the "Config 'x':" prefix."""
 
 
 # ----------------------------------------------------------------------------------- the map
@@ -494,11 +491,6 @@ class CalibrationReport:
             },
             "overall": {"before": plain(self.overall_before), "after": plain(self.overall_after)},
         }
-
-
-def _json_float(v) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 def _clipped(p: np.ndarray) -> np.ndarray:

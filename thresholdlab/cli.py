@@ -12,6 +12,7 @@ from argument validation in the core, an ``OSError`` such as a missing file) pri
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -22,8 +23,11 @@ from pathlib import Path
 from thresholdlab import __version__
 from thresholdlab import cli_trust  # calibrate, costs
 from thresholdlab.calibration_fit import METHODS as CALIBRATION_METHODS
+from thresholdlab.calibration_fit import calibrate
 # Shared with the calibration and held-out commands; still reachable as ``cli.NAME``.
-from thresholdlab.cli_common import PROG, _one_line, _warn, format_report, load_from_args
+from thresholdlab.cli_common import (
+    PROG, _one_line, _warn, format_report, load_from_args, overrides,
+)
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.decisions import (
     NO_PREDICTION_OPTIONS,
@@ -319,42 +323,116 @@ def _config_for(args: argparse.Namespace, predictions: PredictionSet) -> Thresho
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
+    """Load, calibrate (``--calibration``), choose thresholds for an objective or for costs,
+    optionally report on held-out rows, the optimum's spread and per-slice thresholds, then
+    write the config."""
     from thresholdlab import evaluation_cli
 
-    if evaluation_cli.held_out_requested(args):
-        return evaluation_cli.cmd_optimize_held_out(args)
-    if args.cost_matrix or args.cost or args.pos_weight:
-        return cli_trust.cmd_optimize_costs(args)
-    if not args.objective:
+    costs_given = bool(args.cost_matrix or args.cost or args.pos_weight)
+    if costs_given and args.objective:
+        raise DataError("Give either --objective or costs (--cost, --pos-weight, --cost-matrix), not both.")
+    if not (costs_given or args.objective):
         raise DataError("optimize needs --objective OBJ, --cost CFP:CFN or --cost-matrix FILE.csv.")
     predictions = load_from_args(args)
-    objective = Objective.parse(args.objective)
+    _check_optimize_options(args, predictions)
+    tuning, evaluation, split_info = evaluation_cli.held_out_parts(args, predictions)
+    calibration, tuned = cli_trust.calibrated(tuning, args.calibration)
+    if args.cost_matrix:
+        config, lines = cli_trust.cost_matrix_choice(args, tuning, tuned, calibration)
+        return _finish_optimize(args, config, lines, "cost_matrix rule")
+
     rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
-    calibration, tuned = cli_trust.calibrated(predictions, args.calibration)
+    mode = "global" if args.global_mode else "per_class"
+    lines: list[str] = []
+    if args.objective:
+        objective = Objective.parse(args.objective)
+        costs, chosen_for = None, objective.text
+    else:
+        costs = cli_trust.class_costs(args, predictions.classes)
+        objective, chosen_for = None, cli_trust.costs_objective(costs)
     index = build_index(tuned, rule)
-    best = optimise_index(index, objective, mode="global" if args.global_mode else "per_class")
-    report = evaluate_index(index, best.thresholds)
+    if costs is None:
+        best = optimise_index(index, objective, mode=mode)
+        written = f"{chosen_for}, {best.mode.replace('_', '-')}"
+    else:
+        from thresholdlab.costs import optimise_costs
+
+        best = optimise_costs(index, costs)
+        lines.append(cli_trust.format_costs(best))
+        written = chosen_for
+    if evaluation is not None:
+        evaluated = evaluation if calibration is None else calibrate(evaluation, calibration)
+        report, held, held_lines = evaluation_cli.held_out_step(args, index, evaluated, best, split_info)
+        metrics = {**report.to_dict(), "held_out": held}
+    else:
+        report = evaluate_index(index, best.thresholds)
+        metrics, held_lines = report.to_dict(), []
+    lines += [format_report(report), *held_lines]
+    if args.spread is not None:
+        metrics["optimum_spread"], line = evaluation_cli.spread_step(args, index, objective, best)
+        lines.append(line)
+    groups = None
+    if args.groups:
+        groups, line = evaluation_cli.groups_step(
+            args, predictions, tuned, best.thresholds, report.per_class.recall, rule)
+        lines.append(line)
     config = ThresholdConfig.from_choice(
-        predictions,
-        best.thresholds,
-        rule,
-        objective=objective.text,
-        metrics=report.to_dict(),
-        logit_thresholds=best.logit_thresholds,
-        calibration=calibration,
+        tuning, best.thresholds, rule, objective=chosen_for, metrics=metrics,
+        logit_thresholds=best.logit_thresholds, calibration=calibration, costs=costs,
     )
-    config.save(args.output)
-    for sentence in dict.fromkeys(best.infeasible.values()):
-        _warn(sentence)
-    if not best.exact:
-        _warn(
-            f"Under decision rule '{rule.rule}' with no-prediction '{rule.no_prediction}' a "
-            "class's decisions also depend on the other classes' thresholds, so each class was "
-            "optimised on its own curve: a good start, not the joint optimum. The metrics below "
-            "are exact for these thresholds."
+    if groups is not None:
+        config = dataclasses.replace(config, groups=groups)
+    return _finish_optimize(args, config, lines, written, best, rule)
+
+
+def _check_optimize_options(args: argparse.Namespace, predictions) -> None:
+    """One sentence for options that cannot go together, before any work is done."""
+    held = [name for name, given in (
+        ("--holdout", args.holdout), ("--split", args.split is not None),
+        ("--spread", args.spread is not None), ("--groups", args.groups)) if given]
+    if is_binned(predictions):
+        rows = [*held, *(["--calibration"] if args.calibration else []),
+                *(["--cost-matrix"] if args.cost_matrix else [])]
+        if rows:
+            raise DataError(
+                f"{predictions.file!r} is a sketch: it holds counts per bin, not rows, so "
+                f"{', '.join(rows)} cannot be used with it; give the prediction files instead."
+            )
+    if args.cost_matrix:
+        if args.cost or args.pos_weight:
+            raise DataError("Give --cost-matrix or per-class --cost, not both.")
+        if held:
+            raise DataError(
+                f"--cost-matrix decides by least expected cost, with no thresholds to choose, "
+                f"so {', '.join(held)} cannot be used with it."
+            )
+    elif args.abstain_cost is not None:
+        raise DataError("--abstain-cost goes with --cost-matrix.")
+    if not args.objective and (args.holdout or args.split is not None or args.spread is not None):
+        raise DataError(
+            "--holdout, --split and --spread report an objective's optimum; give --objective "
+            "instead of costs."
         )
-    print(format_report(report))
-    print(f"Wrote {args.output} ({objective.text}, {best.mode.replace('_', '-')}).")
+    if args.groups and (args.holdout or args.split is not None):
+        raise ValueError("--groups chooses per-slice thresholds on the whole file; leave out "
+                         "--holdout and --split.")
+
+
+def _finish_optimize(args, config, lines, written, best=None, rule=None) -> int:
+    """What every ``optimize`` ends with: the config saved, warnings on stderr, the report."""
+    config.save(args.output)
+    if best is not None:
+        for sentence in dict.fromkeys(getattr(best, "infeasible", {}).values()):
+            _warn(sentence)
+        if not getattr(best, "exact", rule.per_class):
+            _warn(
+                f"Under decision rule '{rule.rule}' with no-prediction '{rule.no_prediction}' a "
+                "class's decisions also depend on the other classes' thresholds, so each class "
+                "was optimised on its own curve: a good start, not the joint optimum. The "
+                "metrics below are exact for these thresholds."
+            )
+    print("\n".join(lines))
+    print(f"Wrote {args.output} ({written}).")
     return 0
 
 
@@ -371,11 +449,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         extra = {"total_cost": result.total_cost, "mean_cost": result.mean_cost}
     else:
         index = build_index(cli_trust.scored_by(config, predictions), config.rule)
-        report = evaluate_index(index, config.thresholds_for(predictions.classes))
         if config.groups:  # per-slice thresholds: each row by its slice's
             from thresholdlab.evaluation_cli import grouped_report
 
             report = grouped_report(args, index, config)
+        else:
+            report = evaluate_index(index, config.thresholds_for(predictions.classes))
     if getattr(args, "bootstrap", None):
         from thresholdlab import evaluation_cli
 
@@ -404,7 +483,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     elif config.groups:  # per-slice thresholds: each row by its slice's
         from thresholdlab.evaluation_cli import group_decisions
 
-        decisions = group_decisions(args, predictions, config)
+        decisions = group_decisions(args, cli_trust.scored_by(config, predictions), config)
     else:
         decisions = decide(
             cli_trust.scored_by(config, predictions).probabilities,
@@ -429,13 +508,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.file:
         load_from_args(args)  # bad input fails here, in one line, before a server starts
         env[APP_FILE_ENV] = str(Path(args.file).resolve())
-        env[APP_OVERRIDES_ENV] = json.dumps({
-            "task": args.task,
-            "score_kind": args.score_kind,
-            "label_col": args.label_col,
-            "label_cols": args.label_cols,
-            "score_cols": args.score_cols,
-        })
+        env[APP_OVERRIDES_ENV] = json.dumps(overrides(args))
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--browser.gatherUsageStats", "false"]
     if args.port is not None:
@@ -483,17 +556,16 @@ def _add_sketch_parser(sub, common) -> None:
 def cmd_sketch(args: argparse.Namespace) -> int:
     import time
 
-    overrides = dict(label_col=args.label_col, label_cols=args.label_cols,
-                     score_cols=args.score_cols, task=args.task, score_kind=args.score_kind)
+    roles = overrides(args)
     started = time.perf_counter()
     if args.engine == "spark":
         from thresholdlab.spark import sketch_paths
 
-        result = sketch_paths(args.files, n_bins=args.bins, master=args.master, **overrides)
+        result = sketch_paths(args.files, n_bins=args.bins, master=args.master, **roles)
     else:
         from thresholdlab.sketch_duckdb import sketch_files
 
-        result = sketch_files(args.files, n_bins=args.bins, progress=True, **overrides)
+        result = sketch_files(args.files, n_bins=args.bins, progress=True, **roles)
     result.save(args.output)
     seconds = time.perf_counter() - started
     print(f"Wrote {args.output}: {result.n_rows:,} rows, {result.task}, "

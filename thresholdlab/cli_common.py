@@ -23,18 +23,21 @@ def _warn(message: str) -> None:
     print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
 
+def overrides(args: argparse.Namespace) -> dict:
+    """The column-role overrides given on the command line, as keyword arguments of ``load``."""
+    return {
+        "label_col": args.label_col,
+        "label_cols": args.label_cols,
+        "score_cols": args.score_cols,
+        "task": args.task,
+        "score_kind": args.score_kind,
+    }
+
+
 def load_from_args(args: argparse.Namespace) -> PredictionSet:
     """Load ``args.file`` with the overrides given on the command line (a sketch file opens as
     a :class:`~thresholdlab.sketch.Sketch`, which the commands use like a PredictionSet)."""
-    return open_data(
-        args.file,
-        load=load,
-        label_col=args.label_col,
-        label_cols=args.label_cols,
-        score_cols=args.score_cols,
-        task=args.task,
-        score_kind=args.score_kind,
-    )
+    return open_data(args.file, load=load, **overrides(args))
 
 
 def format_report(report) -> str:

@@ -1,6 +1,6 @@
-"""The command line's calibration and cost commands: ``calibrate``, and ``optimize`` with
-``--calibration``, ``--cost``, ``--pos-weight`` or ``--cost-matrix`` (see :mod:`thresholdlab.cli`,
-which parses the arguments and handles errors)."""
+"""The command line's calibration and cost parts: ``calibrate``, and what ``optimize`` uses for
+``--calibration``, ``--cost``, ``--pos-weight`` and ``--cost-matrix`` (see
+:mod:`thresholdlab.cli`, which parses the arguments, runs ``optimize`` and handles errors)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,10 @@ from thresholdlab.config import ThresholdConfig
 from thresholdlab.cost_config import cost_matrix_config
 from thresholdlab.costs import (
     ClassCost, CostMatrix, cost_matrix_result, decisions_cost,
-    optimise_costs, parse_costs, pos_weight_cost, pos_weight_sentence,
+    parse_costs, pos_weight_cost, pos_weight_sentence,
 )
-from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import DecisionRule, decide
-from thresholdlab.metrics import evaluate
-from thresholdlab.predictions import DataError, PredictionSet
+from thresholdlab.predictions import PredictionSet
 
 
 
@@ -127,52 +125,37 @@ def _pos_weights(specs, classes) -> dict[str, float]:
     return out
 
 
-def cmd_optimize_costs(args: argparse.Namespace) -> int:
-    """``optimize --cost/--pos-weight`` (per-class costs) or ``--cost-matrix`` (the matrix rule)."""
-    predictions = load_from_args(args)
-    if args.objective:
-        raise DataError("Give either --objective or costs (--cost, --pos-weight, --cost-matrix), not both.")
-    calibration, tuned = calibrated(predictions, args.calibration)
-    if args.cost_matrix:
-        if args.cost or args.pos_weight:
-            raise DataError("Give --cost-matrix or per-class --cost, not both.")
-        matrix = CostMatrix.read_csv(args.cost_matrix, predictions.classes, args.abstain_cost)
-        result = cost_matrix_result(tuned, matrix)
-        argmax = decide(tuned.probabilities, [0.0] * tuned.n_classes, DecisionRule.default("multiclass"))
-        metrics = {**result.report.to_dict(), "total_cost": result.total_cost,
-                   "mean_cost": result.mean_cost}
-        config = cost_matrix_config(predictions, matrix, calibration=calibration, metrics=metrics)
-        config.save(args.output)
-        print(format_report(result.report))
-        print(
-            f"Total cost {result.total_cost:.6g} ({result.mean_cost:.4g} a row); the plain argmax "
-            f"costs {decisions_cost(tuned, matrix, argmax):.6g}."
-        )
-        print(f"Wrote {args.output} (cost_matrix rule).")
-        return 0
-    if args.abstain_cost is not None:
-        raise DataError("--abstain-cost goes with --cost-matrix.")
-    costs = parse_costs(args.cost, predictions.classes)
-    for name, weight in _pos_weights(args.pos_weight, predictions.classes).items():
+def cost_matrix_choice(args: argparse.Namespace, predictions: PredictionSet, tuned, calibration):
+    """``optimize --cost-matrix``: the config (the matrix rule, no thresholds) and the lines to
+    print."""
+    matrix = CostMatrix.read_csv(args.cost_matrix, predictions.classes, args.abstain_cost)
+    result = cost_matrix_result(tuned, matrix)
+    argmax = decide(tuned.probabilities, [0.0] * tuned.n_classes, DecisionRule.default("multiclass"))
+    metrics = {**result.report.to_dict(), "total_cost": result.total_cost,
+               "mean_cost": result.mean_cost}
+    config = cost_matrix_config(predictions, matrix, calibration=calibration, metrics=metrics)
+    lines = [
+        format_report(result.report),
+        f"Total cost {result.total_cost:.6g} ({result.mean_cost:.4g} a row); the plain argmax "
+        f"costs {decisions_cost(tuned, matrix, argmax):.6g}.",
+    ]
+    return config, lines
+
+
+def class_costs(args: argparse.Namespace, classes) -> dict[str, ClassCost]:
+    """``--cost`` and ``--pos-weight`` as each class's costs; a pos_weight is explained on
+    stderr."""
+    costs = parse_costs(args.cost, classes)
+    for name, weight in _pos_weights(args.pos_weight, classes).items():
         costs[name] = pos_weight_cost(weight)
         print(pos_weight_sentence(name, weight), file=sys.stderr)
-    rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
-    index = CurveIndex.build(tuned, rule)
-    best = optimise_costs(index, costs)
-    report = evaluate(index, best.thresholds)
+    return costs
+
+
+def costs_objective(costs: dict[str, ClassCost]) -> str:
+    """The config's ``objective`` text for per-class costs."""
     pairs = {(v.fp, v.fn) for v in costs.values()}
-    objective = (
-        f"cost:{ClassCost(*pairs.pop()).text}" if len(pairs) == 1 else "cost:per_class"
-    )
-    config = ThresholdConfig.from_choice(
-        predictions, best.thresholds, rule, objective=objective, metrics=report.to_dict(),
-        logit_thresholds=best.logit_thresholds, calibration=calibration, costs=costs,
-    )
-    config.save(args.output)
-    print(format_costs(best))
-    print(format_report(report))
-    print(f"Wrote {args.output} ({objective}).")
-    return 0
+    return f"cost:{ClassCost(*pairs.pop()).text}" if len(pairs) == 1 else "cost:per_class"
 
 
 def format_costs(best) -> str:

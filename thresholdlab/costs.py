@@ -27,7 +27,7 @@ import numpy as np
 
 from thresholdlab.curves import CurveIndex, counts_from_decisions
 from thresholdlab.decisions import NO_PREDICTION
-from thresholdlab.predictions import DataError, PredictionSet
+from thresholdlab.predictions import DataError, PredictionSet, SectionError
 
 __all__ = [
     "COST_MATRIX_RULE", "ClassCost", "CostMatrix", "CostOptimum", "optimise_costs",
@@ -39,10 +39,6 @@ COST_MATRIX_VERSION = 1
 COSTS_VERSION = 1
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
-
-
-class SectionError(ValueError):
-    """An invalid config section; the message is the sentence without the "Config 'x':" prefix."""
 
 
 # ------------------------------------------------------------------------------ per class
@@ -155,25 +151,17 @@ class CostOptimum:
     cost_at_bayes: np.ndarray
     n_rows: int
 
-    def to_dict(self) -> dict:
-        return {
-            c: {
-                "cost_fp": float(self.cost_fp[i]), "cost_fn": float(self.cost_fn[i]),
-                "threshold": float(self.thresholds[i]), "cost": float(self.cost[i]),
-                "bayes_threshold": float(self.bayes[i]),
-                "cost_at_bayes": float(self.cost_at_bayes[i]),
-            }
-            for i, c in enumerate(self.classes)
-        }
-
 
 def optimise_costs(index: CurveIndex, costs: Mapping[str, ClassCost]) -> CostOptimum:
     """Each class's exact minimum-cost threshold under its own costs, and the Bayes threshold.
 
     Exact for the rules whose per-class decisions depend on that class's threshold alone (as
-    :func:`thresholdlab.optimise`).
+    :func:`thresholdlab.optimise`); on a sketch's index, at bin edges.
     """
-    from thresholdlab.optimise import Objective, optimise
+    from thresholdlab.optimise import Objective, optimise as optimise_rows
+    from thresholdlab.sketch_index import optimise as optimise_binned
+
+    optimise = optimise_binned if getattr(index, "binned", False) else optimise_rows
 
     classes = tuple(index.classes)
     fp = np.array([costs[c].fp for c in classes], dtype=np.float64)
@@ -289,18 +277,6 @@ class CostMatrix:
             return best.astype(np.int64)
         least = expected[np.arange(len(best)), best]
         return np.where(self.abstain_cost < least, NO_PREDICTION, best).astype(np.int64)
-
-    def total_cost(self, labels: np.ndarray, decisions: np.ndarray) -> float:
-        """Total cost of ``decisions`` (class ids, -1 abstain) against true ``labels``."""
-        decisions = np.asarray(decisions)
-        made = decisions != NO_PREDICTION
-        total = float(self.matrix[labels[made], decisions[made]].sum())
-        abstained = int((~made).sum())
-        if abstained:
-            if self.abstain_cost is None:
-                raise ValueError("decisions abstain but the cost matrix has no cost of abstaining")
-            total += abstained * self.abstain_cost
-        return total
 
     # ----------------------------------------------------------------------------- I/O
     def to_dict(self) -> dict:

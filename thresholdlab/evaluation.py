@@ -262,11 +262,25 @@ def held_out(
     seed: int = DEFAULT_SEED,
 ) -> HeldOut:
     """Optimise ``objective`` on ``tuning``, report on both, with intervals on ``evaluation``."""
-    evaluation = matching_classes(tuning, evaluation)
     rule = rule or DecisionRule.default(tuning.task)
     tuning_index = CurveIndex.build(tuning, rule)
-    evaluation_index = CurveIndex.build(evaluation, rule)
     optimum = optimise(tuning_index, objective, mode=mode)
+    return held_out_at(tuning_index, evaluation, optimum, n_resamples=n_resamples, seed=seed)
+
+
+def held_out_at(
+    tuning_index: CurveIndex,
+    evaluation: PredictionSet,
+    optimum: Optimum,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> HeldOut:
+    """:func:`held_out` for an ``optimum`` already chosen on ``tuning_index`` (the command line
+    chooses once and reports on both parts)."""
+    tuning = tuning_index.predictions
+    evaluation = matching_classes(tuning, evaluation)
+    evaluation_index = CurveIndex.build(evaluation, tuning_index.rule)
     on_tuning = evaluate(tuning_index, optimum.thresholds)
     on_evaluation = evaluate(evaluation_index, optimum.thresholds)
     drop = {
@@ -547,8 +561,9 @@ def compare(
             else np.asarray(thresholds[j], dtype=np.float64)
         models.append(Model(names[j], s, index, t, evaluate(index, t)))
     differences = []
+    base = models[0]
+    da = decide(base.predictions.probabilities, base.thresholds, base.index.rule)
     for m in models[1:]:
-        da = decide(models[0].predictions.probabilities, models[0].thresholds, models[0].index.rule)
         db = decide(m.predictions.probabilities, m.thresholds, m.index.rule)
         differences.append(
             macro_f1_difference(models[0].predictions, da, m.predictions, db,

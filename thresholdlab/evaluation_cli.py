@@ -1,7 +1,8 @@
 """Command-line parts of held-out evaluation: ``evaluate --bootstrap N``,
 ``optimize --holdout FILE | --split SHARE --seed S [--spread N]`` and ``compare FILE FILE...``.
 
-``cli.py`` registers these options and hands over to the functions here when they are used, so
+``cli.py`` registers these options; its one ``optimize`` calls the steps here
+(:func:`held_out_step`, :func:`spread_step`, :func:`groups_step`) when they are asked for, so
 that commands run without them exactly as before.
 """
 
@@ -12,14 +13,13 @@ import json
 
 import numpy as np
 
-from thresholdlab.cli_common import _warn, format_report, load_from_args
+from thresholdlab.cli_common import format_report, load_from_args
 from thresholdlab.evaluation import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     DEFAULT_SPREAD_RESAMPLES,
     bootstrap_intervals,
     compare,
-    held_out,
     matching_classes,
     optimum_spread,
     stratified_split,
@@ -103,93 +103,52 @@ def add_arguments(sub, optimize, evaluate, common) -> None:
     cmp.set_defaults(func=cmd_compare)
 
 
-def held_out_requested(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "holdout", None)) or getattr(args, "split", None) is not None \
-        or getattr(args, "spread", None) is not None or bool(getattr(args, "groups", None))
-
-
 def _interval(pair) -> str:
     if pair is None or not np.isfinite(pair).all():
         return "-"
     return f"[{pair[0]:.4f}, {pair[1]:.4f}]"
 
 
-def cmd_optimize_held_out(args: argparse.Namespace) -> int:
-    """``optimize`` with ``--holdout``, ``--split`` or ``--spread``."""
-    from thresholdlab.config import ThresholdConfig
-    from thresholdlab.curves import CurveIndex
-    from thresholdlab.decisions import DecisionRule
-    from thresholdlab.optimise import Objective
-
-    predictions = load_from_args(args)
-    objective = Objective.parse(args.objective)
-    rule = DecisionRule.default(predictions.task, args.rule, args.no_prediction)
-    mode = "global" if args.global_mode else "per_class"
-    split_info = None
+def held_out_parts(args: argparse.Namespace, predictions):
+    """(tuning data, evaluation data or None, what the config records of the split or None)
+    for ``optimize --holdout FILE`` or ``--split SHARE``; the whole file and None otherwise."""
     if args.holdout:
         evaluation = matching_classes(predictions, load_from_args(argparse.Namespace(
             **{**vars(args), "file": args.holdout})))
-        tuning = predictions
-        split_info = {"holdout_file": evaluation.file, "holdout_rows": evaluation.n_rows}
-    elif args.split is not None:
+        return predictions, evaluation, {"holdout_file": evaluation.file,
+                                         "holdout_rows": evaluation.n_rows}
+    if args.split is not None:
         split = stratified_split(predictions, args.split, args.seed)
-        tuning, evaluation = split.tuning, split.evaluation
-        split_info = {"share": split.share, "seed": split.seed,
-                      "tuning_rows": len(split.tuning_rows),
-                      "evaluation_rows": len(split.evaluation_rows)}
-    else:
-        tuning = evaluation = None
+        return split.tuning, split.evaluation, {
+            "share": split.share, "seed": split.seed, "tuning_rows": len(split.tuning_rows),
+            "evaluation_rows": len(split.evaluation_rows)}
+    return predictions, None, None
 
-    lines: list[str] = []
-    if tuning is not None:
-        result = held_out(tuning, evaluation, objective, rule=rule, mode=mode,
-                          n_resamples=args.bootstrap, seed=args.seed)
-        best, report = result.optimum, result.evaluation
-        metrics = report.to_dict()
-        metrics["held_out"] = {**result.to_dict(), **split_info}
-        source = tuning
-        lines.append(format_report(report))
-        lines.append(
-            f"Chosen on {tuning.n_rows:,} tuning rows, reported above on {evaluation.n_rows:,} "
-            + (f"rows of {evaluation.file}." if args.holdout else
-               f"held-out rows (share {args.split:g}, seed {args.seed}, stratified by class).")
-        )
-        lines.append(format_held_out(result))
-    else:
-        index = CurveIndex.build(predictions, rule)
-        from thresholdlab.metrics import evaluate
-        from thresholdlab.optimise import optimise
-        best = optimise(index, objective, mode=mode)
-        report = evaluate(index, best.thresholds)
-        metrics = report.to_dict()
-        source = predictions
-        lines.append(format_report(report))
-    if args.spread is not None:
-        if mode == "global":
-            raise ValueError("--spread re-optimises each class on its own; leave out --global.")
-        spread = optimum_spread(CurveIndex.build(source, rule), objective,
-                                n_resamples=args.spread, seed=args.seed)
-        metrics["optimum_spread"] = spread.to_dict(source.classes)
-        lines.append(format_spread(spread, source.classes))
-    config = ThresholdConfig.from_choice(
-        source, best.thresholds, rule, objective=objective.text, metrics=metrics,
-        logit_thresholds=best.logit_thresholds,
-    )
-    if args.groups:
-        config, summary = _with_groups(args, predictions, source, config, best.thresholds, rule)
-        lines.append(summary)
-    config.save(args.output)
-    for sentence in dict.fromkeys(best.infeasible.values()):
-        _warn(sentence)
-    if not best.exact:
-        _warn(
-            f"Under decision rule '{rule.rule}' with no-prediction '{rule.no_prediction}' a "
-            "class's decisions also depend on the other classes' thresholds, so each class was "
-            "optimised on its own curve: a good start, not the joint optimum."
-        )
-    print("\n".join(lines))
-    print(f"Wrote {args.output} ({objective.text}, {best.mode.replace('_', '-')}).")
-    return 0
+
+def held_out_step(args: argparse.Namespace, index, evaluation, best, split_info):
+    """The report on the evaluation rows of thresholds ``best`` chosen on ``index``, the
+    ``held_out`` entry of the config's metrics, and the lines to print."""
+    from thresholdlab.evaluation import held_out_at
+
+    result = held_out_at(index, evaluation, best, n_resamples=args.bootstrap, seed=args.seed)
+    tuning = index.predictions
+    lines = [
+        f"Chosen on {tuning.n_rows:,} tuning rows, reported above on {evaluation.n_rows:,} "
+        + (f"rows of {evaluation.file}." if args.holdout else
+           f"held-out rows (share {args.split:g}, seed {args.seed}, stratified by class)."),
+        format_held_out(result),
+    ]
+    return result.evaluation, {**result.to_dict(), **split_info}, lines
+
+
+def spread_step(args: argparse.Namespace, index, objective, best):
+    """``--spread N``: the ``optimum_spread`` entry of the config's metrics and its table."""
+    if best.mode == "global":
+        raise ValueError("--spread re-optimises each class on its own; leave out --global.")
+    spread = optimum_spread(index, objective, n_resamples=args.spread, seed=args.seed,
+                            optimum=best)
+    classes = index.predictions.classes
+    return spread.to_dict(classes), format_spread(spread, classes)
 
 
 def format_held_out(result) -> str:
@@ -298,25 +257,24 @@ def _slice_values(path, predictions, column: str):
     return slice_columns(path, predictions, max_levels=None, only=[column])[column]
 
 
-def _with_groups(args, predictions, source, config, thresholds, rule):
-    """The config with per-slice thresholds for ``--groups COLUMN``, and a summary table."""
-    import dataclasses
-
+def groups_step(args: argparse.Namespace, predictions, tuned, thresholds, recall, rule):
+    """``--groups COLUMN``: the config's ``groups`` section (thresholds per slice value, on the
+    scores the thresholds apply to, ``tuned``; ``recall`` is each class's recall there at
+    ``thresholds``, the target of equal_recall) and a summary table per slice."""
     from thresholdlab.groups import make_groups
-    from thresholdlab.slices import equal_recall, per_slice_thresholds, slice_metrics
+    from thresholdlab.slices import equal_recall, per_slice_thresholds, slice_indices, slice_metrics
 
-    if source is not predictions:
-        raise ValueError("--groups chooses per-slice thresholds on the whole file; leave out "
-                         "--holdout and --split.")
     values = _slice_values(args.file, predictions, args.groups)
+    indices = slice_indices(tuned, values, rule)  # once, for the thresholds and the table
     if args.group_objective == "equal_recall":
-        table, _ = equal_recall(predictions, values, thresholds, rule)
+        table, _ = equal_recall(tuned, values, thresholds, rule, target=recall,
+                                indices=indices)
     else:
-        table = per_slice_thresholds(predictions, values, args.group_objective, rule)
-    groups = make_groups(args.groups, table, predictions.classes, objective=args.group_objective)
-    config = dataclasses.replace(config, groups=groups)
-    report = slice_metrics(predictions, values, thresholds, rule, column=args.groups, group_thresholds=table)
-    return config, format_slices(report, predictions.classes)
+        table = per_slice_thresholds(tuned, values, args.group_objective, rule, indices=indices)
+    groups = make_groups(args.groups, table, tuned.classes, objective=args.group_objective)
+    report = slice_metrics(tuned, values, thresholds, rule, column=args.groups,
+                           group_thresholds=table, indices=indices)
+    return groups, format_slices(report, tuned.classes)
 
 
 def format_slices(report, classes) -> str:
@@ -337,19 +295,7 @@ def group_decisions(args, predictions, config):
     from thresholdlab.groups import decide_with_groups
 
     values = _slice_values(args.file, predictions, config.groups["column"])
-    aligned = dataclasses_replace_thresholds(config, predictions.classes)
-    return decide_with_groups(aligned, predictions.probabilities, values)
-
-
-def dataclasses_replace_thresholds(config, classes):
-    """``config`` with its classes in the data's order (decisions columns follow the data)."""
-    import dataclasses
-
-    if tuple(config.classes) == tuple(classes):
-        return config
-    return dataclasses.replace(config, classes=tuple(classes),
-                               thresholds={c: config.thresholds[c] for c in classes},
-                               logit_thresholds=None)
+    return decide_with_groups(config, predictions.probabilities, values, predictions.classes)
 
 
 def grouped_report(args, index, config):

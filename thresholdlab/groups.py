@@ -106,9 +106,10 @@ def group_codes(config, values) -> np.ndarray:
     return np.array([listed.get(str(v), -1) for v in values.tolist()], dtype=np.int64)
 
 
-def threshold_rows(config, values) -> np.ndarray:
-    """float64 (n, K): the thresholds each row is decided with."""
-    classes = config.classes
+def threshold_rows(config, values, classes=None) -> np.ndarray:
+    """float64 (n, K): the thresholds each row is decided with, columns in ``classes`` order
+    (the data's class order; the config's own when None)."""
+    classes = tuple(config.classes if classes is None else classes)
     table = np.array(
         [[config.groups["thresholds"][v][c] for c in classes] for v in group_values(config)]
         + [[config.thresholds[c] for c in classes]],
@@ -117,9 +118,10 @@ def threshold_rows(config, values) -> np.ndarray:
     return table[group_codes(config, values)]  # code -1 picks the last row: the top level
 
 
-def decide_with_groups(config, probabilities: np.ndarray, values) -> np.ndarray:
-    """bool (n, K): ``p >= t`` with each row's own thresholds (binary and multi-label)."""
-    t = threshold_rows(config, values)
+def decide_with_groups(config, probabilities: np.ndarray, values, classes=None) -> np.ndarray:
+    """bool (n, K): ``p >= t`` with each row's own thresholds (binary and multi-label);
+    ``probabilities`` has its columns in ``classes`` order (the config's when None)."""
+    t = threshold_rows(config, values, classes)
     if t.shape[0] != probabilities.shape[0]:
         raise ValueError(
             f"slice values must give one value per row: {t.shape[0]} values for "

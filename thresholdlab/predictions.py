@@ -26,6 +26,10 @@ class DataError(ValueError):
     """
 
 
+class SectionError(ValueError):
+    """An invalid config section; the message is the sentence without the "Config 'x':" prefix."""
+
+
 @dataclass(frozen=True, eq=False)
 class PredictionSet:
     """Scores and true labels of one validation set, ready for thresholding.

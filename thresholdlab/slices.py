@@ -8,12 +8,12 @@ optimum, or :func:`equal_recall` to give every slice the same recall). Such thre
 in the config's optional ``groups`` section (see ``thresholdlab.groups``).
 
 Loading keeps only scores, labels and ids; the extra columns are read here, from the same file,
-by name (``PredictionSet.columns["ignored"]``).
+by name (``PredictionSet.columns["ignored"]``), with the loader's own format, delimiter and NPZ
+readers.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import DecisionRule
 from thresholdlab.metrics import Report, evaluate
 from thresholdlab.optimise import Objective, _with_predict_nothing, optimise
+from thresholdlab.loading import file_format
 from thresholdlab.predictions import DataError, PredictionSet
 
 MAX_LEVELS = 20
@@ -35,16 +36,6 @@ MISSING = "(missing)"
 
 
 # ------------------------------------------------------------------------------ reading
-def _sniff_delimiter(head: str, name: str) -> str:
-    if name.lower().endswith(".tsv"):
-        return "\t"
-    lines = [ln for ln in head.splitlines() if not ln.lower().startswith("sep=")][:50]
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
 def slice_candidates(predictions: PredictionSet) -> list[str]:
     """Names of the extra columns loading left aside (the id column excepted): what
     :func:`slice_columns` reads."""
@@ -98,33 +89,16 @@ def slice_columns(
         candidates = list(only)
     if not candidates:
         return {}
-    suffix = Path(str(name)).suffix.lower()
+    fmt = file_format(str(name))
+    if fmt == "pt":
+        return {}
     raw = bytes(source) if isinstance(source, (bytes, bytearray)) else None
     import pandas as pd
 
     try:
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            handle = io.BytesIO(raw) if raw is not None else source
-            present = [c for c in candidates if c in pq.read_schema(handle).names]
-            if raw is not None:
-                handle.seek(0)
-            frame = pq.read_table(handle, columns=present).to_pandas()
-        elif suffix == ".npz":
-            with np.load(io.BytesIO(raw) if raw is not None else source, allow_pickle=False) as z:
-                frame = pd.DataFrame({c: z[c] for c in candidates if c in z.files and z[c].ndim == 1})
-        elif suffix in (".pt", ".pth"):
-            return {}
-        else:
-            data = raw if raw is not None else Path(source).read_bytes()
-            text = data.decode("utf-8-sig", errors="replace")
-            skip = 1 if text[:4].lower() == "sep=" else 0
-            delimiter = _sniff_delimiter(text[:65536], str(name))
-            wanted = set(candidates)
-            # Only the candidate columns are parsed: the scores stay with the loader.
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, skiprows=skip, dtype=str,
-                                keep_default_na=False, usecols=lambda c: c in wanted)
+        frame = _extra_columns(source, raw, str(name), fmt, candidates)
+    except DataError:
+        raise  # already one sentence from the loader's own reader
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"File '{name}': its extra columns could not be read as slices ({exc}).") from None
     if len(frame) != predictions.n_rows:
@@ -140,6 +114,37 @@ def slice_columns(
         if max_levels is None or 2 <= len(levels) <= max_levels:
             out[str(c)] = values.astype(str)
     return out
+
+
+def _extra_columns(source, raw: bytes | None, name: str, fmt: str, candidates: list[str]):
+    """The ``candidates`` columns of the file as a frame of text, read as loading reads it (the
+    format by extension, Excel's ``sep=`` line, the sniffed delimiter, UTF-16, NPZ arrays)."""
+    import pandas as pd
+
+    # The loader's own readers; the private ones are the pieces of read_table that matter here.
+    from thresholdlab.loading import read_npz, sniff_dialect
+    from thresholdlab.loading.tables import _from_utf16, _strip_sep_line
+
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        handle = (lambda: pa.BufferReader(raw)) if raw is not None else (lambda: str(source))
+        present = [c for c in candidates if c in pq.read_schema(handle()).names]
+        return pq.read_table(handle(), columns=present).to_pandas()
+    data = raw if raw is not None else Path(source).read_bytes()
+    if fmt == "npz":
+        arrays = read_npz(data, name)
+        return pd.DataFrame({c: arrays[c] for c in candidates
+                             if c in arrays and np.ndim(arrays[c]) == 1})
+    data, _ = _from_utf16(data, name)
+    data, declared = _strip_sep_line(data)
+    text = data.decode("utf-8-sig", errors="replace")
+    sep = declared or sniff_dialect(text[:65536], sep="\t" if fmt == "tsv" else None)[0]
+    wanted = set(candidates)
+    # Only the candidate columns are parsed: the scores stay with the loader.
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                       usecols=lambda c: c in wanted)
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -201,6 +206,17 @@ def _slice_rows(values: np.ndarray, n: int) -> tuple[np.ndarray, list[np.ndarray
     return levels, [order[bounds[i]:bounds[i + 1]] for i in range(len(levels))]
 
 
+def slice_indices(predictions: PredictionSet, values: np.ndarray, rule: DecisionRule | None = None):
+    """(slice values, each slice's rows, each slice's CurveIndex): built once and handed to
+    :func:`slice_metrics`, :func:`equal_recall` and :func:`per_slice_thresholds` as ``indices``
+    when more than one of them runs on the same slices."""
+    from thresholdlab.evaluation import subset
+
+    rule = rule or DecisionRule.default(predictions.task)
+    levels, members = _slice_rows(values, predictions.n_rows)
+    return levels, members, [CurveIndex.build(subset(predictions, rows), rule) for rows in members]
+
+
 def slice_metrics(
     predictions: PredictionSet,
     values: np.ndarray,
@@ -209,6 +225,7 @@ def slice_metrics(
     *,
     column: str = "slice",
     group_thresholds: dict | None = None,
+    indices=None,
 ) -> SliceReport:
     """Metrics of every slice at ``thresholds`` (or at a slice's own entry of ``group_thresholds``).
 
@@ -219,19 +236,17 @@ def slice_metrics(
     thresholds : array (K,)
     group_thresholds : dict of str to array (K,), optional
         Per-slice thresholds; slices not in it use ``thresholds``.
+    indices : optional
+        :func:`slice_indices` of the same data, values and rule, when the caller has them.
     """
-    from thresholdlab.evaluation import subset
-
-    rule = rule or DecisionRule.default(predictions.task)
-    levels, members = _slice_rows(values, predictions.n_rows)
+    levels, members, indices = indices or slice_indices(predictions, values, rule)
     base = np.asarray(thresholds, dtype=np.float64)
     group_thresholds = group_thresholds or {}
     reports: list[Report] = []
     used = np.empty((len(levels), predictions.n_classes))
-    for s, (value, rows) in enumerate(zip(levels, members)):
+    for s, (value, index) in enumerate(zip(levels, indices)):
         t = np.asarray(group_thresholds.get(str(value), base), dtype=np.float64)
         used[s] = t
-        index = CurveIndex.build(subset(predictions, rows), rule)
         reports.append(evaluate(index, t))
     macro = np.array([r.aggregates.macro["f1"] for r in reports])
     return SliceReport(
@@ -274,16 +289,14 @@ def per_slice_thresholds(
     values: np.ndarray,
     objective: Objective | str,
     rule: DecisionRule | None = None,
+    *,
+    indices=None,
 ) -> dict[str, np.ndarray]:
-    """Each slice's own optimum for ``objective`` (binary and multi-label data)."""
-    from thresholdlab.evaluation import subset
-
+    """Each slice's own optimum for ``objective`` (binary and multi-label data); ``indices`` as
+    in :func:`slice_metrics`."""
     rule = _per_slice_rule(predictions, rule)
-    levels, members = _slice_rows(values, predictions.n_rows)
-    return {
-        str(value): optimise(CurveIndex.build(subset(predictions, rows), rule), objective).thresholds
-        for value, rows in zip(levels, members)
-    }
+    levels, _, indices = indices or slice_indices(predictions, values, rule)
+    return {str(value): optimise(index, objective).thresholds for value, index in zip(levels, indices)}
 
 
 def equal_recall(
@@ -293,21 +306,21 @@ def equal_recall(
     rule: DecisionRule | None = None,
     *,
     target=None,
+    indices=None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-slice thresholds that give every slice the same recall, per class.
 
     For each class the target is ``target`` (a float or one per class), by default the recall
     the class has overall at ``thresholds``. Each slice gets the highest threshold whose recall
     on that slice reaches the target, so its recall is the nearest to the target from above. A slice
-    where the class has no positive rows keeps ``thresholds``.
+    where the class has no positive rows keeps ``thresholds``. ``indices`` as in
+    :func:`slice_metrics`.
 
     Returns
     -------
     group_thresholds : dict of str to ndarray (K,)
     targets : ndarray (K,)
     """
-    from thresholdlab.evaluation import subset
-
     rule = _per_slice_rule(predictions, rule)
     base = np.asarray(thresholds, dtype=np.float64)
     k = predictions.n_classes
@@ -317,10 +330,9 @@ def equal_recall(
                             where=(overall.tp + overall.fn) > 0)
     else:
         targets = np.broadcast_to(np.asarray(target, dtype=np.float64), (k,)).copy()
-    levels, members = _slice_rows(values, predictions.n_rows)
+    levels, _, indices = indices or slice_indices(predictions, values, rule)
     out = {}
-    for value, rows in zip(levels, members):
-        index = CurveIndex.build(subset(predictions, rows), rule)
+    for value, index in zip(levels, indices):
         t = base.copy()
         for c in range(k):
             positives = int(index.positives[c])
@@ -347,7 +359,7 @@ def grouped_report(index: CurveIndex, config, values) -> Report:
     from thresholdlab.metrics import aggregates, class_metrics, ranking_metrics, zero_division_warnings
 
     predictions = index.predictions
-    decisions = decide_with_groups(config, predictions.probabilities, values)
+    decisions = decide_with_groups(config, predictions.probabilities, values, predictions.classes)
     top = config.thresholds_for(predictions.classes)
     counts = counts_from_decisions(predictions, decisions, top)
     per_class = class_metrics(counts)

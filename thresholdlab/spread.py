@@ -98,6 +98,7 @@ def optimum_spread(
     seed: int = DEFAULT_SEED,
     level: float = LEVEL,
     max_bins: int = MAX_BINS,
+    optimum=None,
 ) -> OptimumSpread:
     """Re-optimise ``objective`` per class on bootstrap resamples of the rows of ``index``.
 
@@ -105,14 +106,16 @@ def optimum_spread(
     is, for that class, a multinomial draw over cells (candidate score x positive or negative,
     plus the class's positive and negative rows that are never candidates). Classes with more
     than ``max_bins`` distinct candidate scores are resampled over that many bins of equal
-    candidate count, and optimised at the bin edges.
+    candidate count, and optimised at the bin edges. ``optimum``, when the caller already has
+    ``optimise(index, objective)``, is taken as it is instead of being found again.
     """
     if isinstance(objective, str):
         objective = Objective.parse(objective)
     if int(n_resamples) < 1:
         raise DataError(f"The number of bootstrap resamples must be at least 1; got {n_resamples}.")
     r = int(n_resamples)
-    optimum = optimise(index, objective)
+    if optimum is None:
+        optimum = optimise(index, objective)
     rng = np.random.default_rng(seed)
     k = len(index.classes)
     n = index.n_rows

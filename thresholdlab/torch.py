@@ -458,11 +458,8 @@ def _near_winner(x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return near.any(dim=1)
 
 
-def _sigmoid(x: torch.Tensor) -> torch.Tensor:
-    """``predictions.sigmoid`` in torch ops: the branch that cannot overflow for each sign."""
-    pos = x >= 0
-    ex = torch.exp(torch.where(pos, -x, x))
-    return torch.where(pos, 1.0 / (1.0 + ex), ex / (1.0 + ex))
+# ``predictions.sigmoid`` in torch ops, shared with the calibration layers (one definition).
+from thresholdlab.torch_calibration import _sigmoid  # noqa: E402
 
 
 def _block_sum(e: torch.Tensor, start: int, n: int) -> torch.Tensor:

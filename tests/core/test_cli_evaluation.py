@@ -137,3 +137,59 @@ def test_compare_json_side_by_side_with_a_paired_difference(tmp_path, capsys):
     assert diff["observed"] == pytest.approx(f1[0] - f1[1], abs=1e-12)
     assert main(["compare", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 0
     assert "(paired)" in capsys.readouterr().out
+
+
+def _regions_file(tmp_path) -> Path:
+    frame = pd.read_csv(CANCER)
+    frame["region"] = np.random.default_rng(2).choice(["EU", "US"], len(frame))
+    path = tmp_path / "regions.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("extra", [["--split", "0.3"], ["--groups", "region"], ["--spread", "20"]],
+                         ids=["split", "groups", "spread"])
+def test_optimize_calibrates_before_held_out_spread_and_groups(extra, tmp_path, capsys):
+    from thresholdlab.calibration_fit import calibrate, fit_calibration
+
+    path, out = _regions_file(tmp_path), tmp_path / "c.json"
+    assert main(["optimize", str(path), "--objective", "f1", "--calibration", "platt", *extra,
+                 "-o", str(out)]) == 0
+    assert "Calibrated (platt)" in capsys.readouterr().err
+    config = ThresholdConfig.load(out)
+    assert config.calibration is not None
+    predictions = load(path)
+    tuning = ev.stratified_split(predictions, 0.3, 0).tuning if extra[0] == "--split" else predictions
+    fitted = fit_calibration(tuning, "platt")
+    best = optimise(CurveIndex.build(calibrate(tuning, fitted)), "f1")
+    np.testing.assert_array_equal(config.thresholds_for(predictions.classes), best.thresholds)
+
+
+def test_optimize_on_a_sketch_refuses_row_options_and_takes_costs(tmp_path, capsys):
+    from thresholdlab import sketch as sk
+    from thresholdlab.optimise import Objective
+
+    path = tmp_path / "s.parquet"
+    sk.Sketch.from_predictions(load(CANCER), n_bins=500).save(path)
+    for extra in (["--objective", "f1", "--spread", "20"], ["--objective", "f1", "--split", "0.3"],
+                  ["--objective", "f1", "--calibration", "platt"]):
+        assert main(["optimize", str(path), *extra, "-o", str(tmp_path / "x.json")]) == 2
+        err = capsys.readouterr().err
+        assert "is a sketch" in err and "internal error" not in err and err.count("\n") == 1
+    out = tmp_path / "c.json"
+    assert main(["optimize", str(path), "--cost", "1:5", "-o", str(out)]) == 0
+    best = sk.optimise(sk.build_index(sk.read_sketch(path)), Objective("cost", cost_fp=1, cost_fn=5))
+    config = ThresholdConfig.load(out)
+    np.testing.assert_array_equal(config.thresholds_for(config.classes), best.thresholds)
+    assert config.objective == "cost:1:5"
+
+
+def test_optimize_costs_with_groups_and_refuses_costs_with_a_split(tmp_path, capsys):
+    path, out = _regions_file(tmp_path), tmp_path / "c.json"
+    assert main(["optimize", str(path), "--cost", "1:5", "--groups", "region", "-o", str(out)]) == 0
+    config = ThresholdConfig.load(out)
+    assert config.objective == "cost:1:5" and set(config.groups["thresholds"]) == {"EU", "US"}
+    capsys.readouterr()
+    assert main(["optimize", str(path), "--cost", "1:5", "--split", "0.3", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "give --objective" in err and err.count("\n") == 1

@@ -180,3 +180,57 @@ def test_cli_evaluate_reports_each_row_at_its_slices_thresholds(case, tmp_path, 
     for c, name in enumerate(predictions.classes):
         expected = f1_score(predictions.labels[:, c], decisions[:, c], zero_division=0)
         assert out["per_class"][name]["f1"] == pytest.approx(expected, abs=1e-12)
+
+
+def _listed_in_reverse(config, path):
+    """``config`` saved with its classes (and every per-class map) in reverse order."""
+    doc = json.loads(config.to_json())
+    order = list(reversed(doc["classes"]))
+    doc["classes"] = order
+    for key in ("thresholds", "logit_thresholds"):
+        if doc.get(key):
+            doc[key] = {c: doc[key][c] for c in order}
+    doc["groups"]["thresholds"] = {v: {c: t[c] for c in order}
+                                   for v, t in doc["groups"]["thresholds"].items()}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_cli_evaluate_and_apply_follow_the_datas_class_order(tmp_path, capsys):
+    from sklearn.metrics import confusion_matrix
+
+    frame = sigmoid_frame("multilabel", seed=4)
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    predictions = tl.load(path)
+    table = {"EU": np.array([0.3, 0.5, 0.7]), "US": np.array([0.6, 0.4, 0.2])}
+    config = dataclasses.replace(
+        ThresholdConfig.from_choice(predictions, np.array([0.35, 0.55, 0.75])),
+        groups=make_groups("region", table, predictions.classes))
+    reverse = _listed_in_reverse(config, tmp_path / "reverse.json")
+    expected = brute_force(predictions, frame, config, table)
+    assert main(["evaluate", str(path), "--thresholds", str(reverse), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for c, name in enumerate(predictions.classes):
+        tn, fp, fn, tp = confusion_matrix(predictions.labels[:, c], expected[:, c], labels=[0, 1]).ravel()
+        assert (out["per_class"][name]["tp"], out["per_class"][name]["fp"]) == (tp, fp)
+    assert main(["apply", str(path), "--thresholds", str(reverse), "-o", str(tmp_path / "d.csv")]) == 0
+    got = pd.read_csv(tmp_path / "d.csv")[[f"pred_{c}" for c in predictions.classes]].to_numpy().astype(bool)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_cli_apply_with_groups_decides_on_calibrated_scores(tmp_path, capsys):
+    from thresholdlab.calibration_fit import calibrate
+
+    frame = sigmoid_frame("binary", n=600, seed=6)
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "c.json"
+    assert main(["optimize", str(path), "--objective", "f1", "--calibration", "platt",
+                 "--groups", "region", "-o", str(out)]) == 0
+    config = ThresholdConfig.load(out)
+    assert main(["apply", str(path), "--thresholds", str(out), "-o", str(tmp_path / "d.csv")]) == 0
+    got = pd.read_csv(tmp_path / "d.csv")["pred_" + config.classes[0]].to_numpy().astype(bool)
+    tuned = calibrate(tl.load(path), config.calibration)
+    expected = decide_with_groups(config, tuned.probabilities, frame["region"].to_numpy())
+    np.testing.assert_array_equal(got, expected[:, 0])

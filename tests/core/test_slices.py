@@ -150,3 +150,18 @@ def test_slice_columns_that_do_not_line_up_say_so(tmp_path):
     frame.iloc[:10].to_csv(tmp_path / "short.csv", index=False)
     with pytest.raises(DataError, match="slices need one value per scored row"):
         slices.slice_columns(tmp_path / "short.csv", predictions)
+
+
+def test_slices_read_every_table_form_that_load_reads(tmp_path):
+    frame = make_frame("binary", n=200)
+    frame.to_parquet(tmp_path / "p.pq", index=False)
+    (tmp_path / "excel.csv").write_text("sep=;\n" + frame.to_csv(sep=";", index=False))
+    (tmp_path / "wide.csv").write_bytes(frame.to_csv(index=False).encode("utf-16"))
+    np.savez(tmp_path / "a.npz", scores=frame["logit_fraud"].to_numpy(), labels=frame["label"].to_numpy(),
+             region=frame["region"].to_numpy(dtype=str))
+    for name in ("p.pq", "excel.csv", "wide.csv", "a.npz"):
+        predictions = tl.load(tmp_path / name)
+        columns = slices.slice_columns(tmp_path / name, predictions, only=["region"])
+        np.testing.assert_array_equal(columns["region"], frame["region"].to_numpy(dtype=str))
+        again = slices.slice_columns((tmp_path / name).read_bytes(), predictions, name=name, only=["region"])
+        np.testing.assert_array_equal(again["region"], columns["region"])
