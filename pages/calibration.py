@@ -4,10 +4,7 @@ see what errors cost."""
 import streamlit as st
 
 from thresholdlab.cost_config import cost_matrix_config
-from thresholdlab.costs import (
-    cost_matrix_result, decisions_cost, optimise_costs, pos_weight_sentence,
-)
-from thresholdlab.decisions import DecisionRule, decide
+from thresholdlab.costs import confusion_cost, optimise_costs, pos_weight_sentence
 from thresholdlab.ui import calibrated, controls, data, export, figures, shell, state, tables
 
 dataset = shell.dataset()
@@ -120,19 +117,19 @@ if dataset.task == "multiclass":
         + "probabilities, or no prediction where that costs less."
     )
     matrix = calibrated.matrix_editor(dataset)
-    result = cost_matrix_result(dataset.predictions, matrix, dataset.ranking)
-    by_thresholds = decide(dataset.predictions.probabilities, thresholds, dataset.rule)
-    argmax = decide(dataset.predictions.probabilities, [0.0] * len(dataset.classes),
-                    DecisionRule.default("multiclass"))
+    result = calibrated.matrix_result(dataset, matrix)
+    # Every multi-class rule at thresholds 0 is the plain argmax; the counts come from the index.
+    by_thresholds = data.report(dataset, thresholds).counts.confusion
+    argmax = data.report(dataset, [0.0] * len(dataset.classes)).counts.confusion
     cells = st.columns(3)
     cells[0].metric("Total cost, cost matrix", f"{result.total_cost:,.6g}",
                     help=f"{result.mean_cost:.4g} a row.")
     cells[1].metric("Total cost, current thresholds",
-                    f"{decisions_cost(dataset.predictions, matrix, by_thresholds):,.6g}",
+                    f"{confusion_cost(matrix, dataset.classes, by_thresholds):,.6g}",
                     help="The sliders' decisions under the same costs (no prediction costs "
                          "the cost of abstaining, 0 when none is set).")
     cells[2].metric("Total cost, plain argmax",
-                    f"{decisions_cost(dataset.predictions, matrix, argmax):,.6g}")
+                    f"{confusion_cost(matrix, dataset.classes, argmax):,.6g}")
     st.plotly_chart(
         figures.confusion_figure(result.confusion, list(dataset.classes),
                                  [*dataset.classes, "no prediction"], normalise=False,

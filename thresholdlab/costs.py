@@ -428,6 +428,19 @@ def cost_matrix_result(
     return CostMatrixResult(decisions, counts.confusion, total, total / n if n else float("nan"), report)
 
 
+def confusion_cost(matrix: CostMatrix, classes, confusion: np.ndarray) -> float:
+    """Total cost under ``matrix`` of the decisions a confusion matrix counts: int (K, K + 1),
+    rows the truth and columns the prediction in ``classes`` order, the last column no
+    prediction (costing ``abstain_cost``, 0 when the matrix has none). The counts come from the
+    curve index, so no row is read; equal to :func:`decisions_cost` of the same decisions."""
+    order = {c: i for i, c in enumerate(matrix.classes)}
+    to_cfg = np.array([order[c] for c in classes])
+    confusion = np.asarray(confusion)
+    k = len(to_cfg)
+    made = float((matrix.matrix[np.ix_(to_cfg, to_cfg)] * confusion[:, :k]).sum())
+    return made + int(confusion[:, k].sum()) * (matrix.abstain_cost or 0.0)
+
+
 def decisions_cost(predictions: PredictionSet, matrix: CostMatrix, decisions: np.ndarray) -> float:
     """Total cost under ``matrix`` of any multi-class decisions (data class ids, -1 abstain);
     an abstention costs ``abstain_cost`` (0 when the matrix has none)."""

@@ -305,3 +305,23 @@ def test_cli_per_class_costs(tmp_path):
     assert bad.returncode == 2 and "zebra" in bad.stderr and bad.stderr.count("\n") == 1
     none = run_cli("optimize", "sample_data/multilabel_digits_10.csv", "-o", cfg)
     assert none.returncode == 2 and "needs --objective" in none.stderr
+
+
+@pytest.mark.parametrize("rule", ["argmax", "threshold_argmax"])
+@pytest.mark.parametrize("no_prediction", ["abstain", "fallback_argmax"])
+def test_cost_of_a_confusion_matrix_equals_the_cost_of_its_decisions(rule, no_prediction):
+    """The dashboard prices the sliders' decisions from the index's confusion counts; that
+    equals pricing every row's decision (the matrix listed in another class order, too)."""
+    from thresholdlab import evaluate
+    from thresholdlab.costs import confusion_cost, decisions_cost
+
+    data = random_predictions("multiclass", 400, 4, seed=5, decimals=2)
+    rng = np.random.default_rng(5)
+    order = list(reversed(data.classes))
+    matrix = CostMatrix(tuple(order), rng.integers(0, 9, (4, 4)) * (1 - np.eye(4)), 0.5)
+    decision_rule = DecisionRule.default("multiclass", rule, no_prediction)
+    index = CurveIndex.build(data, decision_rule)
+    for thresholds in (np.zeros(4), rng.random(4), np.full(4, 0.6)):
+        confusion = evaluate(index, thresholds).counts.confusion
+        rows = decide(data.probabilities, thresholds, decision_rule)
+        assert confusion_cost(matrix, data.classes, confusion) == decisions_cost(data, matrix, rows)

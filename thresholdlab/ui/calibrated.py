@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from thresholdlab.calibration_fit import METHODS, calibrate, calibration_report, fit_calibration
-from thresholdlab.costs import ClassCost, CostMatrix
+from thresholdlab.costs import ClassCost, CostMatrix, cost_matrix_result
 from thresholdlab.predictions import DataError
 from thresholdlab.ui import data
 from thresholdlab.ui.data import Dataset
@@ -238,6 +238,17 @@ def cost_inputs(dataset: Dataset, c: int) -> None:
         help="The pos_weight of BCEWithLogitsLoss (or class weight) this class was trained "
              "with; 0 for none. It stands for the costs 1:pos_weight.",
     )
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _matrix_result(key: str, costs: bytes, abstain, _dataset: Dataset, _matrix: CostMatrix):
+    return cost_matrix_result(_dataset.predictions, _matrix, _dataset.ranking)
+
+
+def matrix_result(dataset: Dataset, matrix: CostMatrix):
+    """The cost-matrix rule on the data in use (calibrated when switched on): one pass over the
+    rows per data set and matrix, not per rerun."""
+    return _matrix_result(dataset.key, matrix.matrix.tobytes(), matrix.abstain_cost, dataset, matrix)
 
 
 def matrix_editor(dataset: Dataset) -> CostMatrix:
