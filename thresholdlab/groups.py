@@ -11,8 +11,9 @@ config with ``groups`` still works, unchanged, for code that knows nothing of sl
 config without it behaves exactly as before. Multi-class configs cannot have groups: under a
 multi-class rule a row's decision depends on every class's threshold at once.
 
-``thresholdlab.apply(config, scores, groups=values)`` and
-``thresholdlab.torch.GroupThresholdHead`` take each row's slice value.
+``thresholdlab.apply(config, scores, groups=values)`` and ``thresholdlab.torch.ThresholdHead``
+(``head(scores, slices)``, slices as codes: positions in :func:`group_codes`) take each row's
+slice value.
 """
 
 from __future__ import annotations

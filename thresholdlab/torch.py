@@ -8,7 +8,8 @@ Two halves of one loop:
   ``thresholdlab optimize`` or the dashboard (it lives in :mod:`thresholdlab.torch_collect`).
 * :class:`ThresholdHead` is an ``nn.Module`` that applies a threshold config to the
   model's raw outputs, so ``nn.Sequential(model, ThresholdHead(config))`` serves decisions. It
-  runs eagerly, under ``torch.jit.script`` and ``torch.export``, on CPU and CUDA.
+  runs eagerly, under ``torch.jit.script`` and ``torch.export``, on CPU and CUDA. With a config's
+  per-slice thresholds (``groups``), ``head(scores, slices)`` decides each row with its slice's.
 
 Only this module and :mod:`thresholdlab.torch_collect` import torch; ``import thresholdlab`` does
 not. The core never imports them: they depend on it. :func:`apply_tensor` is how
@@ -39,7 +40,6 @@ pairwise summation order as ``numpy.sum``, the same sigmoid branches), so:
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 import json
 import math
@@ -56,7 +56,9 @@ from thresholdlab.groups import group_codes, group_values
 from thresholdlab.predictions import sigmoid
 from thresholdlab.torch_collect import INPUT_KEYS, TARGET_KEYS, collect
 
-__all__ = ["INPUT_KEYS", "TARGET_KEYS", "ThresholdHead", "apply_tensor", "collect"]
+__all__ = [
+    "GroupThresholdHead", "INPUT_KEYS", "TARGET_KEYS", "ThresholdHead", "apply_tensor", "collect",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,8 +69,7 @@ __all__ = ["INPUT_KEYS", "TARGET_KEYS", "ThresholdHead", "apply_tensor", "collec
 def apply_tensor(config: ThresholdConfig, scores: torch.Tensor, groups=None) -> torch.Tensor:
     """:func:`thresholdlab.apply` for a tensor: the numpy path's checks, then the config's
     :class:`ThresholdHead` on the tensor's device (MPS: the CPU), decisions on that device.
-    With ``groups`` (each row's slice value) the config's per-slice thresholds decide, through
-    :class:`GroupThresholdHead`."""
+    With ``groups`` (each row's slice value) the config's per-slice thresholds decide."""
     device = scores.device
     # MPS has no float64; decide there on the CPU and move the decisions back.
     work = torch.device("cpu") if device.type == "mps" else device
@@ -80,8 +81,7 @@ def apply_tensor(config: ThresholdConfig, scores: torch.Tensor, groups=None) -> 
     if groups is not None:
         codes = torch.from_numpy(group_codes(config, groups)).to(work)
         # Every head reads its scores as float64 first, so ``x`` decides as the scores would.
-        slices = json.dumps(config.groups, sort_keys=True, default=repr)
-        return _group_head(_HeadKey(config, work), slices)(x, codes).to(device)
+        return _head(_HeadKey(config, work))(x, codes).to(device)
     return _head(_HeadKey(config, work))(x).to(device)
 
 
@@ -97,6 +97,7 @@ class _HeadKey:
             tuple(config.thresholds[c] for c in config.classes), device,
             None if config.calibration is None else json.dumps(config.calibration.to_dict()),
             None if config.cost_matrix is None else json.dumps(config.cost_matrix.to_dict()),
+            None if not config.groups else json.dumps(config.groups, sort_keys=True, default=repr),
         )
 
     def __hash__(self) -> int:
@@ -113,14 +114,6 @@ def _head(key: _HeadKey) -> ThresholdHead:
     # A snapshot: the head keeps its config (for the eager re-decision), and a later edit to
     # the caller's config must not reach another config that hits this cache entry.
     return ThresholdHead(copy.deepcopy(key.config)).to(key.device)
-
-
-@functools.lru_cache(maxsize=16)
-def _group_head(key: _HeadKey, slices: str) -> "GroupThresholdHead":
-    """The GroupThresholdHead for ``key.config`` on ``key.device``, built once like
-    :func:`_head` (one ThresholdHead per slice); ``slices`` is the config's ``groups`` as JSON,
-    which the key's other fields do not cover."""
-    return GroupThresholdHead(copy.deepcopy(key.config)).to(key.device)
 
 
 # numpy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src): blocks of at most
@@ -160,6 +153,13 @@ class ThresholdHead(nn.Module):
         the head does not check (a data-dependent check cannot be exported), and the decisions
         of a row holding NaN or infinity are unspecified; ``thresholdlab.apply`` validates.
 
+    slices : Tensor long (n,), optional
+        Each row's slice code, for a config with per-slice thresholds (its ``groups``): the
+        position of the row's slice value in ``slice_values`` (:meth:`codes` maps values to
+        codes), -1 or any code out of range for a value the config does not list; such rows,
+        and every row when ``slices`` is not given, get the top-level thresholds. Eagerly the
+        slice values themselves (a list or array, compared as text) are accepted too.
+
     Output
     ------
     Tensor on the input's device
@@ -178,6 +178,13 @@ class ThresholdHead(nn.Module):
     logit_exceptions : Tensor float64 (K, M), buffer
         Sigmoid configs: logits near the boundary whose decision is the opposite of
         ``logit >= boundary`` because float64 sigmoid is not monotone there; NaN padding.
+    slice_values : list of str
+        The slice values the config's ``groups`` lists (empty without groups); a value's code
+        is its position here.
+    slice_thresholds : Tensor float64 (G + 1, K), buffer
+        Row ``g``: the thresholds of ``slice_values[g]``; last row: the top-level thresholds.
+        ``slice_logit_boundaries`` (G + 1, K) and ``slice_logit_exceptions`` (G + 1, K, M) are
+        their logit forms (sigmoid configs). Saved in the state_dict only with groups.
 
     Notes
     -----
@@ -228,6 +235,43 @@ class ThresholdHead(nn.Module):
         abstain = math.inf if matrix is None or matrix.abstain_cost is None else matrix.abstain_cost
         self.register_buffer("costs", torch.from_numpy(costs.copy()))
         self.register_buffer("abstain_cost", torch.tensor([abstain], dtype=torch.float64))
+        self._init_slices(config, t)
+
+    def _init_slices(self, config: ThresholdConfig, top: np.ndarray) -> None:
+        """Per-slice tables from the config's ``groups``: row ``g`` holds the thresholds of the
+        ``g``-th listed slice value, the last row the top-level ones (rows of unlisted values)."""
+        # Listed slice values in the config's order: a row's slice code is its position here.
+        self.slice_values: List[str] = list(group_values(config))
+        self.n_slices = len(self.slice_values)
+        groups = config.groups if self.n_slices else None
+        table = np.array(
+            [[groups["thresholds"][v][c] for c in config.classes] for v in self.slice_values]
+            + [top.tolist()],
+            dtype=np.float64,
+        ).reshape(self.n_slices + 1, self.n_classes)
+        if self.activation == "sigmoid" and self.n_slices:
+            found = [_sigmoid_boundaries(row) for row in table]
+            m = max(e.shape[1] for _, e in found)
+            boundaries = np.stack([b for b, _ in found])
+            exceptions = np.full((len(found), self.n_classes, m), np.nan)
+            for g, (_, e) in enumerate(found):
+                exceptions[g, :, : e.shape[1]] = e
+        else:  # the top level's, already found (or unused: zeros, as above)
+            boundaries = self.logit_boundaries.numpy().reshape(1, -1).copy()
+            exceptions = self.logit_exceptions.numpy()[None].copy()
+        # Persistent only with groups: a head without them keeps the state_dict it always had.
+        persistent = self.n_slices > 0
+        self.register_buffer("slice_thresholds", torch.from_numpy(table), persistent=persistent)
+        self.register_buffer(
+            "slice_logit_boundaries", torch.from_numpy(boundaries), persistent=persistent)
+        self.register_buffer(
+            "slice_logit_exceptions", torch.from_numpy(exceptions), persistent=persistent)
+
+    @torch.jit.unused
+    def codes(self, values) -> torch.Tensor:
+        """long (n,): each slice value's code, its position in ``slice_values`` (values are
+        compared as text, like ``thresholdlab.apply(groups=)``); -1 for a value not listed."""
+        return torch.from_numpy(group_codes(self._config, np.asarray(values, dtype=object)))
 
     def _apply(self, fn, recurse=True):
         # Thresholds stay float64 whatever the model around the head is cast to: a model-wide
@@ -249,13 +293,33 @@ class ThresholdHead(nn.Module):
         )
 
     # ---------------------------------------------------------------------------- forward
-    def forward(self, scores: torch.Tensor) -> torch.Tensor:
+    def forward(self, scores: torch.Tensor, slices: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Decisions for ``scores``; ``slices`` (optional, long (n,)): each row's slice code.
+
+        A config with per-slice thresholds (``groups``) decides a row with code ``g`` with the
+        thresholds of ``slice_values[g]``, and a row with any other code (-1: a value the config
+        does not list) with the top-level thresholds, as ``thresholdlab.apply(config, scores,
+        groups=values)``. Eagerly, ``slices`` may also be the slice values themselves (any
+        non-tensor sequence, compared as text); scripted and exported heads take codes
+        (:meth:`codes`). Without ``slices``, or for a config without groups, every row gets the
+        top-level thresholds.
+        """
         raw = self._as_matrix(scores)
         x = self.calibrate(raw)
         if self.activation == "none":
             # Probabilities a rounding error outside [0, 1] are clipped, as loading and
             # ``apply`` clip them; in-range scores are unchanged.
             x = x.clamp(0.0, 1.0)
+        if slices is not None and self.n_slices > 0:
+            if not torch.jit.is_scripting():
+                if not _tracing():  # an exported head takes codes as they come
+                    slices = self._as_codes(slices, raw.shape[0], raw.device)
+            # groups exist only without a rule that adds labels (no_prediction "none") and
+            # outside multi-class, so no row needs the eager re-decision either.
+            out = self._multihot_per_row(x, slices)
+            if self.task == "binary":
+                out = out.reshape(scores.shape)
+            return out
         if self.task == "multiclass":
             # Computed once here: the eager exactness check below needs the same probabilities.
             p = self._softmax(x) if self.activation == "softmax" else x
@@ -344,6 +408,32 @@ class ThresholdHead(nn.Module):
             empty = ~passing.any(dim=1, keepdim=True)
             passing = passing | (empty & (classes == top.unsqueeze(1)))
         return passing
+
+    def _multihot_per_row(self, x: torch.Tensor, slices: torch.Tensor) -> torch.Tensor:
+        """:meth:`_multihot` (no_prediction "none") with each row's slice's thresholds; bool (n, K)."""
+        listed = (slices >= 0) & (slices < self.n_slices)
+        row = torch.where(listed, slices, torch.full_like(slices, self.n_slices)).to(torch.long)
+        if self.activation == "sigmoid":
+            boundaries = self.slice_logit_boundaries.index_select(0, row)
+            exceptions = self.slice_logit_exceptions.index_select(0, row)
+            flipped = (x.unsqueeze(2) == exceptions).any(dim=2)
+            return (x >= boundaries) ^ flipped
+        return x >= self.slice_thresholds.index_select(0, row)
+
+    @torch.jit.unused
+    def _as_codes(self, slices, n: int, device: torch.device) -> torch.Tensor:
+        """Eager only: slice codes from codes (a tensor) or from slice values (anything else)."""
+        codes = slices if isinstance(slices, torch.Tensor) else self.codes(slices)
+        if codes.dim() != 1 or codes.shape[0] != n:
+            raise ValueError(
+                f"slices must give one slice per row: {tuple(codes.shape)} for {n} rows of scores"
+            )
+        if codes.dtype.is_floating_point or codes.dtype == torch.bool:
+            raise ValueError(
+                "slices must be integer slice codes (ThresholdHead.codes(values)) or the slice "
+                f"values themselves, got a {codes.dtype} tensor"
+            )
+        return codes.to(device)
 
     def _softmax(self, x: torch.Tensor) -> torch.Tensor:
         """``predictions.softmax`` step by step: max shift, exp, numpy's summation order."""
@@ -563,46 +653,6 @@ def _bisect(t: float) -> int:
 
 
 # ------------------------------------------------------------------ per-slice thresholds
-class GroupThresholdHead(nn.Module):
-    """:class:`~thresholdlab.torch.ThresholdHead` with each row's slice taken into account.
-
-    ``head(scores, slices)`` decides a row whose slice code is ``g`` with the thresholds of the
-    config's ``g``-th listed slice value (``head.slice_values``), and a row with code -1 with
-    the top-level thresholds, exactly as ``thresholdlab.apply(config, scores, groups=values)``.
-    :meth:`codes` turns slice values (text) into codes. Every slice's decisions come from its
-    own ThresholdHead, so they are as exact as the plain head's; eager, scripted and exported.
-
-    Parameters
-    ----------
-    config : ThresholdConfig or path of a config JSON file, with or without ``groups``
-    exact : bool
-        Passed to each slice's ThresholdHead.
-    """
-
-    def __init__(self, config: ThresholdConfig | str | os.PathLike, *, exact: bool = True):
-        super().__init__()
-        if not isinstance(config, ThresholdConfig):
-            config = ThresholdConfig.load(config)
-        self._config = config
-        self.slice_values: List[str] = list(group_values(config))
-        plain = dataclasses.replace(config, groups=None)
-        self.default = ThresholdHead(plain, exact=exact)
-        heads = []
-        for value in self.slice_values:
-            t = config.groups["thresholds"][value]
-            heads.append(ThresholdHead(
-                dataclasses.replace(plain, thresholds=dict(t), logit_thresholds=None), exact=exact))
-        self.heads = nn.ModuleList(heads)
-
-    def codes(self, values) -> torch.Tensor:
-        """long (n,): each value's position in ``slice_values``, -1 when not listed."""
-        return torch.from_numpy(group_codes(self._config, np.asarray(values, dtype=object)))
-
-    def forward(self, scores: torch.Tensor, slices: torch.Tensor) -> torch.Tensor:
-        out = self.default(scores)
-        for g, head in enumerate(self.heads):
-            chosen = slices == g
-            if out.dim() == 2:
-                chosen = chosen.unsqueeze(1)
-            out = torch.where(chosen, head(scores), out)
-        return out
+# The name under which per-slice heads were first published: ThresholdHead itself now takes each
+# row's slice (``head(scores, slices)``, ``head.codes(values)``, ``head.slice_values``).
+GroupThresholdHead = ThresholdHead

@@ -1,5 +1,5 @@
 """The config's optional ``groups`` section: per-slice thresholds through ``apply``, the CLI
-and ``GroupThresholdHead``; configs without it behave exactly as before."""
+and ``ThresholdHead``; configs without it behave exactly as before."""
 
 from __future__ import annotations
 
