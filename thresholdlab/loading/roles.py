@@ -252,6 +252,7 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
         notes += found_notes
 
     predicted: list[str] = []
+    codes: list[str] = []  # category codes among prefix-less numeric columns (not scores)
     if scores and not ov.score_cols:
         scores, classes, predicted = _drop_predicted_labels(frame, label, scores, classes)
     used = {label, id_col, *(labels or []), *scores, *predicted}
@@ -268,6 +269,9 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
                 raise _no_label_error(file)
         scores = [c for c in numeric if c != label]
         scores, _, predicted = _drop_predicted_labels(frame, label, scores, scores)
+        scores, codes = _drop_category_codes(frame, scores)
+        if codes:
+            notes.append(_category_code_note(codes))
         if not scores:
             raise DataError(
                 f"File '{file}' has no score columns: none is named with a score prefix "
@@ -299,7 +303,7 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     used = {label, id_col, *(labels or []), *scores}
     notes += _check_repeated_names(frame, used, file)
     ignored = [c for c in columns if c not in used]
-    unused = [c for c in ignored if c in free and c not in predicted]
+    unused = [c for c in ignored if c in free and c not in predicted and c not in codes]
     if unused:
         notes.append(
             f"Column {_quoted(unused)} is not used."
@@ -356,6 +360,63 @@ def _drop_predicted_labels(frame, label, scores, classes):
             dropped.append(c)
     kept = [(s, k) for s, k in zip(scores, classes) if s not in dropped]
     return [s for s, _ in kept], [k for _, k in kept], dropped
+
+
+# A column with more distinct values than this is never taken for a category code.
+_MAX_CODES = 20
+
+
+def _drop_category_codes(frame, scores) -> tuple[list[str], list[str]]:
+    """(scores, codes): prefix-less numeric columns that hold category codes left out.
+
+    Such a column (a region number, an age band 1..5) has an integer type, 2 to 20 distinct
+    values and some value outside [0, 1], beside fractional scores (float columns holding a
+    value that is not a whole number) that are probabilities (every value within [0, 1], so
+    the column cannot be one) or logits (some value below 0): a model's logits come from float
+    arithmetic and are never written as a handful of whole numbers. Scores beside which the
+    codes could be percentages (fractions above 1, none below 0) keep every column, as do
+    files whose columns are all whole numbers. A column left out stays an extra column, so it
+    can slice the rows."""
+    if len(scores) < 2:
+        return scores, []
+    fractional = []
+    for c in scores:
+        series = frame[c]
+        if pd.api.types.is_float_dtype(series):
+            values = series.dropna()
+            if len(values) and bool((values != values.round()).any()):
+                fractional.append(values)
+    if not fractional:
+        return scores, []
+    low = min(float(v.min()) for v in fractional)
+    high = max(float(v.max()) for v in fractional)
+    if not (low < 0.0 or high <= 1.0):  # fractions above 1 and none below 0: maybe percentages
+        return scores, []
+    codes = []
+    for c in scores:
+        series = frame[c]
+        if not pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        values = series.dropna()
+        if not len(values) or (values.min() >= 0 and values.max() <= 1):
+            continue  # 0s and 1s: probabilities written as whole numbers
+        if 2 <= values.nunique() <= _MAX_CODES:
+            codes.append(c)
+    return [c for c in scores if c not in codes], codes
+
+
+def _category_code_note(codes: list[str]) -> str:
+    if len(codes) == 1:
+        return (
+            f"Column '{codes[0]}' holds a few whole numbers beside fractional scores, so it is "
+            "read as a category (it can slice the rows), not as a score; name it with "
+            "--score-cols to use it as one."
+        )
+    return (
+        f"Columns {_quoted(codes)} hold a few whole numbers beside fractional scores, so they "
+        "are read as categories (they can slice the rows), not as scores; name them with "
+        "--score-cols to use them as scores."
+    )
 
 
 def _no_label_error(file: str) -> DataError:
