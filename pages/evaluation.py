@@ -40,7 +40,7 @@ try:
     if source == SPLIT:
         split, result = ui_ev.held_out_split(dataset, share, seed, objective, "per_class", resamples)
         tuning = split.tuning
-        tuning_key = f"{dataset.key}|split|{share}|{seed}"
+        tuning_key = ui_ev.split_key(dataset, share, seed)
         st.caption(split.description + ".")
         if dataset.calibration is not None:
             st.caption("The calibration in use was fitted on every row of the file, held-out "

@@ -226,6 +226,7 @@ def slice_metrics(
     column: str = "slice",
     group_thresholds: dict | None = None,
     indices=None,
+    sample_based_metrics: bool = True,
 ) -> SliceReport:
     """Metrics of every slice at ``thresholds`` (or at a slice's own entry of ``group_thresholds``).
 
@@ -238,6 +239,10 @@ def slice_metrics(
         Per-slice thresholds; slices not in it use ``thresholds``.
     indices : optional
         :func:`slice_indices` of the same data, values and rule, when the caller has them.
+    sample_based_metrics : bool, default True
+        Multi-label: the per-row figures (samples-F1, subset accuracy), which look at every
+        row of every slice; the dashboard's table shows none of them, so it skips them to keep
+        a slider move cheap.
     """
     levels, members, indices = indices or slice_indices(predictions, values, rule)
     base = np.asarray(thresholds, dtype=np.float64)
@@ -247,7 +252,7 @@ def slice_metrics(
     for s, (value, index) in enumerate(zip(levels, indices)):
         t = np.asarray(group_thresholds.get(str(value), base), dtype=np.float64)
         used[s] = t
-        reports.append(evaluate(index, t))
+        reports.append(evaluate(index, t, sample_based_metrics=sample_based_metrics))
     macro = np.array([r.aggregates.macro["f1"] for r in reports])
     return SliceReport(
         column=column,

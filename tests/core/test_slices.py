@@ -165,3 +165,16 @@ def test_slices_read_every_table_form_that_load_reads(tmp_path):
         np.testing.assert_array_equal(columns["region"], frame["region"].to_numpy(dtype=str))
         again = slices.slice_columns((tmp_path / name).read_bytes(), predictions, name=name, only=["region"])
         np.testing.assert_array_equal(again["region"], columns["region"])
+
+
+def test_slice_metrics_without_per_row_figures_keep_every_other_number(loaded):
+    """The dashboard's slice table skips the multi-label per-row figures; the rest is equal."""
+    task, frame, path, predictions = loaded
+    region = slices.slice_columns(path, predictions)["region"]
+    t = np.full(predictions.n_classes, 0.4)
+    full = slices.slice_metrics(predictions, region, t)
+    light = slices.slice_metrics(predictions, region, t, sample_based_metrics=False)
+    assert light.table(predictions.classes) == full.table(predictions.classes)
+    np.testing.assert_array_equal(light.thresholds, full.thresholds)
+    for a, b in zip(light.reports, full.reports):
+        assert a.aggregates.macro == b.aggregates.macro and a.aggregates.micro == b.aggregates.micro

@@ -109,3 +109,41 @@ def test_second_file_goes_through_the_calibration_in_use():
     expected = ev.held_out(calibrate(core.pset, fitted), other, "f1", rule=core.rule,
                            n_resamples=1000, seed=0)
     np.testing.assert_array_equal(table(at, "F1 held-out")["F1 held-out"], expected.evaluation.per_class.f1)
+
+
+def _count_builds(monkeypatch) -> list[int]:
+    """Row counts of every CurveIndex built from now on."""
+    from thresholdlab.curves import CurveIndex
+
+    built: list[int] = []
+    build = CurveIndex.build.__func__
+
+    def counted(cls, predictions, *args, **kwargs):
+        built.append(predictions.n_rows)
+        return build(cls, predictions, *args, **kwargs)
+
+    monkeypatch.setattr(CurveIndex, "build", classmethod(counted))
+    return built
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel"])
+def test_the_tuning_rows_are_indexed_once(task, monkeypatch):
+    """The held-out report and the optimum's spread share one index of the tuning rows."""
+    tuning_rows = ev.stratified_split(Core(BY_TASK[task]).pset, 0.3, 0).tuning.n_rows
+    built = _count_builds(monkeypatch)
+    at = open_app(BY_TASK[task], page=PAGE)
+    assert not at.exception, at.exception
+    assert built.count(tuning_rows) == 1, built
+    at.number_input(key="ev_spread_resamples").set_value(40).run()
+    assert built.count(tuning_rows) == 1, built
+
+
+def test_a_second_file_uses_the_loaded_datas_index(monkeypatch):
+    built = _count_builds(monkeypatch)
+    at = open_app(BY_TASK["multiclass"], page=PAGE)
+    at.button_group(key="ev_source").set_value("A second file").run()
+    frame = pd.read_csv(SAMPLES / f"{BY_TASK['multiclass']}.csv")
+    at.file_uploader(key="ev_upload").set_value(
+        ("test_half.csv", frame.iloc[::2].to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert built.count(len(frame)) == 1, built  # the loaded data's own, built when it loaded

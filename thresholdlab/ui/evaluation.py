@@ -18,7 +18,7 @@ from thresholdlab import evaluation as core
 from thresholdlab import slices as core_slices
 from thresholdlab.calibration_fit import calibrate
 from thresholdlab.curves import CurveIndex, downsample
-from thresholdlab.metrics import evaluate
+from thresholdlab.optimise import optimise
 from thresholdlab.predictions import PredictionSet
 from thresholdlab.ui import data
 from thresholdlab.ui.data import MAX_PLOT_POINTS, Dataset, Source, load_predictions
@@ -30,27 +30,34 @@ TUNING, HELD_OUT, BAND = "#9aa0a6", "#1f77b4", "rgba(255,127,14,0.18)"
 
 
 # ------------------------------------------------------------------------------- held out
-@st.cache_resource(max_entries=8, show_spinner="Splitting and evaluating…")
-def _held_out_split(key: str, share: float, seed: int, objective: str, mode: str, resamples: int,
-                    _dataset: Dataset):
-    split = core.stratified_split(_dataset.predictions, share, seed)
-    result = core.held_out(split.tuning, split.evaluation, objective, rule=_dataset.rule,
-                           mode=mode, n_resamples=resamples, seed=seed)
-    return split, result
+# The tuning rows' CurveIndex is built once (a split's tuning rows) or not at all (a second
+# file: the loaded data's own index), and shared by the held-out report and the optimum's spread.
+def split_key(dataset: Dataset, share: float, seed: int) -> str:
+    """Cache identity of a split's tuning rows."""
+    return f"{dataset.key}|split|{float(share)}|{int(seed)}"
 
 
-@st.cache_resource(max_entries=8, show_spinner="Evaluating on the second file…")
-def _held_out_file(key: str, other_sha: str, objective: str, mode: str, resamples: int, seed: int,
-                   _dataset: Dataset, _other: PredictionSet):
-    return core.held_out(_dataset.predictions, _other, objective, rule=_dataset.rule, mode=mode,
-                         n_resamples=resamples, seed=seed)
+@st.cache_resource(max_entries=8, show_spinner="Splitting…")
+def _split(key: str, share: float, seed: int, _dataset: Dataset):
+    return core.stratified_split(_dataset.predictions, share, seed)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Evaluating…")
+def _held_out(key: str, evaluation_key: str, objective: str, mode: str, resamples: int, seed: int,
+              _index: CurveIndex, _evaluation: PredictionSet):
+    # core.held_out, on an index already built.
+    optimum = optimise(_index, objective, mode=mode)
+    return core.held_out_at(_index, _evaluation, optimum, n_resamples=resamples, seed=seed)
 
 
 def held_out_split(dataset: Dataset, share: float, seed: int, objective: str, mode: str,
                    resamples: int):
     """(Split, HeldOut) of the loaded file; raises DataError / ValueError."""
-    return _held_out_split(dataset.key, float(share), int(seed), objective, mode, int(resamples),
-                           dataset)
+    split = _split(dataset.key, float(share), int(seed), dataset)
+    key = split_key(dataset, share, seed)
+    index = tuning_index(key, split.tuning, dataset)
+    return split, _held_out(key, "split", objective, mode, int(resamples), int(seed), index,
+                            split.evaluation)
 
 
 def other_file(dataset: Dataset, name: str, raw: bytes) -> PredictionSet:
@@ -64,8 +71,9 @@ def held_out_file(dataset: Dataset, other: PredictionSet, objective: str, mode: 
     use, ``other`` goes through the same fitted calibration, so both sides are on one scale."""
     if dataset.calibration is not None:
         other = _calibrated(dataset.key, other.sha256, other, dataset.calibration)
-    return _held_out_file(dataset.key, other.sha256, objective, mode, int(resamples), int(seed),
-                          dataset, other)
+    index = tuning_index(dataset.key, dataset.predictions, dataset)
+    return _held_out(dataset.key, other.sha256, objective, mode, int(resamples), int(seed),
+                     index, other)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -89,6 +97,10 @@ def _tuning_index(key: str, _predictions: PredictionSet, _dataset: Dataset) -> C
 
 
 def tuning_index(key: str, predictions: PredictionSet, dataset: Dataset) -> CurveIndex:
+    """The tuning rows' index: ``key`` is :func:`split_key` for a split's tuning rows, or the
+    data set's key for the loaded data itself (whose index exists already)."""
+    if key == dataset.key and not dataset.binned:
+        return dataset.index
     return _tuning_index(key, predictions, dataset)
 
 
@@ -265,24 +277,17 @@ def slice_columns(dataset: Dataset) -> dict:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _slice_indices(key: str, column: str, _dataset: Dataset, _values: np.ndarray):
-    """(values, [CurveIndex of each slice]): built once, so a threshold change stays cheap."""
-    levels, members = core_slices._slice_rows(_values, _dataset.predictions.n_rows)
-    return tuple(str(v) for v in levels), tuple(
-        CurveIndex.build(core.subset(_dataset.predictions, rows), _dataset.rule) for rows in members)
+    """:func:`thresholdlab.slices.slice_indices`, built once, so a threshold change stays cheap."""
+    return core_slices.slice_indices(_dataset.predictions, _values, _dataset.rule)
 
 
 def slice_report(dataset: Dataset, column: str, values: np.ndarray, thresholds,
                  group_thresholds: dict | None = None) -> core_slices.SliceReport:
-    """:func:`thresholdlab.slices.slice_metrics` from cached per-slice indices."""
-    levels, indices = _slice_indices(dataset.key, column, dataset, values)
-    group_thresholds = group_thresholds or {}
-    base = np.asarray(thresholds, dtype=np.float64)
-    used = np.array([group_thresholds.get(v, base) for v in levels], dtype=np.float64)
-    reports = tuple(evaluate(ix, used[s], sample_based_metrics=False) for s, ix in enumerate(indices))
-    macro = [r.aggregates.macro["f1"] for r in reports]
-    return core_slices.SliceReport(
-        column=column, values=levels, rows=np.array([ix.n_rows for ix in indices]),
-        reports=reports, thresholds=used, worst=int(np.argmin(macro)) if macro else -1)
+    """:func:`thresholdlab.slices.slice_metrics` on cached per-slice indices."""
+    return core_slices.slice_metrics(
+        dataset.predictions, values, thresholds, dataset.rule, column=column,
+        group_thresholds=group_thresholds, sample_based_metrics=False,
+        indices=_slice_indices(dataset.key, column, dataset, values))
 
 
 def slice_frame(report: core_slices.SliceReport, classes, *, max_classes: int = 6) -> pd.DataFrame:
