@@ -290,6 +290,7 @@ class ThresholdHead(nn.Module):
             f"task={self.task}, classes=[{shown}], activation={self.activation}, "
             f"rule={self.rule}, no_prediction={self.no_prediction}, "
             f"calibration={self.calibrator.method}"
+            + (f", slices={self.n_slices}" if self.n_slices else "")
         )
 
     # ---------------------------------------------------------------------------- forward
