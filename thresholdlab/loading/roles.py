@@ -379,10 +379,22 @@ def _drop_category_codes(frame, scores) -> tuple[list[str], list[str]]:
     can slice the rows."""
     if len(scores) < 2:
         return scores, []
+    codes = []
+    for c in scores:  # integer columns first: most files have none, and then this costs nothing
+        series = frame[c]
+        if not pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        values = series.dropna()
+        if not len(values) or (values.min() >= 0 and values.max() <= 1):
+            continue  # 0s and 1s: probabilities written as whole numbers
+        if 2 <= values.nunique() <= _MAX_CODES:
+            codes.append(c)
+    if not codes:
+        return scores, []
     fractional = []
     for c in scores:
         series = frame[c]
-        if pd.api.types.is_float_dtype(series):
+        if c not in codes and pd.api.types.is_float_dtype(series):
             values = series.dropna()
             if len(values) and bool((values != values.round()).any()):
                 fractional.append(values)
@@ -392,16 +404,6 @@ def _drop_category_codes(frame, scores) -> tuple[list[str], list[str]]:
     high = max(float(v.max()) for v in fractional)
     if not (low < 0.0 or high <= 1.0):  # fractions above 1 and none below 0: maybe percentages
         return scores, []
-    codes = []
-    for c in scores:
-        series = frame[c]
-        if not pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
-            continue
-        values = series.dropna()
-        if not len(values) or (values.min() >= 0 and values.max() <= 1):
-            continue  # 0s and 1s: probabilities written as whole numbers
-        if 2 <= values.nunique() <= _MAX_CODES:
-            codes.append(c)
     return [c for c in scores if c not in codes], codes
 
 
