@@ -223,3 +223,28 @@ def test_a_head_without_groups_is_the_head_it_was(task, tmp_path):
 
 def test_group_threshold_head_is_the_threshold_head():
     assert GroupThresholdHead is ThresholdHead
+
+
+def test_an_integer_slice_column_of_a_file_without_score_prefixes(tmp_path):
+    """An age band beside prefix-less scores is a slice: optimised per band by the CLI and
+    decided alike by apply, the CLI and every form of the head."""
+    rng = np.random.default_rng(7)
+    n = 600
+    band = rng.integers(1, 6, n)
+    truth = rng.random(n) < 0.4
+    score = np.round(1 / (1 + np.exp(-(rng.normal(size=n) + (0.5 + band / 2) * truth))), 4)
+    frame = pd.DataFrame({"score": score, "label": truth.astype(int), "age_band": band})
+    path = tmp_path / "plain.csv"
+    frame.to_csv(path, index=False)
+    saved = tmp_path / "by_band.json"
+    assert main(["optimize", str(path), "--objective", "f1", "--groups", "age_band",
+                 "-o", str(saved)]) == 0
+    config = ThresholdConfig.load(saved)
+    assert set(config.groups["thresholds"]) == {"1", "2", "3", "4", "5"}
+    predictions = tl.load(path)
+    assert predictions.columns["scores"] == ["score"]
+    table = {int(v): np.array([t[c] for c in predictions.classes])
+             for v, t in config.groups["thresholds"].items()}
+    expected = brute_force(predictions, band, lambda v: table[v])
+    for name, decisions in _every_way(config, predictions, band, path, tmp_path).items():
+        np.testing.assert_array_equal(decisions, expected, err_msg=name)
