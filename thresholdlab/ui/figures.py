@@ -187,6 +187,7 @@ def pr_figure(
     name: str,
     average_precision: float | None,
     reference: Curve | None = None,
+    height: int = 380,
 ) -> go.Figure:
     """Precision-recall curve of one class with the current operating point.
 
@@ -204,7 +205,7 @@ def pr_figure(
     traces.append(_point_trace(point.recall, point.precision, point))
     return _xy_figure(
         traces,
-        _base_layout(f"Precision-recall: {name} (AP {_fmt(average_precision)})",
+        _base_layout(f"PR: {name} (AP {_fmt(average_precision)})", height,
                      legend="lower left"),
         _axis("Recall", 0, 1.02), _axis("Precision", 0, 1.05),
     )
@@ -217,6 +218,7 @@ def roc_figure(
     name: str,
     roc_auc: float | None,
     reference: Curve | None = None,
+    height: int = 380,
 ) -> go.Figure:
     """ROC curve (FPR, TPR) of one class with the current operating point."""
     traces = [_line([0, 1], [0, 1], "chance", REFERENCE, hoverinfo="skip",
@@ -232,12 +234,13 @@ def roc_figure(
     traces.append(_point_trace(point.fpr, point.recall, point))
     return _xy_figure(
         traces,
-        _base_layout(f"ROC: {name} (AUC {_fmt(roc_auc)})", legend="lower right"),
+        _base_layout(f"ROC: {name} (AUC {_fmt(roc_auc)})", height, legend="lower right"),
         _axis("False positive rate", -0.01, 1.01), _axis("True positive rate (recall)", 0, 1.05),
     )
 
 
-def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, *, name: str):
+def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, *, name: str,
+                     height: int = 380):
     """Precision, recall and F1 against the threshold, with the current threshold marked."""
     # Counts at a score hold down to the next lower score: steps, in descending order "hv".
     traces = [
@@ -258,7 +261,7 @@ def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, 
                    "line": {"width": 1.5, "color": "white"}},
         "hovertemplate": RATES_HOVER,
     })
-    layout = _base_layout(f"Rates against the threshold: {name}", legend="lower left")
+    layout = _base_layout(f"Rates vs threshold: {name}", height, legend="lower left")
     layout["shapes"] = [{
         "type": "line", "x0": t, "x1": t, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
         "line": {"color": POINT, "width": 1.5, "dash": "dash"},

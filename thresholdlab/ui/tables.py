@@ -290,3 +290,65 @@ def costs_frame(best, current) -> pd.DataFrame:
         "cost at Bayes": best.cost_at_bayes,
         "current cost": best.cost_fp * current.fp + best.cost_fn * current.fn,
     })
+
+
+# ------------------------------------------------------------------- one class's confusion counts
+MAX_COUNT_COLUMNS = 5  # multi-class: the class itself and the classes it is most confused with
+
+
+def _count_cell(n: int, same: bool = False) -> str:
+    style = ' class="tl-hit"' if same else ""
+    return f'<td{style} data-value="{int(n)}">{int(n):,}</td>'
+
+
+def _row_head(text: str, title: str = "") -> str:
+    # A cell, not a header: every row of the table has as many cells as the head has columns.
+    tip = f' title="{html.escape(title)}"' if title else ""
+    return f'<td class="tl-row-head"{tip} data-value="{text}">{text}</td>'
+
+
+def class_counts_html(report: Report, c: int) -> str:
+    """Confusion counts of class ``c`` at the current thresholds, as a small table.
+
+    Binary and multi-label: the 2 x 2 (true in rows, predicted in columns). Multi-class: the
+    class's row of the K x K matrix (its rows, by predicted class, no prediction included) and
+    its column (the rows predicted as it, by true class), over the class itself and the classes
+    it is most confused with; the rest are summed. Every cell carries its count in
+    ``data-value``.
+    """
+    counts = report.counts
+    name = html.escape(report.classes[c])
+    if counts.confusion is None:
+        tp, fp, fn, tn = (int(x[c]) for x in (counts.tp, counts.fp, counts.fn, counts.tn))
+        body = (
+            f"<thead><tr><th></th><th>predicted {name}</th><th>predicted not</th></tr></thead>"
+            f"<tr>{_row_head(f'true {name}')}{_count_cell(tp, True)}{_count_cell(fn)}</tr>"
+            f"<tr>{_row_head('true not')}{_count_cell(fp)}{_count_cell(tn, True)}</tr>"
+        )
+        return (f'<div class="tl-counts" data-class="{name}"><div class="tl-counts-title">'
+                f"Counts: {name}</div><table>{body}</table></div>")
+    matrix = np.asarray(counts.confusion, dtype=np.int64)  # (K, K + 1): true x predicted, none
+    k = len(report.classes)
+    row, column = matrix[c, :k], matrix[:k, c]
+    others = [j for j in np.argsort(-(row + column), kind="stable") if j != c]
+    shown = [c, *others[:MAX_COUNT_COLUMNS - 1]]
+    rest = others[MAX_COUNT_COLUMNS - 1:]
+    heads = [html.escape(report.classes[j]) for j in shown]
+    row_cells = [_count_cell(row[j], j == c) for j in shown]
+    col_cells = [_count_cell(column[j], j == c) for j in shown]
+    if rest:
+        heads.append(f"{len(rest)} other classes")
+        row_cells.append(_count_cell(row[rest].sum()))
+        col_cells.append(_count_cell(column[rest].sum()))
+    heads.append("no prediction")
+    row_cells.append(_count_cell(matrix[c, k]))
+    col_cells.append('<td data-value="">–</td>')
+    body = (
+        "<thead><tr><th></th>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr></thead>"
+        f"<tr>{_row_head(f'true {name} → predicted', f'Rows of {name}, by the class predicted')}"
+        + "".join(row_cells) + "</tr>"
+        f"<tr>{_row_head(f'predicted {name} ← true', f'Rows predicted as {name}, by true class')}"
+        + "".join(col_cells) + "</tr>"
+    )
+    return (f'<div class="tl-counts" data-class="{name}"><div class="tl-counts-title">'
+            f"Counts: {name}</div><table>{body}</table></div>")
