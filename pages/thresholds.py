@@ -40,9 +40,10 @@ st.html(tables.TABLE_STYLE + layout.STYLE)
 # One short row: the title, the mode, and what is one click away (explanations, optimising).
 with st.container(key="thr_head", horizontal=True, vertical_alignment="center"):
     st.title("Thresholds")
+    with st.container(key="thr_scores_line"):
+        st.caption(calibrated.scores_line(dataset))
     controls.mode_picker(dataset, "thr", compact=True)
     with st.popover("About these scores", icon=":material/info:", key="thr_about"):
-        st.caption(calibrated.scores_line(dataset))
         st.caption(controls.rule_note(dataset) or EXPLAIN[p.activation])
         st.caption(layout.STRIP_NOTE)
     optimise_box = st.popover("Optimise", icon=":material/auto_fix_high:", key="thr_optimise")

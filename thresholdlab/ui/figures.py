@@ -55,6 +55,21 @@ TEMPLATE = {"layout": {
 }}
 OPTIONS = {"config": CONFIG, "theme": None}  # st.plotly_chart(fig, key=..., **OPTIONS)
 
+# Every page: columns that hold charts wrap onto rows of their own once a chart would get
+# narrower than 400 px (Streamlit stacks columns only below 640 px), so no chart is squeezed
+# until its titles and ticks collide.
+NARROW_SCREEN_STYLE = """<style>
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"])
+  {flex-wrap: wrap;}
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stPlotlyChart"])
+  {flex: 1 1 400px !important; min-width: min(400px, 100%);}
+/* A segmented control keeps all its options in view: its column does not shrink below them. */
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stButtonGroup"])
+  {flex-wrap: wrap;}
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stButtonGroup"])
+  {min-width: fit-content;}
+</style>"""
+
 
 def _f32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)

@@ -21,6 +21,8 @@ STYLE = """<style>
 [data-testid="stMainBlockContainer"] {padding: 3.6rem 1.5rem 4rem 1.5rem;}
 .st-key-thr_head h1 {font-size: 1.75rem; padding: 0; margin: 0 1rem 0 0;}
 .st-key-thr_head [data-testid="stHeadingWithActionElements"] {margin: 0;}
+.st-key-thr_head > div:has(> .st-key-thr_scores_line) {flex: 1 1 14rem; min-width: 12rem;}
+.st-key-thr_scores_line [data-testid="stCaptionContainer"] p {margin: 0; line-height: 1.3;}
 /* Headline numbers: one compact row, wrapping rather than cutting. */
 .st-key-thr_tiles [data-testid="stHorizontalBlock"] {flex-wrap: wrap; gap: 0.5rem;}
 .st-key-thr_tiles [data-testid="stColumn"] {flex: 1 1 6.8rem !important; min-width: 6.8rem;}
