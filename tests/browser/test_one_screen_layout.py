@@ -137,3 +137,17 @@ def test_other_pages_charts_are_never_squeezed(page, width):
         wait_idle(page)
         page.wait_for_timeout(500)
         assert_nothing_cut(page, f"{title} at {width}")
+
+
+def test_the_per_class_table_shows_every_column_and_row_at_1400(page):
+    """At 1400 px the table keeps its last (interval) columns in view, and 30 labels are 30 rows
+    of the page, not a few rows in a scroll box."""
+    view(page, 1400, 900)
+    open_page(page, query=f"?sample={SPARSE}")
+    table = page.locator(".st-key-thr_table .tl-metrics")
+    expect(table.locator("tbody tr")).to_have_count(30)
+    sizes = table.evaluate(
+        "(t) => [t.scrollWidth, t.clientWidth, t.scrollHeight, t.clientHeight]")
+    assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], sizes
+    for header in ("recall 95% CI", "prevalence"):
+        expect(table.locator("th", has_text=header)).to_be_visible()

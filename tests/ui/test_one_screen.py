@@ -107,3 +107,15 @@ def test_many_classes_show_one_slider_and_its_strip():
     shown = strips(at)
     assert list(shown) == [at.session_state["selected_class"]]
     assert not at.exception
+
+
+def test_on_the_wine_sample_the_strips_start_where_the_top_class_probabilities_do():
+    """Nothing below the lowest top-class probability (0.433 on this sample) changes a
+    decision; the strips grey out at least that much of every slider."""
+    at = open_app(MULTICLASS)
+    core = Core(MULTICLASS)
+    lowest_top = float(core.pset.probabilities.max(axis=1).min())
+    assert round(lowest_top, 3) == 0.433
+    lows = [float(re.search(r'data-dead="0\.0-([0-9.e-]+)', body).group(1))
+            for body in strips(at).values()]
+    assert min(lows) == lowest_top and all(low >= lowest_top for low in lows)

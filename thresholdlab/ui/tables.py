@@ -85,14 +85,21 @@ def _columns(beta: float) -> dict[str, tuple[str, str]]:
     }
 
 
+TALL_TABLE_ROWS = 60  # above this many classes the table scrolls inside its own box
+
 # The table's look, drawn once per page (not with every table: see :func:`metrics_html`).
 TABLE_STYLE = """<style>
-.tl-metrics {overflow-x: auto; max-height: 36rem; overflow-y: auto;}
-.tl-metrics table {border-collapse: collapse; font-size: 0.85rem; white-space: nowrap;
+/* Every column in view from about 1,400 px (headers wrap, numbers never do); every row of a
+   table of up to TALL_TABLE_ROWS classes in the page, longer ones scroll in their own box. */
+.tl-metrics {overflow-x: auto;}
+.tl-metrics.tl-tall {max-height: 80vh; overflow-y: auto;}
+.tl-metrics table {border-collapse: collapse; font-size: 0.85rem;
                    font-variant-numeric: tabular-nums;}
-.tl-metrics th, .tl-metrics td {padding: 0.25rem 0.6rem; border-bottom: 1px solid #e6eaf1;
+.tl-metrics th, .tl-metrics td {padding: 0.25rem 0.35rem; border-bottom: 1px solid #e6eaf1;
                                 text-align: right;}
-.tl-metrics th {position: sticky; top: 0; background: #fff; color: #808495; font-weight: 600;}
+.tl-metrics td {white-space: nowrap;}
+.tl-metrics th {position: sticky; top: 0; background: #fff; color: #808495; font-weight: 600;
+                vertical-align: bottom; line-height: 1.2;}
 .tl-metrics th:first-child, .tl-metrics td:first-child {text-align: left; position: sticky;
                                                         left: 0; background: #fff;}
 /* Narrow screens: tiles and optimise controls wrap onto more rows rather than cut their text. */
@@ -137,7 +144,8 @@ def metrics_html(frame: pd.DataFrame, beta: float) -> str:
             text, exact = _cell(value, formats.get(column, (None, ""))[0])
             cells.append(f'<td data-value="{html.escape(exact)}">{html.escape(text)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<div class="tl-metrics"><table><thead><tr>{head}</tr></thead>'
+    tall = " tl-tall" if len(frame) > TALL_TABLE_ROWS else ""
+    return (f'<div class="tl-metrics{tall}"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
