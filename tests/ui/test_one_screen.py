@@ -119,3 +119,10 @@ def test_on_the_wine_sample_the_strips_start_where_the_top_class_probabilities_d
     lows = [float(re.search(r'data-dead="0\.0-([0-9.e-]+)', body).group(1))
             for body in strips(at).values()]
     assert min(lows) == lowest_top and all(low >= lowest_top for low in lows)
+
+
+def test_under_a_rule_where_thresholds_do_nothing_the_whole_strip_is_dead():
+    at = open_app(MULTICLASS, rule="argmax", nopred="fallback_argmax")
+    assert all(s.disabled for s in at.slider)
+    bodies = strips(at).values()
+    assert bodies and all('data-dead="0.0-1.0"' in body for body in bodies)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -39,7 +40,11 @@ def _curve(dataset: Dataset, c: int) -> Curve:
 
 @st.cache_resource(max_entries=1024, show_spinner=False)
 def _strip(dataset_key: str, c: int, _dataset: Dataset) -> str:
-    return strip_html(score_histogram(_curve(_dataset, c)), _dataset.classes[c])
+    hist = score_histogram(_curve(_dataset, c))
+    if _dataset.rule.ignores_thresholds(len(_dataset.classes)):
+        # Every row gets the same decision whatever the thresholds (the sliders say why).
+        hist = replace(hist, lowest=None, highest=None)
+    return strip_html(hist, _dataset.classes[c])
 
 
 def strip(dataset: Dataset, c: int) -> str:
@@ -72,7 +77,7 @@ def _describe(hist: ScoreHistogram, name: str) -> str:
              "(grey, below)."]
     for lo, hi in hist.dead_ranges:
         if (lo, hi) == (0.0, 1.0):
-            words.append("No row can be predicted as this class: the threshold changes nothing.")
+            words.append("The threshold changes nothing here.")
         elif lo == 0.0:
             words.append(f"At or below {hi:.3g} (the lowest score) every row passes: moving the "
                          "threshold there changes nothing.")
