@@ -1,4 +1,9 @@
-"""Thresholds: a slider per class, optimise buttons, PR/ROC curves and the metrics they give."""
+"""Thresholds: a slider per class, optimise buttons, PR/ROC curves and the metrics they give.
+
+One screen (see ``ui.thresholds_layout``): a title row with the mode and two popovers (what the
+scores are, Optimise), the headline numbers, then the sliders beside the counts and charts of
+the class whose slider moved last. The table, notes and slices follow below.
+"""
 
 import streamlit as st
 
