@@ -1,8 +1,16 @@
-"""Thresholds: a slider per class, optimise buttons, PR/ROC curves and the metrics they give."""
+"""Thresholds: a slider per class, optimise buttons, PR/ROC curves and the metrics they give.
+
+One screen (see ``ui.thresholds_layout``): a title row with the mode and two popovers (what the
+scores are, Optimise), the headline numbers, then the sliders beside the counts and charts of
+the class whose slider moved last. The table, notes and slices follow below.
+"""
 
 import streamlit as st
 
-from thresholdlab.ui import calibrated, controls, data, figures, shell, state, tables
+from thresholdlab.ui import (
+    calibrated, controls, data, figures, score_strip, shell, state, tables,
+)
+from thresholdlab.ui import thresholds_layout as layout
 from thresholdlab.ui.figures import OperatingPoint
 from thresholdlab.ui.live_charts import live_charts
 from thresholdlab.ui.slices import slice_panel
@@ -10,8 +18,6 @@ from thresholdlab.ui.slices import slice_panel
 dataset = shell.dataset()
 p = dataset.predictions
 
-st.title("Thresholds")
-st.caption(calibrated.scores_line(dataset))
 EXPLAIN = {
     "softmax": (
         "Your scores are logits, turned into probabilities by **softmax**: the classes compete "
@@ -33,16 +39,19 @@ EXPLAIN = {
         "reaches its threshold, else the row gets no prediction."
     ),
 }
-st.caption(controls.rule_note(dataset) or EXPLAIN[p.activation])
-
 
 # Once per page run, not per move: a style element re-inserted on every move restyles the page.
-st.html(tables.TABLE_STYLE)
-top = st.columns([1, 2])
-with top[0]:
-    controls.mode_picker(dataset, "thr")
-with top[1]:
-    controls.class_picker(dataset, "thr")
+st.html(tables.TABLE_STYLE + layout.STYLE)
+# One short row: the title, the mode, and what is one click away (explanations, optimising).
+with st.container(key="thr_head", horizontal=True, vertical_alignment="center"):
+    st.title("Thresholds")
+    with st.container(key="thr_scores_line"):
+        st.caption(calibrated.scores_line(dataset))
+    controls.mode_picker(dataset, "thr", compact=True)
+    with st.popover("About these scores", icon=":material/info:", key="thr_about"):
+        st.caption(controls.rule_note(dataset) or EXPLAIN[p.activation])
+        st.caption(layout.STRIP_NOTE)
+    optimise_box = st.popover("Optimise", icon=":material/auto_fix_high:", key="thr_optimise")
 DRAWN = "thr_drawn"  # (thresholds, beta) the live part last drew
 
 
@@ -50,23 +59,36 @@ DRAWN = "thr_drawn"  # (thresholds, beta) the live part last drew
 def live():
     """Everything a slider moves, and nothing else: reruns alone, the rows are never touched
     (O(K log n)), and the curves stay in the browser (only the markers move)."""
-    c = state.selected_index(dataset)
-    controls.threshold_sliders(dataset, "thr", picked=c)
+    # The sliders' callbacks ran before this run: thresholds and the class followed are current.
     thresholds = state.thresholds(dataset)
     beta = st.session_state[state.BETA]
     st.session_state[DRAWN] = (tuple(thresholds), beta)
     report = data.report(dataset, thresholds, beta)
+    c = state.selected_index(dataset)
 
     heads = tables.headlines(report)
-    per_row = 4 if len(heads) > 5 else len(heads)
-    tiles = st.container(key="thr_tiles")  # wraps on narrow screens (tables.TABLE_STYLE)
-    for start in range(0, len(heads), per_row):
-        for cell, h in zip(tiles.columns(per_row), heads[start:start + per_row]):
-            cell.metric(h.label, h.text, help=h.help, border=True)
-    abstains = dataset.rule.no_prediction == "abstain"
-    for note in (tables.coverage_note(report, abstains), tables.sparse_labels_note(report)):
-        if note:
-            st.caption(note)
+    tiles = st.container(key="thr_tiles")  # one row, wrapping on narrow screens (layout.STYLE)
+    for cell, h in zip(tiles.columns(len(heads)), heads):
+        cell.metric(h.label, h.text, help=h.help, border=True)
+
+    # Sliders beside the charts: the slider moved, its class's charts and counts, one screen.
+    with st.container(key="thr_panels", horizontal=True, gap="medium"):
+        controls_panel = st.container(key="thr_controls")
+        view = st.container(key="thr_view")
+    with controls_panel:
+        if len(dataset.classes) > 1:
+            with st.container(key="thr_class_row", horizontal=True, vertical_alignment="bottom"):
+                controls.class_picker(dataset, "thr", "Charts show")
+                controls.pin_toggle(dataset, "thr")
+        with st.container(key="thr_slider_list"):
+            controls.threshold_sliders(
+                dataset, "thr", picked=c, per_row=1,
+                strips=lambda i: score_strip.strip(dataset, i),
+            )
+        abstains = dataset.rule.no_prediction == "abstain"
+        for note in (tables.coverage_note(report, abstains), tables.sparse_labels_note(report)):
+            if note:
+                st.caption(note)
 
     name = dataset.classes[c]
     point = OperatingPoint.of(report, c)
@@ -80,14 +102,19 @@ def live():
         # Built only when the browser lacks this class's curves: a move sends the markers.
         return {
             "pr": figures.pr_figure(curve, point, name=name, average_precision=ap,
-                                    reference=reference),
-            "roc": figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
-            "rates": figures.threshold_figure(data.threshold_series(curve), point, f1, name=name),
+                                    reference=reference, height=layout.CHART_HEIGHT),
+            "roc": figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference,
+                                      height=layout.CHART_HEIGHT),
+            "rates": figures.threshold_figure(data.threshold_series(curve), point, f1, name=name,
+                                              height=layout.CHART_HEIGHT),
         }
 
-    live_charts(
-        "thr_charts", f"{dataset.key}|{c}", class_figures, figures.operating_point_moves(point, f1)
-    )
+    with view:
+        st.html(tables.class_counts_html(report, c))
+        live_charts(
+            "thr_charts", f"{dataset.key}|{c}", class_figures,
+            figures.operating_point_moves(point, f1),
+        )
     if reference is not None:
         st.caption(tables.argmax_curve_note(name, curve, ap, auc))
     elif not dataset.rule.per_class:
@@ -132,8 +159,7 @@ def live():
 @st.fragment
 def optimise():
     """The optimise panel reruns alone too; an optimum (or a new β) redraws the page."""
-    with st.expander("Optimise", expanded=True):
-        controls.optimise_panel(dataset)
+    controls.optimise_panel(dataset)
     if st.session_state.get(DRAWN) != (tuple(state.thresholds(dataset)),
                                        st.session_state[state.BETA]):
         st.rerun()
@@ -141,7 +167,6 @@ def optimise():
 
 # The optimise panel sits above the live part but is filled after it, so a full run sends
 # the numbers first and the panel sees what the live part drew.
-optimise_box = st.container()
 live()
 with optimise_box:
     optimise()

@@ -83,6 +83,12 @@ def operating_point(page: Page, chart: str = "pr", name: str = "operating point"
     ))
 
 
+def open_optimise(page: Page) -> None:
+    """Open the Thresholds page's Optimise panel (a popover beside the title)."""
+    page.locator(".st-key-thr_optimise button").first.click()
+    expect(page.get_by_role("button", name="Best F1", exact=True)).to_be_visible()
+
+
 def go_to(page: Page, title: str) -> None:
     page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
     wait_idle(page)

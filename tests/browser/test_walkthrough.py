@@ -8,7 +8,8 @@ import numpy as np
 from playwright.sync_api import expect
 
 from browser_support import (
-    exact_value, go_to, metric, open_page, operating_point, press, slider, wait_idle,
+    exact_value, go_to, metric, open_optimise, open_page, operating_point, press, slider,
+    wait_idle,
 )
 
 
@@ -134,6 +135,7 @@ def test_bad_upload_shows_one_sentence_and_no_traceback(page, tmp_path):
 
 def test_after_an_optimum_the_value_shown_before_can_be_typed_at_once(page):
     open_page(page, query="?sample=binary_breast_cancer")
+    open_optimise(page)
     page.get_by_role("button", name="Best F1", exact=True).click()
     # The optimum reruns the panel, then the page: wait for the box to leave 0.5, not for the
     # first idle moment between the two runs.

@@ -145,8 +145,9 @@ def _on_mode(key: str) -> None:
         state.set_thresholds(np.full(len(values), float(values.mean())))
 
 
-def mode_picker(dataset: Dataset, prefix: str) -> str:
-    """Per-class / global toggle (not shown for binary data, where they are the same)."""
+def mode_picker(dataset: Dataset, prefix: str, compact: bool = False) -> str:
+    """Per-class / global toggle (not shown for binary data, where they are the same);
+    ``compact``: without its label line (its help moves to the options' tooltip)."""
     ss = st.session_state
     values = state.thresholds(dataset)
     if ss[state.MODE] == "global" and np.ptp(values) > 0:
@@ -166,6 +167,7 @@ def mode_picker(dataset: Dataset, prefix: str) -> str:
             "Global: one threshold for every class (the optimiser maximises the macro "
             "objective). Per class: a threshold each (the optimiser treats classes one by one)."
         ),
+        label_visibility="collapsed" if compact else "visible",
     )
     return ss[state.MODE]
 
@@ -212,10 +214,39 @@ def _snapped(value: float) -> float:
     return round(float(value) * n_bins) / n_bins
 
 
+PINNED = "charts_pinned"  # True: the charts stay on the picked class when another slider moves
+
+
 def _on_threshold(i: int, key: str, partner: str) -> None:
     value = _user_value(key, partner)
     if value is not None and _in_range(key, value):
         state.set_threshold(i, _snapped(value))
+        _follow(i)
+
+
+def _follow(i: int) -> None:
+    """The charts follow the slider the user moved last, unless pinned to a class."""
+    ss = st.session_state
+    dataset = ss.get(state.DATASET)
+    if dataset is not None and not ss.get(PINNED, False) and i < len(dataset.classes):
+        ss[state.SELECTED_CLASS] = dataset.classes[i]
+
+
+def _on_pin(key: str) -> None:
+    st.session_state[PINNED] = bool(st.session_state[key])
+
+
+def pin_toggle(dataset: Dataset, prefix: str) -> bool:
+    """"Pin this class": the charts stay on the picked class whichever slider moves."""
+    if len(dataset.classes) == 1:
+        return False
+    key = f"{prefix}_pin"
+    _seed(key, bool(st.session_state.get(PINNED, False)))
+    st.toggle(
+        "Pin this class", key=key, on_change=_on_pin, args=(key,),
+        help="Off: the charts follow the slider you moved last. On: they stay on this class.",
+    )
+    return bool(st.session_state.get(PINNED, False))
 
 
 def _on_global(key: str, partner: str) -> None:
@@ -237,20 +268,23 @@ def _steps() -> tuple[float, float, str]:
 
 
 def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None,
-                 disabled: str | None = None):
+                 disabled: str | None = None, below: str | None = None):
     """A slider with an exact number box beside it, both showing ``value``; ``disabled``: the
-    reason they are greyed out, shown as their help."""
+    reason they are greyed out, shown as their help; ``below``: HTML drawn under the slider
+    (the class's score strip), as wide as its track."""
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
     _seed(slider_key, float(value))
     _seed(number_key, float(value))
     slider_step, number_step, shown = _steps()
-    left, right = st.columns([4, 1.3], vertical_alignment="bottom")
+    left, right = st.columns([4, 1.3], vertical_alignment="center" if below else "bottom")
     with left:
         st.slider(
             label, 0.0, 1.0, step=slider_step, format=shown, key=slider_key,
             on_change=on_change, args=(*args, slider_key, number_key), help=disabled or help,
             disabled=disabled is not None,
         )
+        if below:
+            st.html(below)
     with right:
         # No min/max: the browser would paint a value out of range red and keep it; the
         # callback refuses it instead, and the range is said beside the box.
@@ -266,13 +300,17 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
                    f"stays {float(value):.6g}.]")
 
 
-def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = None) -> None:
+def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = None,
+                      strips=None, per_row: int | None = None) -> None:
     """One slider per class (label: the class name) in per-class mode, one in global mode.
 
     With many classes only the picked class's slider is drawn; the full grid follows a toggle
     (``<prefix>_all``). Every widget drawn is re-sent on each move, hidden or not, so a grid
-    nobody looks at would cost more than the rest of the page.
+    nobody looks at would cost more than the rest of the page. ``strips``: class index -> HTML
+    drawn under that class's slider (see ``ui.score_strip``); ``per_row``: sliders per row
+    (default: one up to four classes, else two).
     """
+    below = strips or (lambda c: None)
     ss = st.session_state
     values = state.thresholds(dataset)
     classes = dataset.classes
@@ -289,21 +327,23 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
     if len(classes) > MANY_CLASSES:
         c = 0 if picked is None else picked
         _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_threshold, (c,),
-                     disabled=unused)
+                     disabled=unused, below=below(c))
         if st.toggle(f"Show all {len(classes)} sliders", **state.kept(f"{prefix}_all")):
-            with st.container(border=True):
-                _grid(classes, values, prefix, per_row=3, disabled=unused)
+            with st.container(border=True, key=f"{prefix}_all_sliders"):
+                _grid(classes, values, prefix, per_row=per_row or 3, disabled=unused)
         return
-    _grid(classes, values, prefix, per_row=1 if len(classes) <= 4 else 2, disabled=unused)
+    _grid(classes, values, prefix, per_row=per_row or (1 if len(classes) <= 4 else 2),
+          disabled=unused, below=below)
 
 
-def _grid(classes, values, prefix: str, per_row: int, disabled: str | None = None) -> None:
+def _grid(classes, values, prefix: str, per_row: int, disabled: str | None = None,
+          below=lambda c: None) -> None:
     for start in range(0, len(classes), per_row):
-        cells = st.columns(per_row, gap="medium")
+        cells = st.columns(per_row, gap="medium") if per_row > 1 else [st.container()]
         for cell, c in zip(cells, range(start, min(start + per_row, len(classes)))):
             with cell:
                 _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,),
-                             disabled=disabled)
+                             disabled=disabled, below=below(c))
 
 
 # ----------------------------------------------------------------------------------- optimise

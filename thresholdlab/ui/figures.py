@@ -55,6 +55,21 @@ TEMPLATE = {"layout": {
 }}
 OPTIONS = {"config": CONFIG, "theme": None}  # st.plotly_chart(fig, key=..., **OPTIONS)
 
+# Every page: columns that hold charts wrap onto rows of their own once a chart would get
+# narrower than 400 px (Streamlit stacks columns only below 640 px), so no chart is squeezed
+# until its titles and ticks collide.
+NARROW_SCREEN_STYLE = """<style>
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"])
+  {flex-wrap: wrap;}
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stPlotlyChart"])
+  {flex: 1 1 400px !important; min-width: min(400px, 100%);}
+/* A segmented control keeps all its options in view: its column does not shrink below them. */
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stButtonGroup"])
+  {flex-wrap: wrap;}
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stButtonGroup"])
+  {min-width: fit-content;}
+</style>"""
+
 
 def _f32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
@@ -187,6 +202,7 @@ def pr_figure(
     name: str,
     average_precision: float | None,
     reference: Curve | None = None,
+    height: int = 380,
 ) -> go.Figure:
     """Precision-recall curve of one class with the current operating point.
 
@@ -204,7 +220,7 @@ def pr_figure(
     traces.append(_point_trace(point.recall, point.precision, point))
     return _xy_figure(
         traces,
-        _base_layout(f"Precision-recall: {name} (AP {_fmt(average_precision)})",
+        _base_layout(f"PR: {name} (AP {_fmt(average_precision)})", height,
                      legend="lower left"),
         _axis("Recall", 0, 1.02), _axis("Precision", 0, 1.05),
     )
@@ -217,6 +233,7 @@ def roc_figure(
     name: str,
     roc_auc: float | None,
     reference: Curve | None = None,
+    height: int = 380,
 ) -> go.Figure:
     """ROC curve (FPR, TPR) of one class with the current operating point."""
     traces = [_line([0, 1], [0, 1], "chance", REFERENCE, hoverinfo="skip",
@@ -232,12 +249,13 @@ def roc_figure(
     traces.append(_point_trace(point.fpr, point.recall, point))
     return _xy_figure(
         traces,
-        _base_layout(f"ROC: {name} (AUC {_fmt(roc_auc)})", legend="lower right"),
+        _base_layout(f"ROC: {name} (AUC {_fmt(roc_auc)})", height, legend="lower right"),
         _axis("False positive rate", -0.01, 1.01), _axis("True positive rate (recall)", 0, 1.05),
     )
 
 
-def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, *, name: str):
+def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, *, name: str,
+                     height: int = 380):
     """Precision, recall and F1 against the threshold, with the current threshold marked."""
     # Counts at a score hold down to the next lower score: steps, in descending order "hv".
     traces = [
@@ -258,7 +276,7 @@ def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, 
                    "line": {"width": 1.5, "color": "white"}},
         "hovertemplate": RATES_HOVER,
     })
-    layout = _base_layout(f"Rates against the threshold: {name}", legend="lower left")
+    layout = _base_layout(f"Rates vs threshold: {name}", height, legend="lower left")
     layout["shapes"] = [{
         "type": "line", "x0": t, "x1": t, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
         "line": {"color": POINT, "width": 1.5, "dash": "dash"},

@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from thresholdlab.ui import calibrated, sidebar, state
+from thresholdlab.ui import calibrated, figures, sidebar, state
 from thresholdlab.ui.data import Dataset
 
 _IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of one run
@@ -24,6 +24,7 @@ def setup() -> Dataset:
     st.set_page_config(page_title="ThresholdLab", page_icon="🎚️", layout="wide")
     state.init()
     with st.sidebar:
+        st.html(figures.NARROW_SCREEN_STYLE)
         dataset = sidebar.load_requested()
         sidebar.draw(dataset)
     dataset = calibrated.in_use(dataset)  # the calibrated twin when the switch is on

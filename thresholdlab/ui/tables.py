@@ -85,14 +85,21 @@ def _columns(beta: float) -> dict[str, tuple[str, str]]:
     }
 
 
+TALL_TABLE_ROWS = 60  # above this many classes the table scrolls inside its own box
+
 # The table's look, drawn once per page (not with every table: see :func:`metrics_html`).
 TABLE_STYLE = """<style>
-.tl-metrics {overflow-x: auto; max-height: 36rem; overflow-y: auto;}
-.tl-metrics table {border-collapse: collapse; font-size: 0.85rem; white-space: nowrap;
+/* Every column in view from about 1,400 px (headers wrap, numbers never do); every row of a
+   table of up to TALL_TABLE_ROWS classes in the page, longer ones scroll in their own box. */
+.tl-metrics {overflow-x: auto;}
+.tl-metrics.tl-tall {max-height: 80vh; overflow-y: auto;}
+.tl-metrics table {border-collapse: collapse; font-size: 0.85rem;
                    font-variant-numeric: tabular-nums;}
-.tl-metrics th, .tl-metrics td {padding: 0.25rem 0.6rem; border-bottom: 1px solid #e6eaf1;
+.tl-metrics th, .tl-metrics td {padding: 0.25rem 0.35rem; border-bottom: 1px solid #e6eaf1;
                                 text-align: right;}
-.tl-metrics th {position: sticky; top: 0; background: #fff; color: #808495; font-weight: 600;}
+.tl-metrics td {white-space: nowrap;}
+.tl-metrics th {position: sticky; top: 0; background: #fff; color: #808495; font-weight: 600;
+                vertical-align: bottom; line-height: 1.2;}
 .tl-metrics th:first-child, .tl-metrics td:first-child {text-align: left; position: sticky;
                                                         left: 0; background: #fff;}
 /* Narrow screens: tiles and optimise controls wrap onto more rows rather than cut their text. */
@@ -137,7 +144,8 @@ def metrics_html(frame: pd.DataFrame, beta: float) -> str:
             text, exact = _cell(value, formats.get(column, (None, ""))[0])
             cells.append(f'<td data-value="{html.escape(exact)}">{html.escape(text)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<div class="tl-metrics"><table><thead><tr>{head}</tr></thead>'
+    tall = " tl-tall" if len(frame) > TALL_TABLE_ROWS else ""
+    return (f'<div class="tl-metrics{tall}"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
@@ -290,3 +298,65 @@ def costs_frame(best, current) -> pd.DataFrame:
         "cost at Bayes": best.cost_at_bayes,
         "current cost": best.cost_fp * current.fp + best.cost_fn * current.fn,
     })
+
+
+# ------------------------------------------------------------------- one class's confusion counts
+MAX_COUNT_COLUMNS = 5  # multi-class: the class itself and the classes it is most confused with
+
+
+def _count_cell(n: int, same: bool = False) -> str:
+    style = ' class="tl-hit"' if same else ""
+    return f'<td{style} data-value="{int(n)}">{int(n):,}</td>'
+
+
+def _row_head(text: str, title: str = "") -> str:
+    # A cell, not a header: every row of the table has as many cells as the head has columns.
+    tip = f' title="{html.escape(title)}"' if title else ""
+    return f'<td class="tl-row-head"{tip} data-value="{text}">{text}</td>'
+
+
+def class_counts_html(report: Report, c: int) -> str:
+    """Confusion counts of class ``c`` at the current thresholds, as a small table.
+
+    Binary and multi-label: the 2 x 2 (true in rows, predicted in columns). Multi-class: the
+    class's row of the K x K matrix (its rows, by predicted class, no prediction included) and
+    its column (the rows predicted as it, by true class), over the class itself and the classes
+    it is most confused with; the rest are summed. Every cell carries its count in
+    ``data-value``.
+    """
+    counts = report.counts
+    name = html.escape(report.classes[c])
+    if counts.confusion is None:
+        tp, fp, fn, tn = (int(x[c]) for x in (counts.tp, counts.fp, counts.fn, counts.tn))
+        body = (
+            f"<thead><tr><th></th><th>predicted {name}</th><th>predicted not</th></tr></thead>"
+            f"<tr>{_row_head(f'true {name}')}{_count_cell(tp, True)}{_count_cell(fn)}</tr>"
+            f"<tr>{_row_head('true not')}{_count_cell(fp)}{_count_cell(tn, True)}</tr>"
+        )
+        return (f'<div class="tl-counts" data-class="{name}"><div class="tl-counts-title">'
+                f"Counts: {name}</div><table>{body}</table></div>")
+    matrix = np.asarray(counts.confusion, dtype=np.int64)  # (K, K + 1): true x predicted, none
+    k = len(report.classes)
+    row, column = matrix[c, :k], matrix[:k, c]
+    others = [j for j in np.argsort(-(row + column), kind="stable") if j != c]
+    shown = [c, *others[:MAX_COUNT_COLUMNS - 1]]
+    rest = others[MAX_COUNT_COLUMNS - 1:]
+    heads = [html.escape(report.classes[j]) for j in shown]
+    row_cells = [_count_cell(row[j], j == c) for j in shown]
+    col_cells = [_count_cell(column[j], j == c) for j in shown]
+    if rest:
+        heads.append(f"{len(rest)} other classes")
+        row_cells.append(_count_cell(row[rest].sum()))
+        col_cells.append(_count_cell(column[rest].sum()))
+    heads.append("no prediction")
+    row_cells.append(_count_cell(matrix[c, k]))
+    col_cells.append('<td data-value="">–</td>')
+    body = (
+        "<thead><tr><th></th>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr></thead>"
+        f"<tr>{_row_head(f'true {name} → predicted', f'Rows of {name}, by the class predicted')}"
+        + "".join(row_cells) + "</tr>"
+        f"<tr>{_row_head(f'predicted {name} ← true', f'Rows predicted as {name}, by true class')}"
+        + "".join(col_cells) + "</tr>"
+    )
+    return (f'<div class="tl-counts" data-class="{name}"><div class="tl-counts-title">'
+            f"Counts: {name}</div><table>{body}</table></div>")

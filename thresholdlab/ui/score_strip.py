@@ -1,0 +1,122 @@
+"""A thin strip under each threshold slider: where the class's scores lie (positives above the
+line, negatives below) and, greyed and hatched, the ranges where moving the threshold changes
+nothing.
+
+The strip is a small inline SVG built once per data set, rule and class (cached), so a slider
+move re-sends the same few hundred bytes and computes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from thresholdlab.metrics import binary_curve
+from thresholdlab.curves import Curve
+from thresholdlab.score_histogram import ScoreHistogram, score_histogram
+from thresholdlab.ui.data import Dataset
+
+POSITIVE, NEGATIVE, DEAD = "#2ca02c", "#9aa0a6", "#808495"
+WIDTH, HEIGHT = 400, 26  # viewBox units; the strip stretches to the slider's width
+
+
+def _curve(dataset: Dataset, c: int) -> Curve:
+    """The curve whose counts a move of t_c changes: the index's own under a per-class rule;
+    under the others (decisions of a class depend on every threshold) the class's scores over
+    every row, since each row may pass or miss t_c."""
+    if dataset.rule.per_class or dataset.task != "multiclass":
+        return dataset.index.curve(c)
+    if dataset.binned:
+        return dataset.index.one_vs_rest_curve(c)
+    p = dataset.predictions
+    thresholds, tp, fp = binary_curve(p.labels == c, p.probabilities[:, c])
+    positives = int(p.positives[c])
+    return Curve(thresholds, tp, fp, positives, p.n_rows - positives)
+
+
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def _strip(dataset_key: str, c: int, _dataset: Dataset) -> str:
+    hist = score_histogram(_curve(_dataset, c))
+    if _dataset.rule.ignores_thresholds(len(_dataset.classes)):
+        # Every row gets the same decision whatever the thresholds (the sliders say why).
+        hist = replace(hist, lowest=None, highest=None)
+    return strip_html(hist, _dataset.classes[c])
+
+
+def strip(dataset: Dataset, c: int) -> str:
+    """Class ``c``'s strip as HTML (cached per data set, rule and class)."""
+    return _strip(dataset.key, c, dataset)
+
+
+def _bars(counts: np.ndarray, scale: float, up: bool, colour: str) -> str:
+    """One path of bars: each bin a rectangle from the middle line, up or down."""
+    n = len(counts)
+    width = WIDTH / n
+    middle = HEIGHT / 2
+    parts = []
+    for j, count in enumerate(counts):
+        if count <= 0:
+            continue
+        h = max(1.0, (middle - 1) * np.sqrt(count / scale))  # sqrt: a few rows stay visible
+        x = j * width
+        y = middle - h if up else middle
+        parts.append(f"M{x + 0.4:.1f} {y:.1f}h{width - 0.8:.1f}v{h:.1f}h{-(width - 0.8):.1f}z")
+    if not parts:
+        return ""
+    return f'<path d="{"".join(parts)}" fill="{colour}"/>'
+
+
+def _describe(hist: ScoreHistogram, name: str) -> str:
+    """The strip's tooltip: the counts it draws and the dead ranges, in words."""
+    pos, neg = int(hist.positives.sum()), int(hist.negatives.sum())
+    words = [f"Scores of {name}: {pos:,} rows of {name} (green, above), {neg:,} other rows "
+             "(grey, below)."]
+    for lo, hi in hist.dead_ranges:
+        if (lo, hi) == (0.0, 1.0):
+            words.append("The threshold changes nothing here.")
+        elif lo == 0.0:
+            words.append(f"At or below {hi:.3g} (the lowest score) every row passes: moving the "
+                         "threshold there changes nothing.")
+        else:
+            words.append(f"Above {lo:.3g} (the highest score) no row passes: moving the "
+                         "threshold there changes nothing.")
+    return " ".join(words)
+
+
+def strip_html(hist: ScoreHistogram, name: str) -> str:
+    """The strip of one class: mirrored histogram, hatched dead ranges, a tooltip."""
+    scale = float(max(1, hist.positives.max(initial=0), hist.negatives.max(initial=0)))
+    dead = "".join(
+        f'<rect x="{lo * WIDTH:.1f}" y="0" width="{max(0.5, (hi - lo) * WIDTH):.1f}" '
+        f'height="{HEIGHT}" fill="url(#d)"/>'
+        for lo, hi in hist.dead_ranges
+    )
+    text = html.escape(_describe(hist, name), quote=True)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        'preserveAspectRatio="none">'
+        '<defs><pattern id="d" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f0f2f6"/>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{DEAD}" stroke-width="1.2" '
+        'stroke-opacity="0.45"/></pattern></defs>'
+        f"{dead}"
+        f'<line x1="0" y1="{HEIGHT / 2}" x2="{WIDTH}" y2="{HEIGHT / 2}" stroke="#e6eaf1" '
+        'stroke-width="1"/>'
+        f"{_bars(hist.positives, scale, True, POSITIVE)}"
+        f"{_bars(hist.negatives, scale, False, NEGATIVE)}"
+        "</svg>"
+    )
+    # An image, not inline SVG: the page's HTML sanitiser drops inline SVG, and an image keeps
+    # the strip out of the page's layout work.
+    source = base64.b64encode(svg.encode()).decode()
+    ranges = " ".join(f"{lo!r}-{hi!r}" for lo, hi in hist.dead_ranges)
+    return (
+        f'<div class="tl-strip" title="{text}" data-dead="{ranges}" '
+        f'data-positives="{int(hist.positives.sum())}" '
+        f'data-negatives="{int(hist.negatives.sum())}">'
+        f'<img alt="{text}" src="data:image/svg+xml;base64,{source}"></div>'
+    )

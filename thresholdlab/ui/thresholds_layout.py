@@ -1,0 +1,62 @@
+"""The Thresholds page's one-screen layout: the look that puts a slider, its class's charts and
+counts, and the headline numbers in one view from 1366 x 768 up, and that stacks the panels and
+wraps the tiles (never cutting them) on narrow screens.
+
+The page draws a keyed container per region and this style places them: ``thr_head`` (title,
+mode, popovers), ``thr_tiles`` (headline numbers), ``thr_panels`` holding ``thr_controls``
+(class picker, sliders with their score strips) beside ``thr_view`` (the class's counts and
+the live charts).
+"""
+
+CHART_HEIGHT = 300  # px: two charts and the counts fit beside the sliders at 768 px high
+
+STRIP_NOTE = (
+    "Under each slider, the class's scores: its own rows in green above the line, the other "
+    "rows in grey below. Hatched: thresholds there change nothing (at or below the lowest "
+    "score every row passes; above the highest, none does)."
+)
+
+STYLE = """<style>
+/* Less page padding: the loop has to fit 768 px. */
+[data-testid="stMainBlockContainer"] {padding: 3.6rem 1.5rem 4rem 1.5rem;}
+.st-key-thr_head h1 {font-size: 1.75rem; padding: 0; margin: 0 1rem 0 0;}
+.st-key-thr_head [data-testid="stHeadingWithActionElements"] {margin: 0;}
+.st-key-thr_head > div:has(> .st-key-thr_scores_line) {flex: 1 1 14rem; min-width: 12rem;}
+.st-key-thr_scores_line [data-testid="stCaptionContainer"] p {margin: 0; line-height: 1.3;}
+/* Headline numbers: one compact row, wrapping rather than cutting. */
+.st-key-thr_tiles [data-testid="stHorizontalBlock"] {flex-wrap: wrap; gap: 0.5rem;}
+.st-key-thr_tiles [data-testid="stColumn"] {flex: 1 1 6.8rem !important; min-width: 6.8rem;}
+.st-key-thr_tiles [data-testid="stMetric"] > div {padding: 0.35rem 0.6rem;}
+.st-key-thr_tiles [data-testid="stMetricLabel"] {min-height: 0;}
+.st-key-thr_tiles [data-testid="stMetricValue"] {font-size: 1.35rem; line-height: 1.3;}
+.st-key-thr_tiles [data-testid="stMetricLabel"] p {white-space: normal; line-height: 1.15;
+                                                   font-size: 0.8rem;}
+/* Sliders beside the charts; stacked when the two do not fit side by side. */
+.st-key-thr_panels > div:has(> .st-key-thr_controls) {flex: 1 1 18rem; min-width: min(18rem, 100%);
+                                                      max-width: 100%;}
+.st-key-thr_panels > div:has(> .st-key-thr_view) {flex: 2 1 37rem; min-width: min(37rem, 100%);
+                                                  max-width: 100%;}
+.st-key-thr_controls [data-testid="stSliderTickBar"] {display: none;}
+.st-key-thr_class_row > div:has([data-testid="stSelectbox"]) {flex: 1 1 9rem; min-width: 9rem;}
+.st-key-thr_controls [data-testid="stNumberInputContainer"] button {display: none;}
+/* Many sliders scroll inside their list, so the charts stay in view. */
+.st-key-thr_slider_list {max-height: calc(100vh - 19rem); overflow-y: auto;
+                         overflow-x: hidden; padding-right: 0.4rem;}
+/* auto-fill, not auto-fit: the first chart is drawn while it is alone in the grid, and must
+   get the width it keeps once the others join it (plotly sizes a chart when it draws it). */
+.st-key-thr_charts .tl-live-charts {grid-template-columns: repeat(auto-fill, minmax(290px, 1fr));
+                                    gap: 0.75rem;}
+.st-key-thr_charts .tl-live-chart {min-height: 300px;}
+/* A class's score strip sits under its slider's track. */
+.tl-strip {height: 26px; margin: -0.6rem 0.45rem 0 0.45rem; cursor: help;}
+.tl-strip img {display: block; width: 100%; height: 100%;}
+/* One class's confusion counts. */
+.tl-counts {font-size: 0.85rem; font-variant-numeric: tabular-nums; overflow-x: auto;}
+.tl-counts-title {font-weight: 600; color: #262730; margin-bottom: 0.15rem;}
+.tl-counts table {border-collapse: collapse;}
+.tl-counts th, .tl-counts td {padding: 0.1rem 0.55rem; border-bottom: 1px solid #e6eaf1;
+                              text-align: right; white-space: nowrap;}
+.tl-counts th {color: #808495; font-weight: 600;}
+.tl-counts .tl-row-head {text-align: left; color: #808495; font-weight: 600;}
+.tl-counts td.tl-hit {font-weight: 700; color: #262730;}
+</style>"""
