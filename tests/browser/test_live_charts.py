@@ -7,7 +7,9 @@ import numpy as np
 from playwright.sync_api import expect
 from sklearn.metrics import confusion_matrix
 
-from browser_support import ROOT, exact_value, go_to, live_chart, open_page, slider, wait_idle
+from browser_support import (
+    ROOT, exact_value, go_to, live_chart, open_page, operating_point, slider, wait_idle,
+)
 from thresholdlab.loading import load
 
 SAMPLE = "multiclass_wine_logits"
@@ -31,11 +33,8 @@ def sklearn_counts(thresholds):
     return data.classes, matrix, tp, fp, fn, tn, negatives
 
 
-def plotted(page, chart, name="operating point"):
-    return live_chart(page, chart).evaluate(
-        "(el, name) => { const t = el._fullData.find(d => d.name === name);"
-        " return [Number(t.x[0]), Number(t.y[0])]; }", name
-    )
+def plotted(page, chart):
+    return list(operating_point(page, chart))
 
 
 def wait_for_marker(page, chart, x, y):
@@ -43,8 +42,9 @@ def wait_for_marker(page, chart, x, y):
     page.wait_for_function(
         "([chart, x, y]) => { const el = document.querySelector("
         "`.st-key-thr_charts [data-chart=${chart}]`);"
-        " const t = el && el._fullData && el._fullData.find(d => d.name === 'operating point');"
-        " return !!t && Number(t.x[0]) === x && Number(t.y[0]) === y; }",
+        " const s = el && el._fullLayout && (el._fullLayout.shapes || [])"
+        ".find(d => d.name === 'operating point');"
+        " return !!s && s.visible === true && s.xanchor === x && s.yanchor === y; }",
         arg=[chart, x, y],
     )
 
@@ -126,6 +126,10 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
     wait_for_marker(page, "roc", float(fpr), float(recall))
     assert plotted(page, "pr") == [recall, precision]
     assert plotted(page, "roc") == [fpr, recall]
+    # and the marker tells its values on hover (an invisible annotation lies on it)
+    live_chart(page, "pr").locator(".annotation").first.hover()
+    expect(live_chart(page, "pr").locator(".hoverlayer")).to_contain_text(
+        f"precision {precision:.3f}")
 
     # zoom and the hidden trace survived every move
     assert axis_ranges(page, "roc") == zoom
