@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from thresholdlab.ui import calibrated, controls, data, figures, shell, state, tables
+from thresholdlab.ui import calibrated, controls, data, figures, ranking_job, shell, state, tables
 from thresholdlab.ui.figures import OperatingPoint
 from thresholdlab.ui.live_charts import live_charts
 from thresholdlab.ui.slices import slice_panel
 
-dataset = shell.dataset()
+dataset = shell.dataset(partial_ranking=True)  # AP / ROC AUC of big files fill in later
 p = dataset.predictions
 
 st.title("Thresholds")
@@ -34,6 +34,7 @@ EXPLAIN = {
     ),
 }
 st.caption(controls.rule_note(dataset) or EXPLAIN[p.activation])
+ranking_job.progress(dataset.ranking_job)
 
 
 # Once per page run, not per move: a style element re-inserted on every move restyles the page.
@@ -78,15 +79,19 @@ def live():
 
     def class_figures():
         # Built only when the browser lacks this class's curves: a move sends the markers.
+        job = dataset.ranking_job
         return {
-            "pr": figures.pr_figure(curve, point, name=name, average_precision=ap,
+            "pr": figures.pr_figure(curve, point, name=name,
+                                    average_precision=ranking_job.shown(ap, job, c),
                                     reference=reference),
-            "roc": figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference),
+            "roc": figures.roc_figure(curve, point, name=name,
+                                      roc_auc=ranking_job.shown(auc, job, c), reference=reference),
             "rates": figures.threshold_figure(data.threshold_series(curve), point, f1, name=name),
         }
 
     live_charts(
-        "thr_charts", f"{dataset.key}|{c}", class_figures, figures.operating_point_moves(point, f1)
+        "thr_charts", f"{dataset.key}|{c}|{dataset.ranking_job is None}", class_figures,
+        figures.operating_point_moves(point, f1)
     )
     if reference is not None:
         st.caption(tables.argmax_curve_note(name, curve, ap, auc))

@@ -118,7 +118,9 @@ class OperatingPoint:
         )
 
 
-def _fmt(x: float | None) -> str:
+def _fmt(x: float | str | None) -> str:
+    if isinstance(x, str):  # a placeholder, e.g. while the value is still being computed
+        return x
     return "undefined" if x is None or not math.isfinite(x) else f"{x:.3f}"
 
 
