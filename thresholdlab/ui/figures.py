@@ -178,16 +178,17 @@ def _point_marker(layout: dict) -> dict:
     return _legend_entry(OPERATING_POINT, POINT, 13)
 
 
-def _marker_moves(n: int, first_shape: int, x: float, y: float, hover: str) -> dict:
-    """``Plotly.relayout`` keys that put marker ``n`` (shape ``first_shape + n``, annotation
-    ``n``) at (x, y) exactly; an undefined coordinate hides it (JSON has no NaN)."""
+def _marker_moves(n: int, first_shape: int, x: float, y: float, hover: str | None) -> dict:
+    """``Plotly.relayout`` keys that put marker ``n`` (shape ``first_shape + n``, and
+    annotation ``n`` for its ``hover`` text, if any) at (x, y) exactly; an undefined coordinate
+    hides it (JSON has no NaN)."""
     shown = math.isfinite(x) and math.isfinite(y)
     x, y = (float(x), float(y)) if shown else (0.0, 0.0)
     s, a = f"shapes[{first_shape + n}]", f"annotations[{n}]"
-    return {
-        f"{s}.xanchor": x, f"{s}.yanchor": y, f"{s}.visible": shown,
-        f"{a}.x": x, f"{a}.y": y, f"{a}.hovertext": hover, f"{a}.visible": shown,
-    }
+    moves = {f"{s}.xanchor": x, f"{s}.yanchor": y, f"{s}.visible": shown}
+    if hover is not None:
+        moves.update({f"{a}.x": x, f"{a}.y": y, f"{a}.hovertext": hover, f"{a}.visible": shown})
+    return moves
 
 
 def place(layout: dict, moves: dict) -> dict:
@@ -203,9 +204,6 @@ def place(layout: dict, moves: dict) -> dict:
     return layout
 
 
-RATES_LABELS = ("precision", "recall", "F1")
-
-
 def _pr_moves(point: OperatingPoint) -> dict:
     return _marker_moves(0, 0, point.recall, point.precision, _point_hover(point))
 
@@ -215,11 +213,12 @@ def _roc_moves(point: OperatingPoint) -> dict:
 
 
 def _rates_moves(point: OperatingPoint, f1: float) -> dict:
-    # Shape 0 is the dashed threshold line, the markers follow it.
+    # Shape 0 is the dashed threshold line, the markers follow it. They need no hover text of
+    # their own: each sits on its curve, whose hover tells the same threshold and value.
     t = min(1.0, max(0.0, point.threshold))
     moves = {"shapes[0].x0": t, "shapes[0].x1": t}
-    for n, (label, value) in enumerate(zip(RATES_LABELS, (point.precision, point.recall, f1))):
-        moves.update(_marker_moves(n, 1, t, value, f"threshold {t:.4g}<br>{label} {value:.3f}"))
+    for n, value in enumerate((point.precision, point.recall, f1)):
+        moves.update(_marker_moves(n, 1, t, value, None))
     return moves
 
 
@@ -312,7 +311,6 @@ def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, 
          "line": {"color": POINT, "width": 1.5, "dash": "dash"}},
         *(_marker_shape(color, 9, 1.5) for color in (PRECISION, RECALL, F1)),
     ]
-    layout["annotations"] = [_hover_box(9) for _ in RATES_LABELS]
     return _xy_figure(traces, place(layout, _rates_moves(point, f1)),
                       _axis("Threshold (probability)", -0.01, 1.01), _axis("Value", 0, 1.05))
 
