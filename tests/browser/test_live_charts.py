@@ -37,15 +37,20 @@ def plotted(page, chart):
     return list(operating_point(page, chart))
 
 
-def wait_for_marker(page, chart, x, y):
-    """Until the chart's marker is drawn at (x, y) (the charts move after the script run)."""
+def wait_for_marker(page, chart, x, y, visible=True):
+    """Until the chart's marker is at (x, y) (the charts move after the script run), drawn or
+    (``visible=False``) hidden with its hover box, as its legend entry is switched off."""
     page.wait_for_function(
-        "([chart, x, y]) => { const el = document.querySelector("
+        "([chart, x, y, visible]) => { const el = document.querySelector("
         "`.st-key-thr_charts [data-chart=${chart}]`);"
-        " const s = el && el._fullLayout && (el._fullLayout.shapes || [])"
-        ".find(d => d.name === 'operating point');"
-        " return !!s && s.visible === true && s.xanchor === x && s.yanchor === y; }",
-        arg=[chart, x, y],
+        " if (!el || !el._fullLayout) return false;"
+        " const named = a => (a || []).find(d => d.name === 'operating point');"
+        # what plotly draws; a hidden item keeps its position only in the input layout
+        " const [s, a] = [named(el._fullLayout.shapes), named(el._fullLayout.annotations)];"
+        " const at = visible ? [s, a] : [named(el.layout.shapes), named(el.layout.annotations)];"
+        " return !!s && !!a && s.visible === visible && a.visible === visible"
+        " && at[0].xanchor === x && at[0].yanchor === y && at[1].x === x && at[1].y === y; }",
+        arg=[chart, x, y, visible],
     )
 
 
@@ -90,6 +95,12 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
     hidden = live_chart(page, "pr").evaluate(
         "el => el.data.findIndex(t => t.visible === 'legendonly')")
     assert hidden >= 0
+    # and switch off the ROC chart's operating point in its legend: it stays off while it moves
+    live_chart(page, "roc").locator(".legend .traces").filter(
+        has_text="operating point").locator(".legendtoggle").click()
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-thr_charts [data-chart=roc]')._fullLayout"
+        ".shapes.some(s => s.name === 'operating point' && s.visible === false)")
 
     # several key presses, then a drag of the thumb along the track
     handle = slider(page, "thr_0_slider")
@@ -123,8 +134,12 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
     precision = tp[0] / (tp[0] + fp[0]) if tp[0] + fp[0] else 0.0
     recall, fpr = tp[0] / support[0], fp[0] / negatives[0]
     wait_for_marker(page, "pr", float(recall), float(precision))
-    wait_for_marker(page, "roc", float(fpr), float(recall))
+    wait_for_marker(page, "roc", float(fpr), float(recall), visible=False)
     assert plotted(page, "pr") == [recall, precision]
+    # switched on again, the ROC marker is drawn where the moves put it
+    live_chart(page, "roc").locator(".legend .traces").filter(
+        has_text="operating point").locator(".legendtoggle").click()
+    wait_for_marker(page, "roc", float(fpr), float(recall))
     assert plotted(page, "roc") == [fpr, recall]
     # and the marker tells its values on hover (an invisible annotation lies on it)
     live_chart(page, "pr").locator(".annotation").first.hover()

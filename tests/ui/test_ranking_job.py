@@ -47,3 +47,31 @@ def test_a_class_not_ranked_yet_shows_the_placeholder():
     job._ranked[0] = False  # as while its thread still sorts the column
     assert shown(0.5, job, 0) == PENDING
     assert np.isnan(job.provisional().average_precision).sum() == 0
+
+
+def test_the_page_shows_first_then_fills_in_the_exact_ranking(monkeypatch):
+    """A file too big to rank at once: the Thresholds page comes without AP / ROC AUC and says
+    so; once the job has ranked every class, the next run shows scikit-learn's values."""
+    from apptest_support import MULTICLASS, Core, open_app, table
+
+    from thresholdlab.ui import data
+
+    monkeypatch.setattr(data, "RANK_AT_ONCE", 0)
+    at = open_app()
+    job = at.session_state["dataset"].ranking_job
+    assert job is not None and not job.started  # the page is drawn before ranking starts
+    assert at.get("progress"), "no progress line while ranking"
+    assert np.isnan(table(at)["AP"].to_numpy(dtype=float)).all()
+    job.result()  # as the progress line's renewal starts it and waits for the end
+    at.run()
+    assert not at.exception and not at.get("progress")
+    assert at.session_state["dataset"].ranking_job is None
+    core = Core(MULTICLASS)
+    truth = core.pset.truth
+    shown = table(at).set_index("class").loc[list(core.classes)]
+    for c in range(core.pset.n_classes):
+        scores = core.pset.probabilities[:, c]
+        assert shown["AP"].iloc[c] == pytest.approx(
+            skm.average_precision_score(truth[:, c], scores), abs=1e-12)
+        assert shown["ROC AUC"].iloc[c] == pytest.approx(skm.roc_auc_score(truth[:, c], scores),
+                                                         abs=1e-12)
