@@ -72,9 +72,10 @@ def drag_across(page, box, start, end):
 
 
 def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(page):
-    foreign = []
+    foreign, requested = [], []
     page.on("request", lambda r: foreign.append(r.url)
             if not r.url.startswith((page.base_url, "data:", "blob:")) else None)
+    page.on("request", lambda r: requested.append(r.url))
     open_page(page, query=f"?sample={SAMPLE}")
     expect(live_chart(page, "roc")).to_have_class("tl-live-chart js-plotly-plot")
 
@@ -177,3 +178,6 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
 
     assert not page.get_by_test_id("stException").count()
     assert foreign == []
+    # plotly.js came from the installed plotly package, served in place: no copy was written
+    assert any(url.endswith("/thresholdlab.plotly_js/plotly.min.js") for url in requested)
+    assert not (ROOT / "thresholdlab" / "ui" / "live_charts" / "plotly.min.js").exists()
