@@ -397,6 +397,6 @@ def reliabilities(
 
 def clear_caches() -> None:
     """Drop every cached load, index and curve (tests use it between apps)."""
-    for fn in (_load, _index, _ranking, _plot_curve, _one_vs_rest_curve, _reliabilities,
+    for fn in (_load, _index, _ranking_job, _plot_curve, _one_vs_rest_curve, _reliabilities,
                _plot_one_vs_rest):
         fn.clear()
