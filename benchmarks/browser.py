@@ -225,7 +225,8 @@ def report_settle(report: Report, case: str, bare: Tab, plotly: Tab, app: Tab) -
 def first_view(report: Report, rows: int, k: int, data_dir: Path, context) -> None:
     """A file opened (``thresholdlab app FILE`` on a fresh server) -> the Thresholds page
     interactive: its sliders, tiles and the selected class's three charts drawn, the script
-    run over. Against ``load`` + ``CurveIndex.build`` of the same file, timed here."""
+    run over. Against ``load`` + ``CurveIndex.build`` of the same file, timed here. The
+    whole-data AP and ROC AUC fill in afterwards (their time is in the note)."""
     from thresholdlab.curves import CurveIndex
     from thresholdlab.loading import load
 
@@ -254,13 +255,18 @@ def first_view(report: Report, rows: int, k: int, data_dir: Path, context) -> No
             " && document.querySelector('[data-testid=stMetricValue]')", timeout=900_000)
         page.wait_for_selector(IDLE, timeout=900_000)
         seconds = time.perf_counter() - started
+        # AP and ROC AUC of every class fill in afterwards, under a progress line.
+        page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')",
+                               timeout=900_000)
+        ranked = time.perf_counter() - started
         page.close()
     report.add(Row("5", f"first view: file opened -> page interactive, multiclass {rows:,} x {k}",
                    seconds, "s", baseline=core, baseline_name="load + index", ratio=seconds / core,
                    budget="<= 2x load + index", ok=seconds <= 2 * core,
                    note=f"load {load_s:.2f} s, index {core - load_s:.2f} s; the page counts from "
                         "navigation (server already running, libraries imported) to the charts "
-                        "drawn and the run over"))
+                        "drawn and the run over; AP and ROC AUC of every class filled in at "
+                        f"{ranked:.2f} s"))
 
 
 def run(report: Report, size: Size, data_dir: Path) -> None:

@@ -8,14 +8,14 @@ the class whose slider moved last. The table, notes and slices follow below.
 import streamlit as st
 
 from thresholdlab.ui import (
-    calibrated, controls, data, figures, score_strip, shell, state, tables,
+    calibrated, controls, data, figures, ranking_job, score_strip, shell, state, tables,
 )
 from thresholdlab.ui import thresholds_layout as layout
 from thresholdlab.ui.figures import OperatingPoint
 from thresholdlab.ui.live_charts import live_charts
 from thresholdlab.ui.slices import slice_panel
 
-dataset = shell.dataset()
+dataset = shell.dataset(partial_ranking=True)  # AP / ROC AUC of big files fill in later
 p = dataset.predictions
 
 EXPLAIN = {
@@ -52,6 +52,7 @@ with st.container(key="thr_head", horizontal=True, vertical_alignment="center"):
         st.caption(controls.rule_note(dataset) or EXPLAIN[p.activation])
         st.caption(layout.STRIP_NOTE)
     optimise_box = st.popover("Optimise", icon=":material/auto_fix_high:", key="thr_optimise")
+ranking_job.progress(dataset.ranking_job)  # big files: AP / ROC AUC of every class fill in
 DRAWN = "thr_drawn"  # (thresholds, beta) the live part last drew
 
 
@@ -100,10 +101,13 @@ def live():
 
     def class_figures():
         # Built only when the browser lacks this class's curves: a move sends the markers.
+        job = dataset.ranking_job
         return {
-            "pr": figures.pr_figure(curve, point, name=name, average_precision=ap,
+            "pr": figures.pr_figure(curve, point, name=name,
+                                    average_precision=ranking_job.shown(ap, job, c),
                                     reference=reference, height=layout.CHART_HEIGHT),
-            "roc": figures.roc_figure(curve, point, name=name, roc_auc=auc, reference=reference,
+            "roc": figures.roc_figure(curve, point, name=name,
+                                      roc_auc=ranking_job.shown(auc, job, c), reference=reference,
                                       height=layout.CHART_HEIGHT),
             "rates": figures.threshold_figure(data.threshold_series(curve), point, f1, name=name,
                                               height=layout.CHART_HEIGHT),
@@ -112,7 +116,7 @@ def live():
     with view:
         st.html(tables.class_counts_html(report, c))
         live_charts(
-            "thr_charts", f"{dataset.key}|{c}", class_figures,
+            "thr_charts", f"{dataset.key}|{c}|{dataset.ranking_job is None}", class_figures,
             figures.operating_point_moves(point, f1),
         )
     if reference is not None:

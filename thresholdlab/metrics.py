@@ -314,15 +314,22 @@ def ranking_metrics(index: CurveIndex) -> RankingMetrics:
     ap = np.full(k, np.nan)
     auc = np.full(k, np.nan)
     for c in range(k):
-        positives = int(index.positives[c])
-        if predictions.task == "multiclass":
-            _, tp, fp = binary_curve(predictions.labels == c, predictions.probabilities[:, c])
-        else:
-            curve = index._curve(c)  # uncached: one pass over every class, a curve at a time
-            tp, fp = curve.tp, curve.fp
-        ap[c] = average_precision(tp, fp, positives)
-        auc[c] = roc_auc(tp, fp, positives, n - positives)
+        ap[c], auc[c] = class_ranking(index, c)
     return RankingMetrics(ap, auc, index.positives / n if n else np.zeros(k))
+
+
+def class_ranking(index: CurveIndex, c: int) -> tuple[float, float]:
+    """(AP, ROC AUC) of class ``c``, one row of :func:`ranking_metrics`; classes can be ranked
+    apart (in parallel: the sort releases the GIL) and give the same numbers."""
+    predictions = index.predictions
+    positives = int(index.positives[c])
+    if predictions.task == "multiclass":
+        _, tp, fp = binary_curve(predictions.labels == c, predictions.probabilities[:, c])
+    else:
+        curve = index._curve(c)  # uncached: one pass over every class, a curve at a time
+        tp, fp = curve.tp, curve.fp
+    return (average_precision(tp, fp, positives),
+            roc_auc(tp, fp, positives, predictions.n_rows - positives))
 
 
 @dataclass(frozen=True)

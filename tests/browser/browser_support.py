@@ -73,13 +73,13 @@ def live_chart(page: Page, chart: str = "pr"):
 
 
 def operating_point(page: Page, chart: str = "pr", name: str = "operating point"):
-    """(x, y) of the plotted operating point, read from plotly's own data in the page
-    (``_fullData``: what plotly draws)."""
+    """(x, y) of the plotted operating point, read from plotly's own layout in the page
+    (``_fullLayout``: what plotly draws). The marker is a layout shape anchored at the point."""
     plot = live_chart(page, chart)
     expect(plot).to_have_class(re.compile("js-plotly-plot"))
     return tuple(plot.evaluate(
-        "(el, name) => { const t = el._fullData.find(d => d.name === name);"
-        " return [Number(t.x[0]), Number(t.y[0])]; }", name
+        "(el, name) => { const s = el._fullLayout.shapes.find(d => d.name === name);"
+        " return [s.xanchor, s.yanchor]; }", name
     ))
 
 

@@ -7,7 +7,9 @@ import numpy as np
 from playwright.sync_api import expect
 from sklearn.metrics import confusion_matrix
 
-from browser_support import ROOT, exact_value, go_to, live_chart, open_page, slider, wait_idle
+from browser_support import (
+    ROOT, exact_value, go_to, live_chart, open_page, operating_point, slider, wait_idle,
+)
 from thresholdlab.loading import load
 
 SAMPLE = "multiclass_wine_logits"
@@ -31,21 +33,24 @@ def sklearn_counts(thresholds):
     return data.classes, matrix, tp, fp, fn, tn, negatives
 
 
-def plotted(page, chart, name="operating point"):
-    return live_chart(page, chart).evaluate(
-        "(el, name) => { const t = el._fullData.find(d => d.name === name);"
-        " return [Number(t.x[0]), Number(t.y[0])]; }", name
-    )
+def plotted(page, chart):
+    return list(operating_point(page, chart))
 
 
-def wait_for_marker(page, chart, x, y):
-    """Until the chart's marker is drawn at (x, y) (the charts move after the script run)."""
+def wait_for_marker(page, chart, x, y, visible=True):
+    """Until the chart's marker is at (x, y) (the charts move after the script run), drawn or
+    (``visible=False``) hidden with its hover box, as its legend entry is switched off."""
     page.wait_for_function(
-        "([chart, x, y]) => { const el = document.querySelector("
+        "([chart, x, y, visible]) => { const el = document.querySelector("
         "`.st-key-thr_charts [data-chart=${chart}]`);"
-        " const t = el && el._fullData && el._fullData.find(d => d.name === 'operating point');"
-        " return !!t && Number(t.x[0]) === x && Number(t.y[0]) === y; }",
-        arg=[chart, x, y],
+        " if (!el || !el._fullLayout) return false;"
+        " const named = a => (a || []).find(d => d.name === 'operating point');"
+        # what plotly draws; a hidden item keeps its position only in the input layout
+        " const [s, a] = [named(el._fullLayout.shapes), named(el._fullLayout.annotations)];"
+        " const at = visible ? [s, a] : [named(el.layout.shapes), named(el.layout.annotations)];"
+        " return !!s && !!a && s.visible === visible && a.visible === visible"
+        " && at[0].xanchor === x && at[0].yanchor === y && at[1].x === x && at[1].y === y; }",
+        arg=[chart, x, y, visible],
     )
 
 
@@ -67,9 +72,10 @@ def drag_across(page, box, start, end):
 
 
 def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(page):
-    foreign = []
+    foreign, requested = [], []
     page.on("request", lambda r: foreign.append(r.url)
             if not r.url.startswith((page.base_url, "data:", "blob:")) else None)
+    page.on("request", lambda r: requested.append(r.url))
     open_page(page, query=f"?sample={SAMPLE}")
     expect(live_chart(page, "roc")).to_have_class("tl-live-chart js-plotly-plot")
 
@@ -90,6 +96,12 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
     hidden = live_chart(page, "pr").evaluate(
         "el => el.data.findIndex(t => t.visible === 'legendonly')")
     assert hidden >= 0
+    # and switch off the ROC chart's operating point in its legend: it stays off while it moves
+    live_chart(page, "roc").locator(".legend .traces").filter(
+        has_text="operating point").locator(".legendtoggle").click()
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-thr_charts [data-chart=roc]')._fullLayout"
+        ".shapes.some(s => s.name === 'operating point' && s.visible === false)")
 
     # several key presses, then a drag of the thumb along the track
     handle = slider(page, "thr_0_slider")
@@ -123,9 +135,17 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
     precision = tp[0] / (tp[0] + fp[0]) if tp[0] + fp[0] else 0.0
     recall, fpr = tp[0] / support[0], fp[0] / negatives[0]
     wait_for_marker(page, "pr", float(recall), float(precision))
-    wait_for_marker(page, "roc", float(fpr), float(recall))
+    wait_for_marker(page, "roc", float(fpr), float(recall), visible=False)
     assert plotted(page, "pr") == [recall, precision]
+    # switched on again, the ROC marker is drawn where the moves put it
+    live_chart(page, "roc").locator(".legend .traces").filter(
+        has_text="operating point").locator(".legendtoggle").click()
+    wait_for_marker(page, "roc", float(fpr), float(recall))
     assert plotted(page, "roc") == [fpr, recall]
+    # and the marker tells its values on hover (an invisible annotation lies on it)
+    live_chart(page, "pr").locator(".annotation").first.hover()
+    expect(live_chart(page, "pr").locator(".hoverlayer")).to_contain_text(
+        f"precision {precision:.3f}")
 
     # zoom and the hidden trace survived every move
     assert axis_ranges(page, "roc") == zoom
@@ -158,3 +178,6 @@ def test_key_presses_and_a_drag_keep_exact_markers_zoom_and_the_network_local(pa
 
     assert not page.get_by_test_id("stException").count()
     assert foreign == []
+    # plotly.js came from the installed plotly package, served in place: no copy was written
+    assert any(url.endswith("/thresholdlab.plotly_js/plotly.min.js") for url in requested)
+    assert not (ROOT / "thresholdlab" / "ui" / "live_charts" / "plotly.min.js").exists()

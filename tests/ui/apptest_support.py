@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -152,8 +153,7 @@ def charts(at: AppTest) -> dict[str, dict]:
             return charts(at)
         for name, move in props["moves"].items():
             fig = _decode(json.loads(props["figures"][name]))
-            marker = trace(fig, move["trace"])
-            marker["x"], marker["y"] = list(move["x"]), list(move["y"])
+            relayout(fig["layout"], move)
             out[LIVE_CHART_KEYS.get(name, name)] = fig
     return out
 
@@ -176,7 +176,21 @@ def _decode(node):
     return node
 
 
+def relayout(layout: dict, keys: dict) -> None:
+    """Apply ``Plotly.relayout`` keys of array items (``"shapes[1].xanchor"``) to a layout."""
+    for key, value in keys.items():
+        match = re.fullmatch(r"(\w+)\[(\d+)\]\.(\w+)", key)
+        assert match, key
+        layout[match[1]][int(match[2])][match[3]] = value
+
+
 def trace(figure: dict, name: str) -> dict:
+    """A marker called ``name`` drawn as a layout shape (the live charts' operating points,
+    whose trace of that name is only their legend entry), as ``{"x": [x], "y": [y]}`` at its
+    anchor; else the trace called ``name``."""
+    for shape in figure["layout"].get("shapes", ()):
+        if shape.get("name") == name:
+            return {"x": [shape["xanchor"]], "y": [shape["yanchor"]]}
     for t in figure["data"]:
         if t.get("name") == name:
             return t

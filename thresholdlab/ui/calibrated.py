@@ -110,7 +110,7 @@ def in_use(raw: Dataset) -> Dataset:
     ss[ERROR] = None
     out = dataclasses.replace(
         raw, predictions=calibrated, index=index, ranking=ranking, calibration=calibration,
-        uncalibrated=raw,
+        uncalibrated=raw, ranking_job=None,
     )
     ss[IN_USE] = (raw, method, out)
     return out

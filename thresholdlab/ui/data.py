@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,9 @@ import streamlit as st
 from thresholdlab.calibration import Reliability, class_reliability, confidence_reliability
 from thresholdlab.curves import Curve, CurveIndex, downsample
 from thresholdlab.decisions import DecisionRule
-from thresholdlab.metrics import Report, RankingMetrics, binary_curve, evaluate, ranking_metrics
+from thresholdlab.metrics import Report, RankingMetrics, binary_curve, evaluate
 from thresholdlab.predictions import PredictionSet
+from thresholdlab.ui.ranking_job import RankingJob
 from thresholdlab.sketch import (
     build_index,
     evaluate_index,
@@ -151,6 +152,9 @@ class Dataset:
     # same data set before it. ``predictions`` are then the calibrated probabilities.
     calibration: object = None
     uncalibrated: "Dataset | None" = None
+    # While the whole-data ranking still runs (big files): ``ranking`` holds the classes
+    # ranked so far, this job the rest (see ``ranking_job``; ``with_ranking`` swaps it in).
+    ranking_job: object = None
 
     @property
     def key(self) -> str:
@@ -219,10 +223,29 @@ def _index(data_key: str, rule: str, no_prediction: str, _predictions: Predictio
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _ranking(data_key: str, rule: str, no_prediction: str, _index: CurveIndex):
+def _ranking_job(data_key: str, rule: str, no_prediction: str, _index: CurveIndex) -> RankingJob:
     if is_binned(_index):
-        return sketch_ranking_metrics(_index)
-    return ranking_metrics(_index)
+        return RankingJob(None, finished=sketch_ranking_metrics(_index))
+    return RankingJob(_index)
+
+
+def _ranking(data_key: str, rule: str, no_prediction: str, _index: CurveIndex):
+    """The whole-data ranking, waiting for it (one job per data and rule, shared)."""
+    return _ranking_job(data_key, rule, no_prediction, _index).result()
+
+
+# Scores (rows x classes) a first view ranks before it shows anything (a fraction of a
+# second); bigger files show the page first and are ranked in the background.
+RANK_AT_ONCE = 2_000_000
+
+
+def with_ranking(dataset: Dataset, *, wait: bool = False) -> Dataset:
+    """``dataset`` with its finished whole-data ranking, if it was still running and is done
+    now (or ``wait``: once it is); else ``dataset`` itself."""
+    job = dataset.ranking_job
+    if job is None or not (wait or job.done()):
+        return dataset
+    return replace(dataset, ranking=job.result(), ranking_job=None)
 
 
 def load_predictions(source: Source, overrides: Overrides) -> PredictionSet:
@@ -254,7 +277,10 @@ class _Lazy:
 def open_dataset(
     source: Source, overrides: Overrides, rule: DecisionRule, progress=None
 ) -> Dataset:
-    """Load (cached), index (cached) and rank (cached) ``source``.
+    """Load (cached), index (cached) and rank (cached, in the background) ``source``.
+
+    The whole-data ranking (AP, ROC AUC) of a big file is not waited for: the data set then
+    carries the classes ranked so far and the running job (:func:`with_ranking`).
 
     ``progress``: an optional ``st.status`` container that gets one line per step, so a big
     file shows "rows read", "index built" instead of a frozen page.
@@ -273,12 +299,13 @@ def open_dataset(
     index = _index(data_key, rule.rule, rule.no_prediction, predictions)
     if progress is not None:
         progress.write(f"Index built ({time.perf_counter() - started:.2f} s)")
-    started = time.perf_counter()
-    ranking = _ranking(data_key, rule.rule, rule.no_prediction, index)
+    job = _ranking_job(data_key, rule.rule, rule.no_prediction, index)
+    if predictions.n_rows * predictions.n_classes <= RANK_AT_ONCE:
+        return Dataset(source, overrides, rule, predictions, index, job.result())
     if progress is not None:
-        seconds = time.perf_counter() - started
-        progress.write(f"Average precision and ROC AUC ranked ({seconds:.2f} s)")
-    return Dataset(source, overrides, rule, predictions, index, ranking)
+        progress.write("Average precision and ROC AUC: ranking every class in the background")
+    return Dataset(source, overrides, rule, predictions, index, job.provisional(),
+                   ranking_job=job)
 
 
 # --------------------------------------------------------------------- queries at thresholds
@@ -370,6 +397,6 @@ def reliabilities(
 
 def clear_caches() -> None:
     """Drop every cached load, index and curve (tests use it between apps)."""
-    for fn in (_load, _index, _ranking, _plot_curve, _one_vs_rest_curve, _reliabilities,
+    for fn in (_load, _index, _ranking_job, _plot_curve, _one_vs_rest_curve, _reliabilities,
                _plot_one_vs_rest):
         fn.clear()

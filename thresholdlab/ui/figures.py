@@ -25,8 +25,7 @@ CURVE = "#1f77b4"
 POINT = "#d62728"
 REFERENCE = "#9aa0a6"
 PRECISION, RECALL, F1 = "#1f77b4", "#2ca02c", "#ff7f0e"
-OPERATING_POINT = "operating point"  # trace name the browser tests look for
-AT_THRESHOLD = "at threshold"  # the rates chart's markers
+OPERATING_POINT = "operating point"  # the marker's name (a shape on the live charts)
 CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 # Streamlit's light look (font, greys, white background) as a small Plotly template with fixed
@@ -134,55 +133,115 @@ class OperatingPoint:
         )
 
 
-def _fmt(x: float | None) -> str:
+def _fmt(x: float | str | None) -> str:
+    if isinstance(x, str):  # a placeholder, e.g. while the value is still being computed
+        return x
     return "undefined" if x is None or not math.isfinite(x) else f"{x:.3f}"
-
-
-def _exact(values) -> np.ndarray:
-    """Marker positions in float64: they sit at the exact precision/recall, not near it."""
-    return np.asarray(values, dtype=np.float64)
 
 
 def _point_hover(point: OperatingPoint) -> str:
     return (
         f"threshold {point.threshold:.4g}<br>precision {point.precision:.3f}<br>"
         f"recall {point.recall:.3f}<br>FPR {point.fpr:.3f}<br>"
-        f"{point.predicted} predicted<extra></extra>"
+        f"{point.predicted} predicted"
     )
 
 
-def _point_trace(x: float, y: float, point: OperatingPoint) -> dict:
+# The moving markers are layout shapes, not traces. A moved trace makes plotly recompute and
+# redraw every trace of its chart (some 1,700 DOM changes per key press on three charts); a
+# shape moved with ``Plotly.relayout`` on its own keys is redrawn alone. Two things a trace
+# had come back separately: hover, from an invisible annotation of the marker's size lying on
+# it, and the legend entry, from an empty trace of the same name (a shape in the legend would
+# make plotly redraw the whole chart on every relayout); the browser hides the marker's shape
+# and annotation while that entry is switched off.
+_HOVER_LABEL = {"bgcolor": "#ffffff", "bordercolor": "#dcd8d4", "font": {"color": _INK}}
+
+
+def _marker_shape(color: str, size: float, outline: float, name: str | None = None) -> dict:
+    """A round marker ``size`` pixels across, at a data point set by its anchors."""
+    r = size / 2
     return {
-        "type": "scatter", "x": _exact([x]), "y": _exact([y]), "mode": "markers",
-        "name": OPERATING_POINT,
-        "marker": {"size": 13, "color": POINT, "line": {"width": 2, "color": "white"}},
-        "hovertemplate": _point_hover(point),
+        "type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel",
+        "xanchor": 0.0, "yanchor": 0.0, "x0": -r, "x1": r, "y0": -r, "y1": r,
+        "fillcolor": color, "line": {"color": "white", "width": outline}, "layer": "above",
+        **({"name": name} if name else {}),
     }
 
 
-RATES_HOVER = "threshold %{x:.4g}<br>%{y:.3f}<extra></extra>"
+def _hover_box(size: float, name: str | None = None) -> dict:
+    return {
+        "xref": "x", "yref": "y", "x": 0.0, "y": 0.0, "text": " ", "showarrow": False,
+        "xanchor": "center", "yanchor": "middle", "width": size, "height": size,
+        "bgcolor": "rgba(0,0,0,0)", "hovertext": "", "hoverlabel": _HOVER_LABEL,
+        "captureevents": True, **({"name": name} if name else {}),
+    }
 
 
-def _json_number(x: float) -> float | None:
-    # JSON has no NaN: an undefined rate is sent as null, which plotly leaves undrawn.
-    return float(x) if math.isfinite(x) else None
+def _legend_entry(name: str, color: str, size: float) -> dict:
+    """An empty trace: the marker's entry in the legend, which switches it on and off."""
+    return {
+        "type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name,
+        "marker": {"size": size, "color": color, "line": {"width": 2, "color": "white"}},
+        "hoverinfo": "skip",
+    }
+
+
+def _point_marker(layout: dict) -> dict:
+    """The operating point's shape, hover box and legend entry on a one-marker chart."""
+    layout.update(shapes=[_marker_shape(POINT, 13, 2, OPERATING_POINT)],
+                  annotations=[_hover_box(13, OPERATING_POINT)])
+    return _legend_entry(OPERATING_POINT, POINT, 13)
+
+
+def _marker_moves(n: int, first_shape: int, x: float, y: float, hover: str | None) -> dict:
+    """``Plotly.relayout`` keys that put marker ``n`` (shape ``first_shape + n``, and
+    annotation ``n`` for its ``hover`` text, if any) at (x, y) exactly; an undefined coordinate
+    hides it (JSON has no NaN)."""
+    shown = math.isfinite(x) and math.isfinite(y)
+    x, y = (float(x), float(y)) if shown else (0.0, 0.0)
+    s, a = f"shapes[{first_shape + n}]", f"annotations[{n}]"
+    moves = {f"{s}.xanchor": x, f"{s}.yanchor": y, f"{s}.visible": shown}
+    if hover is not None:
+        moves.update({f"{a}.x": x, f"{a}.y": y, f"{a}.hovertext": hover, f"{a}.visible": shown})
+    return moves
+
+
+def place(layout: dict, moves: dict) -> dict:
+    """``layout`` with relayout keys (``"shapes[1].xanchor"``) applied, as plotly.js applies
+    them: the figures are built with the same keys a move sends, so they cannot disagree."""
+    for key, value in moves.items():
+        target, *path = key.split(".")
+        name, _, index = target.partition("[")
+        node = layout[name][int(index[:-1])] if index else layout.setdefault(name, {})
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return layout
+
+
+def _pr_moves(point: OperatingPoint) -> dict:
+    return _marker_moves(0, 0, point.recall, point.precision, _point_hover(point))
+
+
+def _roc_moves(point: OperatingPoint) -> dict:
+    return _marker_moves(0, 0, point.fpr, point.recall, _point_hover(point))
+
+
+def _rates_moves(point: OperatingPoint, f1: float) -> dict:
+    # Shape 0 is the dashed threshold line, the markers follow it. They need no hover text of
+    # their own: each sits on its curve, whose hover tells the same threshold and value.
+    t = min(1.0, max(0.0, point.threshold))
+    moves = {"shapes[0].x0": t, "shapes[0].x1": t}
+    for n, value in enumerate((point.precision, point.recall, f1)):
+        moves.update(_marker_moves(n, 1, t, value, None))
+    return moves
 
 
 def operating_point_moves(point: OperatingPoint, f1: float) -> dict[str, dict]:
     """What a threshold move changes on the PR, ROC and rates charts (``live_charts`` props):
-    each chart's marker trace, at the exact values, and the rates chart's threshold line."""
-    t = min(1.0, max(0.0, point.threshold))
-    hover = _point_hover(point)
-    n = _json_number
-    return {
-        "pr": {"trace": OPERATING_POINT, "x": [n(point.recall)], "y": [n(point.precision)],
-               "hovertemplate": hover, "line": None},
-        "roc": {"trace": OPERATING_POINT, "x": [n(point.fpr)], "y": [n(point.recall)],
-                "hovertemplate": hover, "line": None},
-        "rates": {"trace": AT_THRESHOLD, "x": [t, t, t],
-                  "y": [n(point.precision), n(point.recall), n(f1)],
-                  "hovertemplate": RATES_HOVER, "line": t},
-    }
+    per chart, the ``Plotly.relayout`` keys of its markers at the exact values, and of the
+    rates chart's threshold line."""
+    return {"pr": _pr_moves(point), "roc": _roc_moves(point), "rates": _rates_moves(point, f1)}
 
 
 def _line(x, y, name: str, color: str, **extra) -> dict:
@@ -217,13 +276,11 @@ def pr_figure(
         hovertemplate="threshold %{customdata:.4g}<br>recall %{x:.3f}<br>"
                       "precision %{y:.3f}<extra></extra>",
     ))
-    traces.append(_point_trace(point.recall, point.precision, point))
-    return _xy_figure(
-        traces,
-        _base_layout(f"PR: {name} (AP {_fmt(average_precision)})", height,
-                     legend="lower left"),
-        _axis("Recall", 0, 1.02), _axis("Precision", 0, 1.05),
-    )
+    layout = _base_layout(f"PR: {name} (AP {_fmt(average_precision)})", height,
+                          legend="lower left")
+    traces.append(_point_marker(layout))
+    return _xy_figure(traces, place(layout, _pr_moves(point)),
+                      _axis("Recall", 0, 1.02), _axis("Precision", 0, 1.05))
 
 
 def roc_figure(
@@ -246,12 +303,11 @@ def roc_figure(
         customdata=_f32(np.r_[np.nan, curve.thresholds]),
         hovertemplate="threshold %{customdata:.4g}<br>FPR %{x:.3f}<br>TPR %{y:.3f}<extra></extra>",
     ))
-    traces.append(_point_trace(point.fpr, point.recall, point))
-    return _xy_figure(
-        traces,
-        _base_layout(f"ROC: {name} (AUC {_fmt(roc_auc)})", height, legend="lower right"),
-        _axis("False positive rate", -0.01, 1.01), _axis("True positive rate (recall)", 0, 1.05),
-    )
+    layout = _base_layout(f"ROC: {name} (AUC {_fmt(roc_auc)})", height, legend="lower right")
+    traces.append(_point_marker(layout))
+    return _xy_figure(traces, place(layout, _roc_moves(point)),
+                      _axis("False positive rate", -0.01, 1.01),
+                      _axis("True positive rate (recall)", 0, 1.05))
 
 
 def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, *, name: str,
@@ -267,22 +323,14 @@ def threshold_figure(series: ThresholdSeries, point: OperatingPoint, f1: float, 
             (series.f1, "F1", F1),
         )
     ]
-    t = min(1.0, max(0.0, point.threshold))
-    traces.append({
-        "type": "scatter", "x": _exact([t, t, t]),
-        "y": _exact([point.precision, point.recall, f1]),
-        "mode": "markers", "name": AT_THRESHOLD, "showlegend": False,
-        "marker": {"size": 9, "color": [PRECISION, RECALL, F1],
-                   "line": {"width": 1.5, "color": "white"}},
-        "hovertemplate": RATES_HOVER,
-    })
     layout = _base_layout(f"Rates vs threshold: {name}", height, legend="lower left")
-    layout["shapes"] = [{
-        "type": "line", "x0": t, "x1": t, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
-        "line": {"color": POINT, "width": 1.5, "dash": "dash"},
-    }]
-    return _xy_figure(traces, layout, _axis("Threshold (probability)", -0.01, 1.01),
-                      _axis("Value", 0, 1.05))
+    layout["shapes"] = [
+        {"type": "line", "x0": 0.0, "x1": 0.0, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+         "line": {"color": POINT, "width": 1.5, "dash": "dash"}},
+        *(_marker_shape(color, 9, 1.5) for color in (PRECISION, RECALL, F1)),
+    ]
+    return _xy_figure(traces, place(layout, _rates_moves(point, f1)),
+                      _axis("Threshold (probability)", -0.01, 1.01), _axis("Value", 0, 1.05))
 
 
 def _row_normalised(matrix: np.ndarray) -> np.ndarray:

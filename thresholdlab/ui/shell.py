@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from thresholdlab.ui import calibrated, figures, sidebar, state
+from thresholdlab.ui import calibrated, data, figures, sidebar, state
 from thresholdlab.ui.data import Dataset
 
 _IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of one run
@@ -26,6 +26,8 @@ def setup() -> Dataset:
     with st.sidebar:
         st.html(figures.NARROW_SCREEN_STYLE)
         dataset = sidebar.load_requested()
+        # A whole-data ranking that finished since the last run replaces the partial one.
+        dataset = st.session_state[state.DATASET] = data.with_ranking(dataset)
         sidebar.draw(dataset)
     dataset = calibrated.in_use(dataset)  # the calibrated twin when the switch is on
     state.sync_url(dataset)
@@ -38,16 +40,26 @@ def finish() -> None:
     st.session_state[_IN_APP] = False
 
 
-def dataset() -> Dataset:
-    """The loaded data set, running the shared setup first when the page runs on its own."""
+def dataset(*, partial_ranking: bool = False) -> Dataset:
+    """The loaded data set, running the shared setup first when the page runs on its own.
+
+    Its whole-data ranking (AP, ROC AUC) is complete, waited for if it still runs, unless
+    the page can show a partial one (``partial_ranking``; ``Dataset.ranking_job`` then says
+    whether it is).
+    """
     if not st.session_state.get(_IN_APP, False):
         if not st.get_option("global.appTest"):
             # What st.navigation itself sets; without it, every page link opened before
             # anyone opens "/" would run its page alone, with the old folder-based menu.
             PagesManager.uses_pages_directory = False
             st.rerun()
-        return setup_standalone()
-    return calibrated.in_use(st.session_state[state.DATASET])
+        loaded = setup_standalone()
+    else:
+        loaded = calibrated.in_use(st.session_state[state.DATASET])
+    if loaded.ranking_job is not None and not partial_ranking:
+        with st.spinner("Ranking every class (average precision, ROC AUC)…"):
+            loaded = data.with_ranking(loaded, wait=True)
+    return loaded
 
 
 def setup_standalone() -> Dataset:

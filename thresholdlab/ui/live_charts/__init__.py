@@ -2,9 +2,10 @@
 
 ``st.plotly_chart`` draws a chart from scratch whenever its figure changes, so a slider move
 used to tear down and rebuild every chart on the page, and a zoomed chart lost its zoom. This
-component (Streamlit components v2) keeps the plotly charts and, on each move, restyles only the
-traces that changed. The curves of a class go to the browser once per data set, rule and class
-(``curves_id``); a move sends a few numbers per chart.
+component (Streamlit components v2) keeps the plotly charts and, on each move, moves only their
+markers, which are layout shapes: plotly redraws those shapes, never the curves. The curves of
+a class go to the browser once per data set, rule and class (``curves_id``); a move sends a few
+numbers per chart.
 
 Props (the ``data`` of the mount), a small documented dict:
 
@@ -14,14 +15,18 @@ Props (the ``data`` of the mount), a small documented dict:
     ``{name: plotly JSON}`` (``Figure.to_json()``, typed arrays included), or None when the
     browser already holds the figures of ``curves_id``.
 ``moves``
-    ``{name: {"trace": TRACE NAME, "x": [...], "y": [...], "hovertemplate": str,
-    "line": float | None}}``: new points of one trace per chart, and where the chart's dashed
-    vertical line (its first shape) goes, if it has one.
+    ``{name: {relayout key: value}}``: where each chart's markers (layout shapes with an
+    invisible hover annotation each) and lines go, as ``Plotly.relayout`` keys such as
+    ``"shapes[1].xanchor"`` (``figures.operating_point_moves``). The browser sends plotly only
+    the keys whose values changed, and plotly redraws only those shapes and annotations.
 ``order``
     Chart names, left to right.
 
-plotly.js is the installed plotly package's own ``plotly.min.js``, served from this folder
-(the component's ``asset_dir``), never from a CDN.
+``plotly_js``
+    Where ``plotly.min.js`` is, relative to the component's JavaScript.
+
+plotly.js is the installed plotly package's own ``plotly.min.js``, served from plotly's own
+folder (see ``_register_plotly_js``), never from a CDN.
 """
 
 from __future__ import annotations
@@ -40,12 +45,42 @@ HERE = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
-def _serve_plotly_js() -> None:
-    """Put the installed plotly's ``plotly.min.js`` beside the component's JavaScript.
+PLOTLY_JS_NAME = "thresholdlab.plotly_js"  # serves the installed plotly's package_data
 
-    Streamlit serves a component's files from its ``asset_dir`` only and refuses links that
-    lead out of it, so the file is copied, and copied again when plotly is upgraded.
+
+def _register_plotly_js() -> bool:
+    """Serve the installed plotly's ``package_data`` folder as a component's assets, in place.
+
+    Streamlit serves a component's files from its ``asset_dir`` only, which must lie inside
+    the package that declares it, and refuses links that lead out of it. So plotly's own
+    folder is registered as the assets of a second component, rooted in the plotly package:
+    nothing is copied or written, and a read-only install works. This uses the component
+    manager's registration from a manifest, as Streamlit does for ``pyproject.toml``; False
+    when that is not available (another Streamlit version).
     """
+    try:
+        from streamlit.components.v2.get_bidi_component_manager import (
+            get_bidi_component_manager,
+        )
+        from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+
+        manager = get_bidi_component_manager()
+        if manager.get_component_path(PLOTLY_JS_NAME) is None:
+            project, component = PLOTLY_JS_NAME.split(".")
+            manager.register_from_manifest(
+                ComponentManifest(project, plotly.__version__,
+                                  [ComponentConfig(component, PLOTLY_JS.parent.name)]),
+                PLOTLY_JS.parent.parent,
+            )
+        served = manager.get_component_path(PLOTLY_JS_NAME)
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        return False
+    return served is not None and Path(served) == PLOTLY_JS.parent
+
+
+def _copy_plotly_js() -> None:
+    """The fallback: a copy beside the component's JavaScript, renewed when plotly changes.
+    Needs a writable install."""
     served = HERE / "plotly.min.js"
     if not served.exists() or not filecmp.cmp(PLOTLY_JS, served, shallow=False):
         partial = served.with_suffix(".partial")
@@ -53,7 +88,15 @@ def _serve_plotly_js() -> None:
         partial.replace(served)
 
 
-_serve_plotly_js()
+def _serve_plotly_js() -> str:
+    """The URL of ``plotly.min.js``, relative to the component's JavaScript."""
+    if _register_plotly_js():
+        return f"../{PLOTLY_JS_NAME}/{PLOTLY_JS.name}"
+    _copy_plotly_js()
+    return f"./{PLOTLY_JS.name}"
+
+
+PLOTLY_JS_URL = _serve_plotly_js()
 _component = st.components.v2.component(
     NAME, js="live_charts.js", css="live_charts.css", isolate_styles=False
 )
@@ -88,6 +131,7 @@ def live_charts(
         ss[sent] = curves_id
     _component(
         key=key,
-        data={"curves_id": curves_id, "figures": payload, "moves": moves, "order": list(moves)},
+        data={"curves_id": curves_id, "figures": payload, "moves": moves, "order": list(moves),
+              "plotly_js": PLOTLY_JS_URL},
         on_missing_change=lambda: _on_missing(key),
     )

@@ -2,23 +2,28 @@
 //
 // Streamlit calls the default export on every rerun with the new props; with a key on the
 // mount the parent element persists, so each chart's div (and with it zoom, legend toggles and
-// hover) lives on. New figures are drawn with Plotly.react; a move restyles one trace per chart.
+// hover) lives on. New figures are drawn with Plotly.react; a move redraws only the markers,
+// which are layout shapes and annotations (see sync), never the traces: a moved trace makes
+// plotly recompute and redraw every trace of the chart.
 
-const charts = new WeakMap(); // parent element -> {curvesId, divs, latest, busy}
+// parent element -> {curvesId, grid, divs, wanted, applied, latest, busy}
+const charts = new WeakMap();
 let plotly = null;
 
-function loadPlotly() {
+function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotly) {
-    // The UMD build sets window.Plotly when imported; served beside this file (no CDN).
-    plotly = import(new URL("./plotly.min.js", import.meta.url).href).then(() => window.Plotly);
+    // The UMD build sets window.Plotly when imported; served by the app's own server from
+    // the installed plotly package (no CDN), at a URL relative to this file.
+    plotly = import(new URL(url, import.meta.url).href).then(() => window.Plotly);
   }
   return plotly;
 }
 
+// No "responsive": a ResizeObserver on each chart follows its grid cell, which also changes
+// when the page's layout does, not only when the window is resized.
 const CONFIG = {
   displaylogo: false,
-  responsive: true,
   modeBarButtonsToRemove: ["lasso2d", "select2d"],
 };
 
@@ -28,29 +33,96 @@ function chartState(parent) {
     const grid = document.createElement("div");
     grid.className = "tl-live-charts";
     parent.appendChild(grid);
-    state = { curvesId: null, grid, divs: {}, latest: null, busy: false };
+    state = {
+      curvesId: null, grid, divs: {}, wanted: {}, applied: {}, latest: null, busy: false,
+      resized: new ResizeObserver((entries) => {
+        for (const { target } of entries) {
+          const width = Math.round(target.getBoundingClientRect().width);
+          if (target._fullLayout && width && width !== target._fullLayout.width) {
+            window.Plotly.Plots.resize(target);
+          }
+        }
+      }),
+    };
     charts.set(parent, state);
   }
   return state;
 }
 
-function traceIndex(div, name) {
-  return (div.data || []).findIndex((t) => t.name === name);
+function chartDiv(Plotly, state, name) {
+  let div = state.divs[name];
+  if (!div) {
+    div = document.createElement("div");
+    div.className = "tl-live-chart";
+    div.dataset.chart = name;
+    state.grid.appendChild(div);
+    state.divs[name] = div;
+    state.resized.observe(div);
+  }
+  return div;
+}
+
+function hiddenByLegend(div) {
+  // Legend entries switched off ("legendonly"): a marker shape or hover annotation with the
+  // same name stays hidden while it moves.
+  return new Set((div.data || []).filter((t) => t.visible === "legendonly").map((t) => t.name));
+}
+
+const ITEM_KEY = /^(shapes|annotations)\[(\d+)\]\.(.+)$/;
+const REDRAW_KEY = { shapes: ["opacity", 1], annotations: ["captureevents", false] };
+
+function sync(Plotly, state, name) {
+  // Sends plotly only the keys whose values changed since the last call for this chart.
+  const div = state.divs[name];
+  const wanted = state.wanted[name];
+  if (!div || !wanted || !div._fullLayout) return null;
+  const target = { ...wanted };
+  const hidden = hiddenByLegend(div);
+  if (hidden.size) {
+    for (const array of ["shapes", "annotations"]) {
+      (div.layout[array] || []).forEach((item, i) => {
+        const key = `${array}[${i}].visible`;
+        if (hidden.has(item.name) && key in target) target[key] = false;
+      });
+    }
+  }
+  const applied = state.applied[name] || {};
+  const touched = {};
+  for (const [key, value] of Object.entries(target)) {
+    if (applied[key] === value) continue;
+    const [, array, index, path] = key.match(ITEM_KEY);
+    const item = div.layout[array][Number(index)];
+    const parts = path.split(".");
+    let node = item;
+    for (const part of parts.slice(0, -1)) node = node[part] ??= {};
+    node[parts[parts.length - 1]] = value;
+    const [redraw, fallback] = REDRAW_KEY[array];
+    touched[`${array}[${index}].${redraw}`] = item[redraw] ?? fallback;
+  }
+  if (!Object.keys(touched).length) return null;
+  state.applied[name] = { ...applied, ...target };
+  // Plotly.relayout on a position key ("calc+arraydraw") redraws the whole chart. So the new
+  // values go into the chart's layout object directly, and the relayout names, for each item
+  // changed, a key that plotly only redraws that item for ("arraydraw"), at its own value:
+  // plotly then reads the item's new position from the layout and draws it alone.
+  return Plotly.relayout(div, touched);
 }
 
 async function draw(Plotly, state, data, setStateValue) {
   if (data.figures) {
-    for (const name of data.order) {
-      let div = state.divs[name];
-      if (!div) {
-        div = document.createElement("div");
-        div.className = "tl-live-chart";
-        div.dataset.chart = name;
-        state.grid.appendChild(div);
-        state.divs[name] = div;
-      }
+    // Every chart's cell exists before any is drawn: a chart drawn alone in the grid would
+    // take the whole row's width.
+    const divs = data.order.map((name) => chartDiv(Plotly, state, name));
+    for (const [n, name] of data.order.entries()) {
       const figure = JSON.parse(data.figures[name]);
-      await Plotly.react(div, figure.data, figure.layout, CONFIG);
+      await Plotly.react(divs[n], figure.data, figure.layout, CONFIG);
+      // Its markers may be those of an older run (newer moves were merged in while it
+      // waited): the sync below places them all.
+      state.applied[name] = {};
+      if (!divs[n].dataset.legendWatched) {
+        divs[n].dataset.legendWatched = "1";
+        divs[n].on("plotly_restyle", () => sync(Plotly, state, name));
+      }
     }
     state.curvesId = data.curves_id;
   } else if (state.curvesId !== data.curves_id) {
@@ -58,26 +130,9 @@ async function draw(Plotly, state, data, setStateValue) {
     setStateValue("missing", { curves_id: data.curves_id, at: Date.now() });
     return;
   }
-  // The charts redraw side by side, not one after another.
-  await Promise.all(data.order.map((name) => move(Plotly, state.divs[name], data.moves[name])));
-}
-
-function move(Plotly, div, change) {
-  if (!change || !div) return null;
-  const i = traceIndex(div, change.trace);
-  if (i < 0) return null;
-  const trace = div.data[i];
-  const moved = trace.x?.length !== change.x.length
-    || change.x.some((x, j) => trace.x[j] !== x) || change.y.some((y, j) => trace.y[j] !== y);
-  const shape = div.layout.shapes?.[0];
-  const layout = change.line !== null && change.line !== undefined && shape
-    && shape.x0 !== change.line ? { "shapes[0].x0": change.line, "shapes[0].x1": change.line }
-    : {};
-  if (!moved && !Object.keys(layout).length) return null;
-  // One update call: the trace and the line are redrawn together, once.
-  return Plotly.update(
-    div, { x: [change.x], y: [change.y], hovertemplate: [change.hovertemplate] }, layout, [i]
-  );
+  for (const name of data.order) state.wanted[name] = data.moves[name];
+  // The charts move side by side, not one after another.
+  await Promise.all(data.order.map((name) => sync(Plotly, state, name)));
 }
 
 async function drain(state, setStateValue) {
@@ -85,7 +140,7 @@ async function drain(state, setStateValue) {
   if (state.busy) return;
   state.busy = true;
   try {
-    const Plotly = await loadPlotly();
+    const Plotly = await loadPlotly(state.latest.plotly_js);
     while (state.latest) {
       const data = state.latest;
       state.latest = null;
