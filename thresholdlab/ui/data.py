@@ -21,7 +21,7 @@ import streamlit as st
 from thresholdlab.calibration import Reliability, class_reliability, confidence_reliability
 from thresholdlab.curves import Curve, CurveIndex, downsample
 from thresholdlab.decisions import DecisionRule
-from thresholdlab.metrics import Report, RankingMetrics, binary_curve, evaluate
+from thresholdlab.metrics import Report, RankingMetrics, binary_curve
 from thresholdlab.predictions import PredictionSet
 from thresholdlab.ui.ranking_job import RankingJob
 from thresholdlab.sketch import (
