@@ -4,6 +4,12 @@ The rows never enter Python: DuckDB streams the files through one SQL aggregatio
 in parallel, within a memory limit) and hands back a few thousand counts per class, which
 :func:`thresholdlab.sketch_plan.assemble` turns into a :class:`~thresholdlab.sketch.Sketch`.
 Only the first rows are read into Python, to detect the column roles as for a prediction file.
+
+Binary and multi-class tables are counted by one ``GROUP BY`` of plain ``count(*)`` over
+(label, key) pairs, each row giving one key per class (its bin) and one for its argmax, rather
+than by ``histogram`` aggregates per label: DuckDB 2.0 reports no progress for grouped
+histograms until they end (so a bar would show elapsed time only), while this aggregation
+reports the share of the input scanned as it goes.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import glob
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from thresholdlab.predictions import DataError
@@ -101,9 +108,12 @@ def probability_sql(scores: list[str], task: str, score_kind: str, extra: list[s
 def aggregation_sql(plan: Plan, source: str, n_bins: int, score_kind: str) -> str:
     """The one aggregation that sketches the table (see :mod:`thresholdlab.sketch_plan`).
 
-    No FILTER clauses: a missing or non-finite score is counted (``bad``) and refuses the whole
-    table afterwards, so its bin does not matter (NULL bins are skipped, NaN lands in a valid
-    bin), and every aggregate stays a plain one.
+    Binary and multi-class: one row per (raw label, key) with its count and the lowest and
+    highest score of those rows (keys as written below). Multi-label: one row of per-class
+    histograms (key ``bin * 2 + truth``) and bad-value counts.
+
+    No FILTER clauses: a missing or non-finite score is counted as bad and refuses the whole
+    table afterwards, so its bin does not matter, and every aggregate stays a plain one.
     """
     k = len(plan.scores)
     width = n_bins + 1
@@ -128,20 +138,26 @@ def aggregation_sql(plan: Plan, source: str, n_bins: int, score_kind: str) -> st
         bins += f", CAST(({top}) AS BIGINT) * {width} + {sql_bin('pm', 'fm', n_bins)} AS topkey"
     rows = (f"SELECT {', '.join(names)}, {bins} FROM (SELECT {', '.join(names)}, {floors} "
             f"FROM ({rows}))")
-    select = ["count(*) AS n"]
-    select += [f"count(*) - count(CASE WHEN isfinite(s{i}) THEN 1 END) AS bad{i}" for i in range(k)]
     every = ", ".join(f"s{i}" for i in range(k))
-    select += [f"min(least({every})) AS low", f"max(greatest({every})) AS high"]
     if plan.task == "multilabel":
+        select = [f"count(*) - count(CASE WHEN isfinite(s{i}) THEN 1 END) AS bad{i}"
+                  for i in range(k)]
+        select += [f"min(least({every})) AS low", f"max(greatest({every})) AS high"]
         for i in range(k):
             select.append(f"count(*) - count(CASE WHEN y{i} IN (0, 1) THEN 1 END) AS badlabel{i}")
             select.append(f"histogram(b{i} * 2 + CAST(y{i} AS INTEGER)) AS h{i}")
         return f"SELECT {', '.join(select)} FROM ({rows})"
-    select.insert(0, "y")
-    select += [f"histogram(b{i}) AS h{i}" for i in range(k)]
+    # One key per class and row: class i's bin at i * W + bin, or -(i + 1) for a score that is
+    # missing or not finite (which refuses the table, so its bin would not matter); the argmax
+    # and its bin at K * W + argmax * W + bin. Each row's lowest and highest scores ride along.
+    keys = [f"CASE WHEN isfinite(s{i}) THEN {i * width} + b{i} ELSE {-(i + 1)} END"
+            for i in range(k)]
     if plan.task == "multiclass":
-        select.append("histogram(topkey) AS top")
-    return f"SELECT {', '.join(select)} FROM ({rows}) GROUP BY y"
+        keys.append(f"{k * width} + topkey")
+    unnested = (f"SELECT y, least({every}) AS lo, greatest({every}) AS hi, "
+                f"unnest([{', '.join(keys)}]) AS key FROM ({rows})")
+    return (f"SELECT y, key, count(*) AS n, min(lo) AS low, max(hi) AS high "
+            f"FROM ({unnested}) GROUP BY y, key")
 
 
 def _hist(value) -> tuple[list, list]:
@@ -160,41 +176,55 @@ def _records(con, sql: str) -> list[dict]:
     return [dict(zip(names, row)) for row in result.fetchall()]
 
 
-def _run(con, sql: str, progress: bool) -> list[dict]:
-    """Run ``sql`` (see :func:`_records`) with a progress bar fed by DuckDB's own progress
-    estimate."""
+def _run(con, sql: str, progress, fetch=None):
+    """``fetch(con, sql)`` (by default :func:`_records`) while DuckDB's own progress estimate (the share of
+    the input scanned) feeds ``progress``: False for none, True for a bar on the terminal, or
+    a callable taking the share done, from 0 to 1 (called at least once, with 1, at the end)."""
+    fetch = fetch or _records
     if not progress:
-        return _records(con, sql)
-    from tqdm import tqdm
-
+        return fetch(con, sql)
     # DuckDB only tracks progress with its bar enabled; its own printing stays off.
     con.execute("SET enable_progress_bar=true")
     con.execute("SET enable_progress_bar_print=false")
+    if callable(progress):
+        return _polled(con, sql, progress, fetch)
+    from tqdm import tqdm
+
+    with tqdm(total=100, unit="%", desc="sketching", leave=False, disable=None,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
+        def show(done: float) -> None:
+            bar.n = round(100 * done, 1)
+            bar.refresh()
+
+        return _polled(con, sql, show, fetch)
+
+
+def _polled(con, sql: str, report, fetch, every: float = 0.25):
+    """``fetch(con, sql)`` in a worker thread, polling ``con.query_progress()`` every ``every``
+    seconds; ``report`` gets the share done (never lower than before), and 1 at the end."""
     result: dict = {}
 
     def work():
         try:
-            result["rows"] = _records(con, sql)
+            result["rows"] = fetch(con, sql)
         except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
             result["error"] = e
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
-    with tqdm(total=100, unit="%", desc="sketching", leave=False, disable=None,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
-        while worker.is_alive():
-            worker.join(0.25)
-            try:
-                done = con.query_progress()
-            except Exception:  # noqa: BLE001 - progress is a courtesy
-                done = -1
-            if done is not None and done >= 0:
-                bar.n = min(100.0, float(done))
-                bar.refresh()
-        bar.n = 100
-        bar.refresh()
+    shown = 0.0
+    while worker.is_alive():
+        worker.join(every)
+        try:
+            done = con.query_progress()  # percent; -1 before the query starts and after it ends
+        except Exception:  # noqa: BLE001 - progress is a courtesy
+            done = -1
+        if done is not None and 0 <= done <= 100 and done / 100 > shown:
+            shown = done / 100
+            report(shown)
     if "error" in result:
         raise result["error"]
+    report(1.0)
     return result["rows"]
 
 
@@ -207,7 +237,7 @@ def sketch_files(
     score_cols=None,
     task=None,
     score_kind=None,
-    progress: bool = False,
+    progress=False,
     threads: int | None = None,
     memory_limit: str = MEMORY_LIMIT,
 ) -> Sketch:
@@ -216,6 +246,8 @@ def sketch_files(
     Column roles are detected on the first rows as for a prediction file; the overrides are
     those of the command line. ``score_kind`` None: probabilities when every score of the whole
     table lies in [0, 1], else logits (then the aggregation runs a second time, on logits).
+    ``progress``: False, True (a bar on the terminal) or a callable given the share of the
+    input scanned, from 0 to 1, by each pass over the files.
     """
     import duckdb
 
@@ -227,6 +259,7 @@ def sketch_files(
     try:
         con.execute(f"SET memory_limit={_literal(memory_limit)}")
         con.execute("SET preserve_insertion_order=false")
+        con.execute("SET enable_progress_bar_print=false")  # DuckDB's own bar would print to stdout
         if threads:
             con.execute(f"SET threads={int(threads)}")
 
@@ -239,14 +272,13 @@ def sketch_files(
         plan = plan_data(read_head, shown, label_col=label_col, label_cols=label_cols,
                          score_cols=score_cols, task=task, score_kind=score_kind)
         kind = score_kind or "probability"
-        rows = _aggregate(con, plan, source, n_bins, kind, progress, shown)
-        low, high = _range(plan, rows)
-        decided, note = decide_score_kind(plan, low, high)
+        answer = _aggregate(con, plan, source, n_bins, kind, progress, shown)
+        decided, note = decide_score_kind(plan, answer.low, answer.high)
         if decided != kind:
-            rows = _aggregate(con, plan, source, n_bins, decided, progress, shown)
+            answer = _aggregate(con, plan, source, n_bins, decided, progress, shown)
     finally:
         con.close()
-    return _assemble(plan, rows, n_bins, decided, note, paths)
+    return _assemble(plan, answer, n_bins, decided, note, paths)
 
 
 def _first_line(e: Exception) -> str:
@@ -254,38 +286,82 @@ def _first_line(e: Exception) -> str:
     return (text[0] if text else type(e).__name__).rstrip(".") + "."
 
 
-def _aggregate(con, plan, source, n_bins, kind, progress, shown):
+def _arrow(con, sql: str):
+    return con.sql(sql).to_arrow_table()
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """The aggregation's answer: bad-value counts per score (then truth) column, the score
+    range, and the counts as :func:`thresholdlab.sketch_plan.assemble` takes them."""
+
+    bad: list
+    low: float
+    high: float
+    groups: list | None = None
+    multilabel: list | None = None
+
+
+def _aggregate(con, plan, source, n_bins, kind, progress, shown) -> _Answer:
     import duckdb
 
     sql = aggregation_sql(plan, source, n_bins, kind)
+    k = len(plan.scores)
     try:
-        rows = _run(con, sql, progress)
+        if plan.task == "multilabel":
+            (row,) = _run(con, sql, progress)
+            answer = _Answer(
+                bad=[row[f"bad{i}"] for i in range(k)] + [row[f"badlabel{i}"] for i in range(k)],
+                low=row["low"], high=row["high"],
+                multilabel=[_hist(row[f"h{i}"]) for i in range(k)])
+        else:
+            answer = _grouped(plan, _run(con, sql, progress, _arrow), n_bins)
     except duckdb.Error as e:
         raise DataError(f"Could not sketch {shown!r}: {_first_line(e)}") from None
+    check_bad_values(plan, answer.bad)
+    return answer
+
+
+def _grouped(plan: Plan, table, n_bins: int) -> _Answer:
+    """The (label, key, n, low, high) rows of :func:`aggregation_sql` as per-label groups."""
+    import numpy as np
+    import pyarrow.compute as pc
+
     k = len(plan.scores)
-    bad = [sum(r[f"bad{i}"] for r in rows) for i in range(k)]
-    if plan.task == "multilabel":
-        bad += [rows[0][f"badlabel{i}"] for i in range(k)]
-    check_bad_values(plan, bad)
-    return rows
-
-
-def _range(plan: Plan, rows) -> tuple[float, float]:
-    """The lowest and highest finite score over every group of the answer."""
-    lows = [r["low"] for r in rows if r["low"] is not None]
-    highs = [r["high"] for r in rows if r["high"] is not None]
-    return (min(lows) if lows else 0.0, max(highs) if highs else 1.0)
-
-
-def _assemble(plan: Plan, rows, n_bins: int, kind: str, note, paths) -> Sketch:
-    k = len(plan.scores)
-    notes = (note,) if note else ()
-    if plan.task == "multilabel":
-        hists = [_hist(rows[0][f"h{i}"]) for i in range(k)]
-        return assemble(plan, n_bins, kind, multilabel=hists, notes=notes, sources=paths)
+    width = n_bins + 1
+    labels = pc.dictionary_encode(table["y"], null_encoding="encode").combine_chunks()
+    ids = labels.indices.to_numpy(zero_copy_only=False)
+    key = table["key"].to_numpy()
+    n = table["n"].to_numpy()
+    bad = [int(n[key == -(i + 1)].sum()) for i in range(k)]
+    low = table["low"].to_numpy(zero_copy_only=False)
+    high = table["high"].to_numpy(zero_copy_only=False)
+    order = np.lexsort((key, ids))
+    ids, key, n = ids[order], key[order], n[order]
+    # Bounds of each label's run, then of each class's keys (and the argmax's) within it.
+    raw = labels.dictionary.to_pylist()
+    starts = np.searchsorted(ids, np.arange(len(raw) + 1))
     groups = []
-    for r in rows:
-        per_class = [_hist(r[f"h{i}"]) for i in range(k)]
-        top = _hist(r["top"]) if plan.task == "multiclass" else None
-        groups.append((r["y"], per_class, top))
-    return assemble(plan, n_bins, kind, groups=groups, notes=notes, sources=paths)
+    for y, value in enumerate(raw):
+        a, b = starts[y], starts[y + 1]
+        cuts = a + np.searchsorted(key[a:b], np.arange(k + 2) * width)
+        per_class = [(key[cuts[i]:cuts[i + 1]] - i * width, n[cuts[i]:cuts[i + 1]])
+                     for i in range(k)]
+        top = (key[cuts[k]:b] - k * width, n[cuts[k]:b]) if plan.task == "multiclass" else None
+        groups.append((value, per_class, top))
+    return _Answer(bad=bad, low=_nan_to(np.nanmin, low, 0.0), high=_nan_to(np.nanmax, high, 1.0),
+                   groups=groups)
+
+
+def _nan_to(reduce, values, default: float) -> float:
+    """``reduce`` over the values that are numbers, ``default`` when none is."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=np.float64)
+    return float(reduce(values)) if np.isfinite(values).any() else default
+
+
+def _assemble(plan: Plan, answer: _Answer, n_bins: int, kind: str, note, paths) -> Sketch:
+    notes = (note,) if note else ()
+    return assemble(plan, n_bins, kind, groups=answer.groups, multilabel=answer.multilabel,
+                    notes=notes, sources=paths)
