@@ -176,27 +176,40 @@ def _records(con, sql: str) -> list[dict]:
     return [dict(zip(names, row)) for row in result.fetchall()]
 
 
-def _run(con, sql: str, progress, fetch=None):
-    """``fetch(con, sql)`` (by default :func:`_records`) while DuckDB's own progress estimate (the share of
-    the input scanned) feeds ``progress``: False for none, True for a bar on the terminal, or
-    a callable taking the share done, from 0 to 1 (called at least once, with 1, at the end)."""
+def _run(con, sql: str, report=None, fetch=None):
+    """``fetch(con, sql)`` (by default :func:`_records`); with ``report``, a callable, DuckDB's
+    own progress estimate for the query feeds it (a share from 0 to 1, 1 at the end)."""
     fetch = fetch or _records
-    if not progress:
+    if report is None:
         return fetch(con, sql)
     # DuckDB only tracks progress with its bar enabled; its own printing stays off.
     con.execute("SET enable_progress_bar=true")
-    con.execute("SET enable_progress_bar_print=false")
+    return _polled(con, sql, report, fetch)
+
+
+def _reporter(progress):
+    """(report, close) for ``sketch_files``' ``progress``: None, a bar on the terminal (True), or
+    the caller's own callable. ``report(share, label)`` takes the share of the pass done."""
+    if not progress:
+        return None, lambda: None
     if callable(progress):
-        return _polled(con, sql, progress, fetch)
+        return (lambda share, label: progress(share)), lambda: None
     from tqdm import tqdm
 
-    with tqdm(total=100, unit="%", desc="sketching", leave=False, disable=None,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
-        def show(done: float) -> None:
-            bar.n = round(100 * done, 1)
-            bar.refresh()
+    bar = tqdm(total=100, unit="%", desc="sketching", leave=False, disable=None,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
-        return _polled(con, sql, show, fetch)
+    shown = ["sketching"]
+
+    def report(share: float, label: str) -> None:
+        if shown[0] != label:  # a second pass (on logits) starts its own bar
+            shown[0] = label
+            bar.reset()
+            bar.set_description_str(label, refresh=False)
+        bar.n = round(100 * share, 1)
+        bar.refresh()
+
+    return report, bar.close
 
 
 def _polled(con, sql: str, report, fetch, every: float = 0.25):
@@ -240,6 +253,7 @@ def sketch_files(
     progress=False,
     threads: int | None = None,
     memory_limit: str = MEMORY_LIMIT,
+    max_parts: int = 50,
 ) -> Sketch:
     """Sketch Parquet or CSV ``files`` (paths or glob patterns) with DuckDB.
 
@@ -247,7 +261,11 @@ def sketch_files(
     those of the command line. ``score_kind`` None: probabilities when every score of the whole
     table lies in [0, 1], else logits (then the aggregation runs a second time, on logits).
     ``progress``: False, True (a bar on the terminal) or a callable given the share of the
-    input scanned, from 0 to 1, by each pass over the files.
+    rows done, from 0 to 1, by each pass over the files. With progress, Parquet files are
+    aggregated in about ``max_parts`` parts of whole row groups (:func:`parquet_parts`), one
+    after the other, whose counts add up to those of one query over everything (a sketch
+    merges by addition), so the share is rows done over the rows the footers count; within a
+    part, and for CSV files (one query), DuckDB's own estimate fills in.
     """
     import duckdb
 
@@ -272,13 +290,57 @@ def sketch_files(
         plan = plan_data(read_head, shown, label_col=label_col, label_cols=label_cols,
                          score_cols=score_cols, task=task, score_kind=score_kind)
         kind = score_kind or "probability"
-        answer = _aggregate(con, plan, source, n_bins, kind, progress, shown)
-        decided, note = decide_score_kind(plan, answer.low, answer.high)
-        if decided != kind:
-            answer = _aggregate(con, plan, source, n_bins, decided, progress, shown)
+        parts = parquet_parts(paths, max_parts) if progress else None
+        report, close = _reporter(progress)
+        try:
+            answer = _aggregate(con, plan, source, n_bins, kind, report, shown, parts, "sketching")
+            decided, note = decide_score_kind(plan, answer.low, answer.high)
+            if decided != kind:
+                answer = _aggregate(con, plan, source, n_bins, decided, report, shown, parts,
+                                    "sketching (logits)")
+        finally:
+            close()
     finally:
         con.close()
     return _assemble(plan, answer, n_bins, decided, note, paths)
+
+
+def parquet_parts(paths: list[str], max_parts: int = 50) -> list[tuple[str, int, int]] | None:
+    """Row ranges ``(file, first row, end row)`` covering Parquet ``paths``, each whole row
+    groups, about ``max_parts`` of them in all (fewer when row groups are fewer); None for CSV
+    or a footer that cannot be read (then one query over everything)."""
+    import pyarrow.parquet as pq
+
+    if _format(paths) != "parquet":
+        return None
+    try:
+        groups = [(path, [pq.ParquetFile(path).metadata.row_group(i).num_rows
+                          for i in range(pq.ParquetFile(path).metadata.num_row_groups)])
+                  for path in paths]
+    except Exception:  # noqa: BLE001 - the one query then reports the file's own error
+        return None
+    total = sum(sum(rows) for _, rows in groups)
+    if total == 0:
+        return None
+    least = max(1, -(-total // max_parts))
+    parts = []
+    for path, rows in groups:
+        start = end = 0
+        for n in rows:
+            end += n
+            if end - start >= least:
+                parts.append((path, start, end))
+                start = end
+        if end > start:
+            parts.append((path, start, end))
+    return parts
+
+
+def part_sql(part: tuple[str, int, int]) -> str:
+    """The rows of one part: DuckDB reads only the row groups that hold them."""
+    path, start, end = part
+    return (f"(SELECT * FROM read_parquet([{_literal(path)}], file_row_number=true) "
+            f"WHERE file_row_number >= {start} AND file_row_number < {end})")
 
 
 def _first_line(e: Exception) -> str:
@@ -302,63 +364,130 @@ class _Answer:
     multilabel: list | None = None
 
 
-def _aggregate(con, plan, source, n_bins, kind, progress, shown) -> _Answer:
+class _Tally:
+    """Counts of one or more aggregations added up (parts of the same table, in any order).
+
+    Binary and multi-class: per raw label, one flat count array indexed by the aggregation's
+    key (K * W class keys, then K * W argmax keys). Multi-label: per class, counts indexed by
+    ``bin * 2 + truth``.
+    """
+
+    def __init__(self, plan: Plan, n_bins: int):
+        import numpy as np
+
+        self.plan, self.width = plan, n_bins + 1
+        k = len(plan.scores)
+        self.bad = np.zeros(k * (2 if plan.task == "multilabel" else 1), dtype=np.int64)
+        self.low, self.high = np.inf, -np.inf
+        self.by_label: dict = {}  # raw label -> int64 (2 K W,)
+        self.multilabel = np.zeros((k, 2 * self.width), dtype=np.int64)
+
+    def add_row(self, row: dict) -> None:
+        """The one row of a multi-label aggregation."""
+        k = len(self.plan.scores)
+        self.bad += [row[f"bad{i}"] for i in range(k)] + [row[f"badlabel{i}"] for i in range(k)]
+        self._range(row["low"], row["high"])
+        for i in range(k):
+            keys, counts = _hist(row[f"h{i}"])
+            _add(self.multilabel[i], keys, counts)
+
+    def add_table(self, table) -> None:
+        """The (label, key, n, low, high) rows of a binary or multi-class aggregation."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        k = len(self.plan.scores)
+        key = table["key"].to_numpy()
+        n = table["n"].to_numpy()
+        for i in range(k):
+            self.bad[i] += int(n[key == -(i + 1)].sum())
+        self._range(_nan_to(np.nanmin, table["low"].to_numpy(zero_copy_only=False), None),
+                    _nan_to(np.nanmax, table["high"].to_numpy(zero_copy_only=False), None))
+        labels = pc.dictionary_encode(table["y"], null_encoding="encode").combine_chunks()
+        ids = labels.indices.to_numpy(zero_copy_only=False)
+        good = key >= 0
+        for y, raw in enumerate(labels.dictionary.to_pylist()):
+            mine = good & (ids == y)
+            if raw not in self.by_label:
+                self.by_label[raw] = np.zeros(2 * k * self.width, dtype=np.int64)
+            _add(self.by_label[raw], key[mine], n[mine])
+
+    def _range(self, low, high) -> None:
+        if low is not None:
+            self.low = min(self.low, low)
+        if high is not None:
+            self.high = max(self.high, high)
+
+    def answer(self) -> _Answer:
+        import numpy as np
+
+        k, width = len(self.plan.scores), self.width
+        low = 0.0 if self.low == np.inf else float(self.low)
+        high = 1.0 if self.high == -np.inf else float(self.high)
+        if self.plan.task == "multilabel":
+            hists = [_nonzero(self.multilabel[i]) for i in range(k)]
+            return _Answer(bad=self.bad.tolist(), low=low, high=high, multilabel=hists)
+        groups = []
+        for raw, counts in self.by_label.items():
+            per_class = [_nonzero(counts[i * width:(i + 1) * width]) for i in range(k)]
+            top = _nonzero(counts[k * width:]) if self.plan.task == "multiclass" else None
+            groups.append((raw, per_class, top))
+        return _Answer(bad=self.bad.tolist(), low=low, high=high, groups=groups)
+
+
+def _add(target, keys, counts) -> None:
+    import numpy as np
+
+    np.add.at(target, np.asarray(keys, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+
+
+def _nonzero(counts):
+    """(keys, counts) of the non-zero entries of a dense count array."""
+    import numpy as np
+
+    at = np.flatnonzero(counts)
+    return at, counts[at]
+
+
+def _aggregate(con, plan, source, n_bins, kind, report, shown, parts=None,
+               label: str = "sketching") -> _Answer:
+    """Aggregate ``source`` (or each of ``parts`` in turn, adding up) and check the bad values."""
     import duckdb
 
-    sql = aggregation_sql(plan, source, n_bins, kind)
-    k = len(plan.scores)
+    tally = _Tally(plan, n_bins)
+    sources = [(source, 0, 1)]
+    if parts:
+        total = sum(end - start for _, start, end in parts)
+        sources, done = [], 0
+        for part in parts:
+            sources.append((part_sql(part), done / total, (part[2] - part[1]) / total))
+            done += part[2] - part[1]
     try:
-        if plan.task == "multilabel":
-            (row,) = _run(con, sql, progress)
-            answer = _Answer(
-                bad=[row[f"bad{i}"] for i in range(k)] + [row[f"badlabel{i}"] for i in range(k)],
-                low=row["low"], high=row["high"],
-                multilabel=[_hist(row[f"h{i}"]) for i in range(k)])
-        else:
-            answer = _grouped(plan, _run(con, sql, progress, _arrow), n_bins)
+        for sql_source, before, share in sources:
+            sql = aggregation_sql(plan, sql_source, n_bins, kind)
+            # Below 1 until every part is in: the last part's own 1 comes after the loop.
+            step = None if report is None else (
+                lambda q, before=before, share=share: report(min(before + share * q, 0.999), label))
+            if plan.task == "multilabel":
+                (row,) = _run(con, sql, step)
+                tally.add_row(row)
+            else:
+                tally.add_table(_run(con, sql, step, _arrow))
     except duckdb.Error as e:
         raise DataError(f"Could not sketch {shown!r}: {_first_line(e)}") from None
+    if report is not None:
+        report(1.0, label)
+    answer = tally.answer()
     check_bad_values(plan, answer.bad)
     return answer
 
 
-def _grouped(plan: Plan, table, n_bins: int) -> _Answer:
-    """The (label, key, n, low, high) rows of :func:`aggregation_sql` as per-label groups."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    k = len(plan.scores)
-    width = n_bins + 1
-    labels = pc.dictionary_encode(table["y"], null_encoding="encode").combine_chunks()
-    ids = labels.indices.to_numpy(zero_copy_only=False)
-    key = table["key"].to_numpy()
-    n = table["n"].to_numpy()
-    bad = [int(n[key == -(i + 1)].sum()) for i in range(k)]
-    low = table["low"].to_numpy(zero_copy_only=False)
-    high = table["high"].to_numpy(zero_copy_only=False)
-    order = np.lexsort((key, ids))
-    ids, key, n = ids[order], key[order], n[order]
-    # Bounds of each label's run, then of each class's keys (and the argmax's) within it.
-    raw = labels.dictionary.to_pylist()
-    starts = np.searchsorted(ids, np.arange(len(raw) + 1))
-    groups = []
-    for y, value in enumerate(raw):
-        a, b = starts[y], starts[y + 1]
-        cuts = a + np.searchsorted(key[a:b], np.arange(k + 2) * width)
-        per_class = [(key[cuts[i]:cuts[i + 1]] - i * width, n[cuts[i]:cuts[i + 1]])
-                     for i in range(k)]
-        top = (key[cuts[k]:b] - k * width, n[cuts[k]:b]) if plan.task == "multiclass" else None
-        groups.append((value, per_class, top))
-    return _Answer(bad=bad, low=_nan_to(np.nanmin, low, 0.0), high=_nan_to(np.nanmax, high, 1.0),
-                   groups=groups)
-
-
-def _nan_to(reduce, values, default: float) -> float:
+def _nan_to(reduce, values, default):
     """``reduce`` over the values that are numbers, ``default`` when none is."""
     import numpy as np
 
     values = np.asarray(values, dtype=np.float64)
-    return float(reduce(values)) if np.isfinite(values).any() else default
+    return float(reduce(values[np.isfinite(values)])) if np.isfinite(values).any() else default
 
 
 def _assemble(plan: Plan, answer: _Answer, n_bins: int, kind: str, note, paths) -> Sketch:

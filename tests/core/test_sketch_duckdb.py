@@ -90,6 +90,36 @@ def test_progress_goes_from_scanned_share_to_one_and_changes_nothing(task, tmp_p
     assert first == sorted(first)
 
 
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_parts_of_whole_row_groups_add_up_to_the_single_query(task, decimals, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from thresholdlab.sketch_duckdb import parquet_parts
+
+    df = frame(task, 5000, seed=11, decimals=decimals)
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 2)):  # two files, 9 + 8 groups
+        pq.write_table(pa.Table.from_pandas(df.iloc[part], preserve_index=False),
+                       tmp_path / f"part-{i}.parquet", row_group_size=300)
+    pattern = str(tmp_path / "part-*.parquet")
+    paths = sorted(str(p) for p in tmp_path.glob("part-*.parquet"))
+    parts = parquet_parts(paths, max_parts=6)
+    assert sum(end - start for _, start, end in parts) == 5000
+    assert 6 <= len(parts) <= 8 and all((end - start) % 300 == 0 or end in (2500,)
+                                        for _, start, end in parts)
+    shares: list[float] = []
+    in_parts = sketch_files([pattern], n_bins=50, progress=shares.append, max_parts=6)
+    single = sketch_files([pattern], n_bins=50)  # no progress: one query over both files
+    assert in_parts.equals(single)
+    assert single.equals(Sketch.from_predictions(load_frame(df, tmp_path), 50))
+    # The share is rows done over all rows: it passes each part's end on the way to 1.
+    ends = np.cumsum([end - start for _, start, end in parts])[:-1] / 5000
+    assert shares == sorted(shares) and shares[-1] == 1.0
+    for end in ends:
+        assert any(abs(s - end) < 1e-12 for s in shares), (end, shares)
+
+
 def load_frame(df: pd.DataFrame, folder: Path):
     path = folder / "whole.parquet"
     df.to_parquet(path, index=False)
