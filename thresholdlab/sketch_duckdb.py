@@ -9,7 +9,9 @@ Binary and multi-class tables are counted by one ``GROUP BY`` of plain ``count(*
 (label, key) pairs, each row giving one key per class (its bin) and one for its argmax, rather
 than by ``histogram`` aggregates per label: DuckDB 2.0 reports no progress for grouped
 histograms until they end (so a bar would show elapsed time only), while this aggregation
-reports the share of the input scanned as it goes.
+reports the share of the input scanned as it goes. With a progress bar, Parquet files are
+aggregated in parts of whole row groups (:func:`parquet_parts`) whose counts add up, so the bar
+counts rows done.
 """
 
 from __future__ import annotations
