@@ -97,7 +97,7 @@ def job_duckdb(path: str, bins: int, threads: int | None, parts: bool = False) -
     sketch = sketch_files([path], n_bins=bins, threads=threads, progress=report)
     seconds = time.perf_counter() - started
     sketch.save(f"{path}.{'parts' if parts else 'single'}-sketch.parquet")
-    return {"what": "duckdb sketch" + (", in parts with progress" if parts else ", one query"),
+    return {"what": "duckdb sketch" + (", in parts with progress" if parts else ""),
             "rows": sketch.n_rows, "classes": sketch.n_classes, "seconds": seconds,
             "progress_at": shares[::max(1, len(shares) // 8)] + shares[-1:]}
 
