@@ -144,6 +144,21 @@ def _csv(raw: bytes | None, path: Path | None, file: str, fmt: str) -> MemoryEst
     return MemoryEstimate(file, "csv" if fmt == "csv" else "tsv", rows, scores, int(peak), exact)
 
 
+def _surely_fits(source, name: str | None, available: int) -> bool:
+    """True for a CSV/TSV file too small to need the estimate: a score takes at least two bytes
+    of text (a digit and a delimiter), so exact mode's peak is at most
+    ``PEAK_PER_SCORE_BYTES["csv"] * 4 / 2`` times the file's size. (Parquet compresses tied
+    scores far below their size in memory: no such bound.)"""
+    text = str(name or ("" if isinstance(source, (bytes, bytearray, memoryview)) else source))
+    if not text.lower().endswith((".csv", ".tsv", ".txt")):
+        return False
+    try:
+        size = len(source) if isinstance(source, (bytes, bytearray, memoryview)) else Path(source).stat().st_size
+    except OSError:
+        return False
+    return PEAK_PER_SCORE_BYTES["csv"] * 4 / 2 * size <= available
+
+
 def _size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if n < 1024 or unit == "TB":
@@ -159,12 +174,12 @@ def too_large_sentence(source, name: str | None = None, *, available: int | None
     The sentence names the file, the estimate and the memory available, and the command that
     makes a sketch of the file, which opens in its place.
     """
-    found = estimate(source, name)
-    if found is None:
-        return None
     if available is None:
         available = available_memory()
-    if available is None or found.peak_bytes <= available:
+    if available is None or _surely_fits(source, name, available):
+        return None
+    found = estimate(source, name)
+    if found is None or found.peak_bytes <= available:
         return None
     about = "" if found.rows_exact else "about "
     stem = Path(found.file).stem

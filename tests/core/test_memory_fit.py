@@ -74,6 +74,17 @@ def test_the_sentence_names_file_sizes_and_the_sketch_command_under_a_tiny_limit
     assert "its 2,000 rows x 3 scores" in too_large_sentence(csv, "c.csv", available=1000)
 
 
+def test_a_csv_file_far_smaller_than_the_memory_is_not_parsed_at_all(monkeypatch):
+    import thresholdlab.memory_fit as memory_fit
+
+    def parse(*args, **kwargs):
+        raise AssertionError("the estimate should not have been needed")
+
+    monkeypatch.setattr(memory_fit, "estimate", parse)
+    csv = table(2000).to_csv(index=False).encode()
+    assert too_large_sentence(csv, "c.csv", available=20 * len(csv)) is None
+
+
 def test_available_memory_comes_from_the_environment_or_the_machine(monkeypatch):
     monkeypatch.setenv(MEMORY_ENV, "1.5")
     assert available_memory() == int(1.5 * 2**20)
