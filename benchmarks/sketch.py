@@ -5,6 +5,7 @@
     python -m benchmarks.sketch exact     # pandas + exact mode, and DuckDB, at --rows (same file)
     python -m benchmarks.sketch spark     # Spark local[2] on 10,000,000 rows x 10 classes
     python -m benchmarks.sketch exact20   # exact mode at 10,000,000 x 20: load, index, view, move
+    python -m benchmarks.sketch progress --rows 10000000  # one query against parts with a bar
     python -m benchmarks.sketch all --quick   # tiny sizes (a smoke run)
 
 Each measurement runs in a fresh child process, so its peak memory (the child's high-water
@@ -84,14 +85,21 @@ def child(args: list[str]) -> dict:
 
 
 # ------------------------------------------------------------------------------ child jobs
-def job_duckdb(path: str, bins: int, threads: int | None) -> dict:
+def job_duckdb(path: str, bins: int, threads: int | None, parts: bool = False) -> dict:
+    """One query (no progress), or with progress: about 50 parts of whole row groups, the share
+    done reported as it goes (``progress_at``: seconds -> share, a few of them)."""
     from thresholdlab.sketch_duckdb import sketch_files
 
+    shares: list = []
     started = time.perf_counter()
-    sketch = sketch_files([path], n_bins=bins, threads=threads)
+    report = (lambda d: shares.append((round(time.perf_counter() - started, 1), round(d, 3)))
+              if parts else False)
+    sketch = sketch_files([path], n_bins=bins, threads=threads, progress=report)
     seconds = time.perf_counter() - started
-    return {"what": "duckdb sketch", "rows": sketch.n_rows, "classes": sketch.n_classes,
-            "seconds": seconds}
+    sketch.save(f"{path}.{'parts' if parts else 'single'}-sketch.parquet")
+    return {"what": "duckdb sketch" + (", in parts with progress" if parts else ""),
+            "rows": sketch.n_rows, "classes": sketch.n_classes, "seconds": seconds,
+            "progress_at": shares[::max(1, len(shares) // 8)] + shares[-1:]}
 
 
 def job_spark(path: str, bins: int) -> dict:
@@ -175,8 +183,8 @@ def job_arrow(path: str) -> dict:
 
 def run_child(argv: list[str]) -> None:
     job, *rest = argv
-    if job == "duckdb":
-        out = job_duckdb(rest[0], int(rest[1]), int(rest[2]) or None)
+    if job in ("duckdb", "duckdb_parts"):
+        out = job_duckdb(rest[0], int(rest[1]), int(rest[2]) or None, job == "duckdb_parts")
     elif job == "spark":
         out = job_spark(rest[0], int(rest[1]))
     elif job == "exact":
@@ -197,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         run_child(argv[1:])
         return 0
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sketch", description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=("data", "duckdb", "exact", "spark", "exact20", "all"))
+    parser.add_argument("step", choices=("data", "duckdb", "exact", "spark", "exact20", "progress",
+                                         "all"))
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run")
     parser.add_argument("--rows", type=int, default=20_000_000,
                         help="exact: rows of the pandas + exact mode comparison")
@@ -232,6 +241,16 @@ def main(argv: list[str] | None = None) -> int:
         elif step == "spark":
             part = head_file(big, d / f"multiclass_{spark_rows}x10.parquet", spark_rows)
             results.append(child(["spark", str(part), str(args.bins)]))
+        elif step == "progress":
+            # Interleaved, twice: the machine's load drifts between runs.
+            part = head_file(big, d / f"multiclass_{exact_rows}x10.parquet", exact_rows)
+            for _ in range(2):
+                for job in ("duckdb", "duckdb_parts"):
+                    results.append(child([job, str(part), str(args.bins), str(args.threads)]))
+            from thresholdlab.sketch import read_sketch
+
+            single, parts = (read_sketch(f"{part}.{w}-sketch.parquet") for w in ("single", "parts"))
+            print(f"parts add up to the single query's sketch: {single.equals(parts)}")
         elif step == "exact20":
             wide = d / f"multiclass_{wide_rows}x20.parquet"
             results.append(child(["arrow", str(wide)]))

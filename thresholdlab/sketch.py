@@ -39,7 +39,11 @@ bit for bit.
   its ``exp`` may differ from numpy's in the last bit, so a probability within one rounding
   step of an edge may fall on the other side of it than in exact mode.
 
-Multi-label subset accuracy and samples-F1 need every row and are not available from a sketch.
+Rules that weigh classes against each other row by row are counted where the per-class counts
+decide them, and refused with the reason elsewhere (multi-class ``threshold_argmax`` with
+per-class thresholds, multi-label ``at_least_one``; see
+:func:`thresholdlab.sketch_index.check_rule`). Multi-label subset accuracy and samples-F1 need
+every row and are not available from a sketch.
 """
 
 from __future__ import annotations

@@ -4,6 +4,14 @@ The rows never enter Python: DuckDB streams the files through one SQL aggregatio
 in parallel, within a memory limit) and hands back a few thousand counts per class, which
 :func:`thresholdlab.sketch_plan.assemble` turns into a :class:`~thresholdlab.sketch.Sketch`.
 Only the first rows are read into Python, to detect the column roles as for a prediction file.
+
+Binary and multi-class tables are counted by one ``GROUP BY`` of plain ``count(*)`` over
+(label, key) pairs, each row giving one key per class (its bin) and one for its argmax, rather
+than by ``histogram`` aggregates per label: DuckDB 2.0 reports no progress for grouped
+histograms until they end (so a bar would show elapsed time only), while this aggregation
+reports the share of the input scanned as it goes. With a progress bar, Parquet files are
+aggregated in parts of whole row groups (:func:`parquet_parts`) whose counts add up, so the bar
+counts rows done.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import glob
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from thresholdlab.predictions import DataError
@@ -101,9 +110,12 @@ def probability_sql(scores: list[str], task: str, score_kind: str, extra: list[s
 def aggregation_sql(plan: Plan, source: str, n_bins: int, score_kind: str) -> str:
     """The one aggregation that sketches the table (see :mod:`thresholdlab.sketch_plan`).
 
-    No FILTER clauses: a missing or non-finite score is counted (``bad``) and refuses the whole
-    table afterwards, so its bin does not matter (NULL bins are skipped, NaN lands in a valid
-    bin), and every aggregate stays a plain one.
+    Binary and multi-class: one row per (raw label, key) with its count and the lowest and
+    highest score of those rows (keys as written below). Multi-label: one row of per-class
+    histograms (key ``bin * 2 + truth``) and bad-value counts.
+
+    No FILTER clauses: a missing or non-finite score is counted as bad and refuses the whole
+    table afterwards, so its bin does not matter, and every aggregate stays a plain one.
     """
     k = len(plan.scores)
     width = n_bins + 1
@@ -128,20 +140,26 @@ def aggregation_sql(plan: Plan, source: str, n_bins: int, score_kind: str) -> st
         bins += f", CAST(({top}) AS BIGINT) * {width} + {sql_bin('pm', 'fm', n_bins)} AS topkey"
     rows = (f"SELECT {', '.join(names)}, {bins} FROM (SELECT {', '.join(names)}, {floors} "
             f"FROM ({rows}))")
-    select = ["count(*) AS n"]
-    select += [f"count(*) - count(CASE WHEN isfinite(s{i}) THEN 1 END) AS bad{i}" for i in range(k)]
     every = ", ".join(f"s{i}" for i in range(k))
-    select += [f"min(least({every})) AS low", f"max(greatest({every})) AS high"]
     if plan.task == "multilabel":
+        select = [f"count(*) - count(CASE WHEN isfinite(s{i}) THEN 1 END) AS bad{i}"
+                  for i in range(k)]
+        select += [f"min(least({every})) AS low", f"max(greatest({every})) AS high"]
         for i in range(k):
             select.append(f"count(*) - count(CASE WHEN y{i} IN (0, 1) THEN 1 END) AS badlabel{i}")
             select.append(f"histogram(b{i} * 2 + CAST(y{i} AS INTEGER)) AS h{i}")
         return f"SELECT {', '.join(select)} FROM ({rows})"
-    select.insert(0, "y")
-    select += [f"histogram(b{i}) AS h{i}" for i in range(k)]
+    # One key per class and row: class i's bin at i * W + bin, or -(i + 1) for a score that is
+    # missing or not finite (which refuses the table, so its bin would not matter); the argmax
+    # and its bin at K * W + argmax * W + bin. Each row's lowest and highest scores ride along.
+    keys = [f"CASE WHEN isfinite(s{i}) THEN {i * width} + b{i} ELSE {-(i + 1)} END"
+            for i in range(k)]
     if plan.task == "multiclass":
-        select.append("histogram(topkey) AS top")
-    return f"SELECT {', '.join(select)} FROM ({rows}) GROUP BY y"
+        keys.append(f"{k * width} + topkey")
+    unnested = (f"SELECT y, least({every}) AS lo, greatest({every}) AS hi, "
+                f"unnest([{', '.join(keys)}]) AS key FROM ({rows})")
+    return (f"SELECT y, key, count(*) AS n, min(lo) AS low, max(hi) AS high "
+            f"FROM ({unnested}) GROUP BY y, key")
 
 
 def _hist(value) -> tuple[list, list]:
@@ -160,41 +178,68 @@ def _records(con, sql: str) -> list[dict]:
     return [dict(zip(names, row)) for row in result.fetchall()]
 
 
-def _run(con, sql: str, progress: bool) -> list[dict]:
-    """Run ``sql`` (see :func:`_records`) with a progress bar fed by DuckDB's own progress
-    estimate."""
-    if not progress:
-        return _records(con, sql)
-    from tqdm import tqdm
-
+def _run(con, sql: str, report=None, fetch=None):
+    """``fetch(con, sql)`` (by default :func:`_records`); with ``report``, a callable, DuckDB's
+    own progress estimate for the query feeds it (a share from 0 to 1, 1 at the end)."""
+    fetch = fetch or _records
+    if report is None:
+        return fetch(con, sql)
     # DuckDB only tracks progress with its bar enabled; its own printing stays off.
     con.execute("SET enable_progress_bar=true")
-    con.execute("SET enable_progress_bar_print=false")
+    return _polled(con, sql, report, fetch)
+
+
+def _reporter(progress):
+    """(report, close) for ``sketch_files``' ``progress``: None, a bar on the terminal (True), or
+    the caller's own callable. ``report(share, label)`` takes the share of the pass done."""
+    if not progress:
+        return None, lambda: None
+    if callable(progress):
+        return (lambda share, label: progress(share)), lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", desc="sketching", leave=False, disable=None,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    shown = ["sketching"]
+
+    def report(share: float, label: str) -> None:
+        if shown[0] != label:  # a second pass (on logits) starts its own bar
+            shown[0] = label
+            bar.reset()
+            bar.set_description_str(label, refresh=False)
+        bar.n = round(100 * share, 1)
+        bar.refresh()
+
+    return report, bar.close
+
+
+def _polled(con, sql: str, report, fetch, every: float = 0.25):
+    """``fetch(con, sql)`` in a worker thread, polling ``con.query_progress()`` every ``every``
+    seconds; ``report`` gets the share done (never lower than before), and 1 at the end."""
     result: dict = {}
 
     def work():
         try:
-            result["rows"] = _records(con, sql)
+            result["rows"] = fetch(con, sql)
         except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
             result["error"] = e
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
-    with tqdm(total=100, unit="%", desc="sketching", leave=False, disable=None,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
-        while worker.is_alive():
-            worker.join(0.25)
-            try:
-                done = con.query_progress()
-            except Exception:  # noqa: BLE001 - progress is a courtesy
-                done = -1
-            if done is not None and done >= 0:
-                bar.n = min(100.0, float(done))
-                bar.refresh()
-        bar.n = 100
-        bar.refresh()
+    shown = 0.0
+    while worker.is_alive():
+        worker.join(every)
+        try:
+            done = con.query_progress()  # percent; -1 before the query starts and after it ends
+        except Exception:  # noqa: BLE001 - progress is a courtesy
+            done = -1
+        if done is not None and 0 <= done <= 100 and done / 100 > shown:
+            shown = done / 100
+            report(shown)
     if "error" in result:
         raise result["error"]
+    report(1.0)
     return result["rows"]
 
 
@@ -207,15 +252,22 @@ def sketch_files(
     score_cols=None,
     task=None,
     score_kind=None,
-    progress: bool = False,
+    progress=False,
     threads: int | None = None,
     memory_limit: str = MEMORY_LIMIT,
+    max_parts: int = 50,
 ) -> Sketch:
     """Sketch Parquet or CSV ``files`` (paths or glob patterns) with DuckDB.
 
     Column roles are detected on the first rows as for a prediction file; the overrides are
     those of the command line. ``score_kind`` None: probabilities when every score of the whole
     table lies in [0, 1], else logits (then the aggregation runs a second time, on logits).
+    ``progress``: False, True (a bar on the terminal) or a callable given the share of the
+    rows done, from 0 to 1, by each pass over the files. With progress, Parquet files are
+    aggregated in about ``max_parts`` parts of whole row groups (:func:`parquet_parts`), one
+    after the other, whose counts add up to those of one query over everything (a sketch
+    merges by addition), so the share is rows done over the rows the footers count; within a
+    part, and for CSV files (one query), DuckDB's own estimate fills in.
     """
     import duckdb
 
@@ -227,6 +279,7 @@ def sketch_files(
     try:
         con.execute(f"SET memory_limit={_literal(memory_limit)}")
         con.execute("SET preserve_insertion_order=false")
+        con.execute("SET enable_progress_bar_print=false")  # DuckDB's own bar would print to stdout
         if threads:
             con.execute(f"SET threads={int(threads)}")
 
@@ -239,14 +292,57 @@ def sketch_files(
         plan = plan_data(read_head, shown, label_col=label_col, label_cols=label_cols,
                          score_cols=score_cols, task=task, score_kind=score_kind)
         kind = score_kind or "probability"
-        rows = _aggregate(con, plan, source, n_bins, kind, progress, shown)
-        low, high = _range(plan, rows)
-        decided, note = decide_score_kind(plan, low, high)
-        if decided != kind:
-            rows = _aggregate(con, plan, source, n_bins, decided, progress, shown)
+        parts = parquet_parts(paths, max_parts) if progress else None
+        report, close = _reporter(progress)
+        try:
+            answer = _aggregate(con, plan, source, n_bins, kind, report, shown, parts, "sketching")
+            decided, note = decide_score_kind(plan, answer.low, answer.high)
+            if decided != kind:
+                answer = _aggregate(con, plan, source, n_bins, decided, report, shown, parts,
+                                    "sketching (logits)")
+        finally:
+            close()
     finally:
         con.close()
-    return _assemble(plan, rows, n_bins, decided, note, paths)
+    return _assemble(plan, answer, n_bins, decided, note, paths)
+
+
+def parquet_parts(paths: list[str], max_parts: int = 50) -> list[tuple[str, int, int]] | None:
+    """Row ranges ``(file, first row, end row)`` covering Parquet ``paths``, each whole row
+    groups, about ``max_parts`` of them in all (fewer when row groups are fewer); None for CSV
+    or a footer that cannot be read (then one query over everything)."""
+    import pyarrow.parquet as pq
+
+    if _format(paths) != "parquet":
+        return None
+    try:
+        groups = [(path, [pq.ParquetFile(path).metadata.row_group(i).num_rows
+                          for i in range(pq.ParquetFile(path).metadata.num_row_groups)])
+                  for path in paths]
+    except Exception:  # noqa: BLE001 - the one query then reports the file's own error
+        return None
+    total = sum(sum(rows) for _, rows in groups)
+    if total == 0:
+        return None
+    least = max(1, -(-total // max_parts))
+    parts = []
+    for path, rows in groups:
+        start = end = 0
+        for n in rows:
+            end += n
+            if end - start >= least:
+                parts.append((path, start, end))
+                start = end
+        if end > start:
+            parts.append((path, start, end))
+    return parts
+
+
+def part_sql(part: tuple[str, int, int]) -> str:
+    """The rows of one part: DuckDB reads only the row groups that hold them."""
+    path, start, end = part
+    return (f"(SELECT * FROM read_parquet([{_literal(path)}], file_row_number=true) "
+            f"WHERE file_row_number >= {start} AND file_row_number < {end})")
 
 
 def _first_line(e: Exception) -> str:
@@ -254,38 +350,149 @@ def _first_line(e: Exception) -> str:
     return (text[0] if text else type(e).__name__).rstrip(".") + "."
 
 
-def _aggregate(con, plan, source, n_bins, kind, progress, shown):
+def _arrow(con, sql: str):
+    return con.sql(sql).to_arrow_table()
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """The aggregation's answer: bad-value counts per score (then truth) column, the score
+    range, and the counts as :func:`thresholdlab.sketch_plan.assemble` takes them."""
+
+    bad: list
+    low: float
+    high: float
+    groups: list | None = None
+    multilabel: list | None = None
+
+
+class _Tally:
+    """Counts of one or more aggregations added up (parts of the same table, in any order).
+
+    Binary and multi-class: per raw label, one flat count array indexed by the aggregation's
+    key (K * W class keys, then K * W argmax keys). Multi-label: per class, counts indexed by
+    ``bin * 2 + truth``.
+    """
+
+    def __init__(self, plan: Plan, n_bins: int):
+        import numpy as np
+
+        self.plan, self.width = plan, n_bins + 1
+        k = len(plan.scores)
+        self.bad = np.zeros(k * (2 if plan.task == "multilabel" else 1), dtype=np.int64)
+        self.low, self.high = np.inf, -np.inf
+        self.by_label: dict = {}  # raw label -> int64 (2 K W,)
+        self.multilabel = np.zeros((k, 2 * self.width), dtype=np.int64)
+
+    def add_row(self, row: dict) -> None:
+        """The one row of a multi-label aggregation."""
+        k = len(self.plan.scores)
+        self.bad += [row[f"bad{i}"] for i in range(k)] + [row[f"badlabel{i}"] for i in range(k)]
+        self._range(row["low"], row["high"])
+        for i in range(k):
+            keys, counts = _hist(row[f"h{i}"])
+            _add(self.multilabel[i], keys, counts)
+
+    def add_table(self, table) -> None:
+        """The (label, key, n, low, high) rows of a binary or multi-class aggregation."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        k = len(self.plan.scores)
+        key = table["key"].to_numpy()
+        n = table["n"].to_numpy()
+        for i in range(k):
+            self.bad[i] += int(n[key == -(i + 1)].sum())
+        self._range(_nan_to(np.nanmin, table["low"].to_numpy(zero_copy_only=False), None),
+                    _nan_to(np.nanmax, table["high"].to_numpy(zero_copy_only=False), None))
+        labels = pc.dictionary_encode(table["y"], null_encoding="encode").combine_chunks()
+        ids = labels.indices.to_numpy(zero_copy_only=False)
+        good = key >= 0
+        for y, raw in enumerate(labels.dictionary.to_pylist()):
+            mine = good & (ids == y)
+            if raw not in self.by_label:
+                self.by_label[raw] = np.zeros(2 * k * self.width, dtype=np.int64)
+            _add(self.by_label[raw], key[mine], n[mine])
+
+    def _range(self, low, high) -> None:
+        if low is not None:
+            self.low = min(self.low, low)
+        if high is not None:
+            self.high = max(self.high, high)
+
+    def answer(self) -> _Answer:
+        import numpy as np
+
+        k, width = len(self.plan.scores), self.width
+        low = 0.0 if self.low == np.inf else float(self.low)
+        high = 1.0 if self.high == -np.inf else float(self.high)
+        if self.plan.task == "multilabel":
+            hists = [_nonzero(self.multilabel[i]) for i in range(k)]
+            return _Answer(bad=self.bad.tolist(), low=low, high=high, multilabel=hists)
+        groups = []
+        for raw, counts in self.by_label.items():
+            per_class = [_nonzero(counts[i * width:(i + 1) * width]) for i in range(k)]
+            top = _nonzero(counts[k * width:]) if self.plan.task == "multiclass" else None
+            groups.append((raw, per_class, top))
+        return _Answer(bad=self.bad.tolist(), low=low, high=high, groups=groups)
+
+
+def _add(target, keys, counts) -> None:
+    import numpy as np
+
+    np.add.at(target, np.asarray(keys, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+
+
+def _nonzero(counts):
+    """(keys, counts) of the non-zero entries of a dense count array."""
+    import numpy as np
+
+    at = np.flatnonzero(counts)
+    return at, counts[at]
+
+
+def _aggregate(con, plan, source, n_bins, kind, report, shown, parts=None,
+               label: str = "sketching") -> _Answer:
+    """Aggregate ``source`` (or each of ``parts`` in turn, adding up) and check the bad values."""
     import duckdb
 
-    sql = aggregation_sql(plan, source, n_bins, kind)
+    tally = _Tally(plan, n_bins)
+    sources = [(source, 0, 1)]
+    if parts:
+        total = sum(end - start for _, start, end in parts)
+        sources, done = [], 0
+        for part in parts:
+            sources.append((part_sql(part), done / total, (part[2] - part[1]) / total))
+            done += part[2] - part[1]
     try:
-        rows = _run(con, sql, progress)
+        for sql_source, before, share in sources:
+            sql = aggregation_sql(plan, sql_source, n_bins, kind)
+            # Below 1 until every part is in: the last part's own 1 comes after the loop.
+            step = None if report is None else (
+                lambda q, before=before, share=share: report(min(before + share * q, 0.999), label))
+            if plan.task == "multilabel":
+                (row,) = _run(con, sql, step)
+                tally.add_row(row)
+            else:
+                tally.add_table(_run(con, sql, step, _arrow))
     except duckdb.Error as e:
         raise DataError(f"Could not sketch {shown!r}: {_first_line(e)}") from None
-    k = len(plan.scores)
-    bad = [sum(r[f"bad{i}"] for r in rows) for i in range(k)]
-    if plan.task == "multilabel":
-        bad += [rows[0][f"badlabel{i}"] for i in range(k)]
-    check_bad_values(plan, bad)
-    return rows
+    if report is not None:
+        report(1.0, label)
+    answer = tally.answer()
+    check_bad_values(plan, answer.bad)
+    return answer
 
 
-def _range(plan: Plan, rows) -> tuple[float, float]:
-    """The lowest and highest finite score over every group of the answer."""
-    lows = [r["low"] for r in rows if r["low"] is not None]
-    highs = [r["high"] for r in rows if r["high"] is not None]
-    return (min(lows) if lows else 0.0, max(highs) if highs else 1.0)
+def _nan_to(reduce, values, default):
+    """``reduce`` over the values that are numbers, ``default`` when none is."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=np.float64)
+    return float(reduce(values[np.isfinite(values)])) if np.isfinite(values).any() else default
 
 
-def _assemble(plan: Plan, rows, n_bins: int, kind: str, note, paths) -> Sketch:
-    k = len(plan.scores)
+def _assemble(plan: Plan, answer: _Answer, n_bins: int, kind: str, note, paths) -> Sketch:
     notes = (note,) if note else ()
-    if plan.task == "multilabel":
-        hists = [_hist(rows[0][f"h{i}"]) for i in range(k)]
-        return assemble(plan, n_bins, kind, multilabel=hists, notes=notes, sources=paths)
-    groups = []
-    for r in rows:
-        per_class = [_hist(r[f"h{i}"]) for i in range(k)]
-        top = _hist(r["top"]) if plan.task == "multiclass" else None
-        groups.append((r["y"], per_class, top))
-    return assemble(plan, n_bins, kind, groups=groups, notes=notes, sources=paths)
+    return assemble(plan, n_bins, kind, groups=answer.groups, multilabel=answer.multilabel,
+                    notes=notes, sources=paths)

@@ -19,19 +19,31 @@ if TYPE_CHECKING:  # annotations only: the sketch module imports this one
 
 
 def check_rule(sketch: Sketch, rule: DecisionRule) -> None:
-    """DataError unless a sketch can count ``rule``'s decisions.
+    """Nothing to refuse before thresholds are known: every rule of SPEC §3 is counted by
+    :meth:`SketchIndex.counts_at` wherever the sketch's counts decide it (see there).
 
-    It can whenever a class's decisions follow from its own probability and the argmax:
-    binary, multi-label without ``at_least_one``, and multi-class ``argmax`` (abstaining or
-    falling back to the argmax). ``threshold_argmax`` lets a less probable class win, which needs
-    every row's probabilities together; with one threshold for every class it decides as
-    ``argmax`` does, so :meth:`SketchIndex.counts_at` answers it for equal thresholds only.
+    A sketch keeps each class's probabilities apart (per class, and for multi-class the top
+    class's), never a row's probabilities together. So:
+
+    - binary, multi-label ``threshold`` and multi-class ``argmax`` (abstaining or falling
+      back): each class's decisions follow from its own probability and the top class's, at
+      any thresholds;
+    - multi-class ``threshold_argmax``: a row's decision differs from ``argmax``'s only when
+      its top class misses its threshold while a less probable class k passes t_k, that is
+      ``t_k <= p_k <= p_top < t_top``. The sketch counts the rows where k passes without being
+      the top class, and the rows whose top class c lies in ``[t_k, t_c)``; when for every pair
+      (k, c) with ``t_k < t_c`` one of the two is zero, no row can differ and the counts are
+      exactly ``argmax``'s (always so with one threshold for every class). Otherwise it refuses
+      with the two numbers: whether a row is in both groups is a fact about one row's
+      probabilities together, which the sketch does not keep;
+    - multi-label ``at_least_one``: a row with no label passing gets its top label, and how
+      many rows have no label passing is not a function of the per-label counts (two rows
+      with labels (0.9, 0.1) and (0.1, 0.9) and two with (0.9, 0.9) and (0.1, 0.1) give the
+      same counts; at 0.5 the second pair has an empty row, the first none), nor is which
+      label is a row's top. It is counted where no row can be empty (a label passed by every
+      row) or where the rule ignores the thresholds (one label: every row gets it), else
+      refused.
     """
-    if sketch.task == "multilabel" and rule.no_prediction == "at_least_one":
-        raise DataError(
-            "A sketch counts each label against its own threshold; 'at least one label per row' "
-            "needs every row's scores together (open the prediction file instead)."
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +65,7 @@ class SketchIndex:
     _tail_positive: np.ndarray = field(repr=False)  # (K, B + 2): rows with bin >= i
     _tail_negative: np.ndarray = field(repr=False)
     _tail_top: np.ndarray | None = field(repr=False, default=None)  # (K, B + 2, K)
+    _tail_top_rows: np.ndarray | None = field(repr=False, default=None)  # (K, B + 2): over truth
 
     binned = True
 
@@ -73,6 +86,7 @@ class SketchIndex:
             _tail_positive=_tails(sketch.positive),
             _tail_negative=_tails(sketch.negative),
             _tail_top=None if sketch.top is None else _tails(sketch.top),
+            _tail_top_rows=None if sketch.top is None else _tails(sketch.top.sum(axis=2)),
         )
 
     # Both indexes describe their data through ``predictions``: the same properties serve.
@@ -107,12 +121,8 @@ class SketchIndex:
         rows = np.arange(k)
         n = self.n_rows
         if self.task == "multiclass":
-            if self.rule.rule == "threshold_argmax" and len(np.unique(i)) > 1:
-                raise DataError(
-                    "Under the rule 'most probable class passing its threshold' a sketch can "
-                    "count one threshold for every class (it then decides as argmax does), not "
-                    "different ones per class: use the argmax rule or global mode."
-                )
+            if self.rule.rule == "threshold_argmax":
+                self._check_threshold_argmax(i)  # then it decides every row as argmax does
             if self.rule.no_prediction == "fallback_argmax":
                 i = np.zeros(k, dtype=np.int64)  # every row gets its argmax, whatever passes
             by_predicted = self._tail_top[rows, i, :]  # [c, j]: true j predicted as c
@@ -126,9 +136,43 @@ class SketchIndex:
             return Counts(t, tp, fp, fn, tn, n, confusion)
         tp = self._tail_positive[rows, i]
         fp = self._tail_negative[rows, i]
+        if self.rule.no_prediction == "at_least_one":
+            if k == 1:  # a row with no label passing gets the only label: every row has it
+                tp, fp = self.positives.copy(), n - self.positives
+            elif not np.any(tp + fp == n):  # else some label passes on every row: none is empty
+                raise DataError(_AT_LEAST_ONE_REFUSED)
         fn = self.positives - tp
         tn = (n - self.positives) - fp
         return Counts(t, tp, fp, fn, tn, n)
+
+    def _check_threshold_argmax(self, i: np.ndarray) -> None:
+        """DataError unless no row can decide otherwise under ``threshold_argmax`` than under
+        ``argmax`` at the edge indices ``i`` (see :func:`check_rule`)."""
+        k = len(i)
+        rows = np.arange(k)
+        passing = self._tail_positive[rows, i] + self._tail_negative[rows, i]
+        top_rows = self._tail_top_rows
+        not_top = passing - top_rows[rows, i]  # rows passing t_k whose top class is not k
+        # between[k, c]: rows whose top class c has p_c in [t_k, t_c) (zero unless t_k < t_c).
+        between = np.where(i[:, None] < i[None, :], top_rows[rows[None, :], i[:, None]]
+                           - top_rows[rows, i][None, :], 0)
+        clash = (not_top[:, None] > 0) & (between > 0)
+        if not clash.any():
+            return
+        a, b = map(int, np.argwhere(clash)[0])
+        names, edges = self.classes, self.edges
+        t_a, t_b = (f"{edges[j]:.6g}" if j < len(edges) else "above 1" for j in (i[a], i[b]))
+        raise DataError(
+            f"A sketch cannot count the rule 'most probable class passing its threshold' at "
+            f"these thresholds: {int(not_top[a]):,} rows pass class {names[a]!r}'s threshold "
+            f"{t_a} without {names[a]!r} being their most probable class, and "
+            f"{int(between[a, b]):,} rows whose most probable class {names[b]!r} misses its "
+            f"threshold {t_b} have that probability at {t_a} or more; a row in both groups goes "
+            f"to {names[a]!r}, but a sketch keeps each class's probabilities apart, not row by "
+            f"row, so it cannot tell how many rows are in both (give {names[a]!r} a threshold "
+            f"of at least {t_b}, use thresholds above 0.5 or one threshold for every class, or "
+            "open the prediction file)."
+        )
 
     def curve(self, c: int) -> Curve:
         """Counts of class ``c`` at each edge whose bin holds a candidate row, highest first.
@@ -161,6 +205,15 @@ class SketchIndex:
         s = self.predictions
         at = np.flatnonzero((s.positive[c] + s.negative[c]) > 0)[::-1]
         return Curve(self.edges[at], tp_all[at], fp_all[at], positives, self.n_rows - positives)
+
+
+_AT_LEAST_ONE_REFUSED = (
+    "A sketch cannot count 'at least one label per row' at these thresholds: a row with no "
+    "label passing gets its top label, but a sketch counts each label's probabilities apart, "
+    "not row by row, so it knows neither how many rows have no label passing nor which label "
+    "is their top (use the option 'none', give some label a threshold every row passes, or "
+    "open the prediction file)."
+)
 
 
 def _tails(counts: np.ndarray) -> np.ndarray:

@@ -70,7 +70,68 @@ def test_the_sketch_is_one_aggregation_over_the_files():
     sql = aggregation_sql(plan, "read_parquet(['x.parquet'])", 100, "probability")
     assert sql.count("read_parquet") == 1
     assert sql.count("GROUP BY") == 1
+    # Plain counts, not grouped histograms: DuckDB reports no progress for those until the end.
+    assert "histogram" not in sql
     assert "UNION" not in sql.upper()
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_progress_goes_from_scanned_share_to_one_and_changes_nothing(task, tmp_path):
+    df = frame(task, 3000, seed=7, logits=True)  # logits: a second pass, reported too
+    write_parts(df, tmp_path / "parts", "parquet")
+    pattern = str(tmp_path / "parts" / "*.parquet")
+    shares: list[float] = []
+    got = sketch_files([pattern], n_bins=300, progress=shares.append)
+    assert got.equals(sketch_files([pattern], n_bins=300))
+    assert got.equals(Sketch.from_predictions(load_frame(df, tmp_path), 300))
+    assert shares[-1] == 1.0 and shares.count(1.0) == 2  # one pass on probabilities, one on logits
+    assert all(0.0 <= s <= 1.0 for s in shares)
+    first = shares[:shares.index(1.0) + 1]
+    assert first == sorted(first)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_parts_of_whole_row_groups_add_up_to_the_single_query(task, decimals, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from thresholdlab.sketch_duckdb import parquet_parts
+
+    df = frame(task, 5000, seed=11, decimals=decimals)
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 2)):  # two files, 9 + 8 groups
+        pq.write_table(pa.Table.from_pandas(df.iloc[part], preserve_index=False),
+                       tmp_path / f"part-{i}.parquet", row_group_size=300)
+    pattern = str(tmp_path / "part-*.parquet")
+    paths = sorted(str(p) for p in tmp_path.glob("part-*.parquet"))
+    parts = parquet_parts(paths, max_parts=6)
+    assert sum(end - start for _, start, end in parts) == 5000
+    assert 6 <= len(parts) <= 8 and all((end - start) % 300 == 0 or end in (2500,)
+                                        for _, start, end in parts)
+    shares: list[float] = []
+    in_parts = sketch_files([pattern], n_bins=50, progress=shares.append, max_parts=6)
+    single = sketch_files([pattern], n_bins=50)  # no progress: one query over both files
+    assert in_parts.equals(single)
+    assert single.equals(Sketch.from_predictions(load_frame(df, tmp_path), 50))
+    # The share is rows done over all rows: it passes each part's end on the way to 1.
+    ends = np.cumsum([end - start for _, start, end in parts])[:-1] / 5000
+    assert shares == sorted(shares) and shares[-1] == 1.0
+    for end in ends:
+        assert any(abs(s - end) < 1e-12 for s in shares), (end, shares)
+
+
+def load_frame(df: pd.DataFrame, folder: Path):
+    path = folder / "whole.parquet"
+    df.to_parquet(path, index=False)
+    return load(path)
+
+
+def test_labels_first_seen_past_the_first_rows_are_counted(tmp_path):
+    # Sorted by label: the head (5,000 rows) holds one class only.
+    df = frame("multiclass", 12_000, seed=2).sort_values("label", kind="stable")
+    df.to_csv(tmp_path / "sorted.csv", index=False)
+    got = sketch_files([str(tmp_path / "sorted.csv")], n_bins=100)
+    assert got.equals(Sketch.from_predictions(load(tmp_path / "sorted.csv"), 100))
 
 
 def test_cli_sketch_then_inspect_evaluate_optimize(tmp_path, capsys):

@@ -32,6 +32,8 @@ PENDING_OVERRIDES = "pending_overrides"  # Overrides tried last
 # A threshold config dropped on the data uploader: (name, bytes), offered for restore.
 DROPPED_CONFIG = "dropped_config"
 DROPPED_CONFIG_NOTE = "dropped_config_note"
+# The sha256 of the last file refused as too large for memory in exact mode (not parsed at all).
+TOO_LARGE = "too_large_sha256"
 
 
 def _request(kind: str) -> None:
@@ -131,6 +133,9 @@ def _keep_pending(source: Source, overrides: Overrides) -> None:
     (a wrong role, not a broken file): the mapper then lists its columns, not the old data's."""
     ss = st.session_state
     same = ss.get(PENDING_SOURCE) == source
+    if not same and ss.get(TOO_LARGE) == source.sha256:
+        _forget_pending()  # reading its columns would parse the whole file: the sketch is the way
+        return
     columns = ss[PENDING_COLUMNS] if same else data.table_columns(source)
     if not columns:
         _forget_pending()
@@ -169,12 +174,28 @@ def _first_source() -> tuple[Source, str | None]:
     return Source.sample(ss[state.SAMPLE_CHOICE]), None
 
 
+def _too_large(source: Source) -> str | None:
+    """The core's sentence when a new file would not fit in memory in exact mode (it then
+    names the sketch command), checked before the file is parsed; None otherwise."""
+    from thresholdlab.memory_fit import too_large_sentence
+
+    ss = st.session_state
+    if source.raw is None or source.kind == "sample":
+        return None  # a kept upload that loaded before, or a bundled sample
+    sentence = too_large_sentence(source.raw, source.file_name)
+    ss[TOO_LARGE] = source.sha256 if sentence else None
+    return sentence
+
+
 def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> Dataset | None:
     ss = st.session_state
     label = f"Loading {source.file_name}"
     slot = st.empty()  # progress while loading; cleared once the data is in
     with slot.status(label, expanded=False) as status:
         try:
+            too_large = _too_large(source)
+            if too_large is not None:
+                raise DataError(too_large)
             predictions = data.load_predictions(source, overrides)
             rule = _rule_from_widgets(predictions.task, binned=is_binned(predictions))
             dataset = data.open_dataset(source, overrides, rule, progress=status)
