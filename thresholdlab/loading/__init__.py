@@ -50,6 +50,7 @@ from thresholdlab.loading.scores import (
 from thresholdlab.loading.source import (
     DEFAULT_MAX_BYTES, FORMATS, Source, file_format, read_source, release_arrow_memory,
 )
+from thresholdlab.loading.streaming import read_csv_blocks
 from thresholdlab.loading.tables import REPEATED_NAMES, read_table, sniff_dialect
 from thresholdlab.predictions import PredictionSet
 
@@ -141,6 +142,13 @@ def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
         arrays = (read_npz if fmt == "npz" else read_pt)(source.data, source.file)
         noun = "array" if fmt == "npz" else "tensor"
         return raw_from_arrays(arrays, source.file, overrides, noun)
+    if fmt in ("csv", "tsv"):
+        streamed = read_csv_blocks(source, fmt, overrides)
+        if streamed is not None:
+            raw = raw_from_table(streamed.frame, source.file, overrides,
+                                 filled=(streamed.matrix, streamed.matrix_columns))
+            raw.notes[:0] = streamed.notes
+            return raw
     table, table_notes = read_table(source, fmt)
     raw = raw_from_table(table, source.file, overrides)
     raw.notes[:0] = table_notes

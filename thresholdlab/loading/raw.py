@@ -7,6 +7,7 @@ from their names (``scores``, ``labels``, ``classes``) and shapes. What the numb
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from thresholdlab.loading.roles import Overrides, detect_roles
 from thresholdlab.loading.spelling import _NA_TEXT, _cell
 from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 from thresholdlab.predictions import DataError
+
+_RELEASE_MAX_COLUMNS = 1000
 
 
 @dataclass
@@ -42,15 +45,29 @@ class Raw:
     notes: list[str] = field(default_factory=list)
 
 
-def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
-    """Detect roles and pull scores, labels and ids out of a parsed table."""
+def raw_from_table(
+    frame: pd.DataFrame, file: str, ov: Overrides,
+    filled: tuple[np.ndarray, list[str]] | None = None,
+) -> Raw:
+    """Detect roles and pull scores, labels and ids out of a parsed table.
+
+    ``filled`` is a score matrix the reader already filled and the columns it holds (see
+    :mod:`~thresholdlab.loading.streaming`); when those are the score columns detection
+    finds, in the same order, it is the matrix, and no column is copied.
+    """
     roles = detect_roles(frame, file, ov)
-    # Score columns nothing else reads leave the frame as the matrix takes them in.
-    kept = {roles.id, roles.label, *(roles.labels or [])}
-    release = [c for c in roles.scores if c not in kept and roles.scores.count(c) == 1]
-    if not frame.attrs.get(BLOCK_PER_COLUMN):
-        release = []
-    scores = score_matrix(frame, roles.scores, file, release=release)
+    if filled is not None and filled[1] == roles.scores:
+        scores = filled[0]
+    else:
+        # Score columns nothing else reads leave the frame as the matrix takes them in.
+        kept = {roles.id, roles.label, *(roles.labels or [])}
+        times = Counter(roles.scores)
+        release = [c for c in roles.scores if c not in kept and times[c] == 1]
+        # Taking a column out of a frame costs a pass over its blocks, so for thousands of
+        # columns (short rows, little memory) the columns stay.
+        if not frame.attrs.get(BLOCK_PER_COLUMN) or frame.shape[1] > _RELEASE_MAX_COLUMNS:
+            release = []
+        scores = score_matrix(frame, roles.scores, file, release=release)
     raw = Raw(
         file=file,
         scores=scores,
