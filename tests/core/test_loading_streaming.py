@@ -28,8 +28,8 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(streaming, "BLOCK_BYTES", 512)
     read, grow = streaming.read_csv_blocks, streaming._grow
 
-    def counted_read(*args):
-        out = read(*args)
+    def counted_read(*args, **kwargs):
+        out = read(*args, **kwargs)
         seen["streamed"] += out is not None
         return out
 
@@ -51,7 +51,7 @@ def outcome(data: bytes, name: str, **kwargs):
 
 def whole_table(data: bytes, name: str, **kwargs):
     streamed = loading.read_csv_blocks
-    loading.read_csv_blocks = lambda *args: None
+    loading.read_csv_blocks = lambda *args, **kwargs: None
     try:
         return outcome(data, name, **kwargs)
     finally:
@@ -268,3 +268,114 @@ def test_a_file_on_disk_streams_from_its_path(small_blocks, tmp_path):
     streamed = load(path)
     assert small_blocks["streamed"] == 1
     assert_same(streamed, whole_table(path.read_bytes(), "preds.csv"))
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet: the score columns go straight into the matrix, with the same result
+# --------------------------------------------------------------------------------------------
+
+
+def parquet_bytes(frame=None, *, table=None, **kwargs) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    if table is None:
+        table = pa.Table.from_pandas(frame, preserve_index=kwargs.pop("preserve_index", None))
+    pq.write_table(table, out, **kwargs)
+    return out.getvalue()
+
+
+def parquet_both(data: bytes, **kwargs):
+    filled = outcome(data, "preds.parquet", **kwargs)
+    saved = loading.read_parquet_filled
+    loading.read_parquet_filled = lambda *args: None
+    try:
+        assert_same(filled, outcome(data, "preds.parquet", **kwargs))
+    finally:
+        loading.read_parquet_filled = saved
+    return filled
+
+
+def _frame(n=300, dtype=np.float32, seed=5):
+    import pandas as pd
+
+    p, y = _rows(n, seed)
+    return pd.DataFrame({"id": np.arange(n), "label": y,
+                         **{f"p_{c}": p[:, j].astype(dtype) for j, c in enumerate("abc")}})
+
+
+@pytest.fixture
+def filled_reads(monkeypatch):
+    seen = {"filled": 0}
+    read = loading.read_parquet_filled
+
+    def counted(*args):
+        out = read(*args)
+        seen["filled"] += out is not None
+        return out
+
+    monkeypatch.setattr(loading, "read_parquet_filled", counted)
+    return seen
+
+
+@pytest.mark.parametrize("make", [
+    lambda: parquet_bytes(_frame()),
+    lambda: parquet_bytes(_frame(dtype=np.float64)),
+    lambda: parquet_bytes(_frame().astype({"p_b": np.float64})),
+    lambda: parquet_bytes(_frame(), row_group_size=64),
+    lambda: parquet_bytes(_frame().set_index("id")),
+    lambda: parquet_bytes(_frame().set_index("id"), preserve_index=False),
+    lambda: parquet_bytes(_frame().iloc[::-1]),
+    lambda: parquet_bytes(_frame().assign(label=lambda f: f.label.map({0: "a", 1: "b", 2: "c"}))),
+    lambda: parquet_bytes(table=__import__("pyarrow").Table.from_pandas(_frame()).replace_schema_metadata()),
+])
+def test_parquet_files_fill_the_matrix_and_load_the_same(filled_reads, make):
+    pset = parquet_both(make())
+    assert filled_reads["filled"] == 1 and pset.n_rows == 300
+
+
+def test_parquet_float32_scores_stay_float32_and_are_not_copied(filled_reads, monkeypatch):
+    def no_copy(*args, **kwargs):
+        raise AssertionError("the scores were copied out of the frame")
+
+    monkeypatch.setattr(raw_module, "score_matrix", no_copy)
+    pset = load(parquet_bytes(_frame()), name="preds.parquet")
+    assert pset.scores.dtype == np.float32 and filled_reads["filled"] == 1
+
+
+def test_parquet_multilabel_and_whole_number_scores():
+    import pandas as pd
+
+    rng = np.random.default_rng(6)
+    p = rng.random((200, 2))
+    frame = pd.DataFrame({"y_a": (p[:, 0] > 0.5).astype(int), "y_b": (p[:, 1] > 0.3).astype(int),
+                          "p_a": p[:, 0], "p_b": p[:, 1]})
+    parquet_both(parquet_bytes(frame))
+    # A score column of whole numbers is no float column: the matrix misses it, same result.
+    parquet_both(parquet_bytes(frame.assign(p_b=(p[:, 1] > 0.5).astype(int))))
+
+
+def test_parquet_missing_score_and_files_left_to_the_whole_table_reader(filled_reads):
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = _frame(dtype=np.float64)
+    frame.loc[120, "p_b"] = np.nan
+    assert "row 121: the score is missing or NaN" in parquet_both(parquet_bytes(frame))
+    left = [
+        b"",
+        b"not parquet at all",
+        parquet_bytes(_frame().iloc[:0]),
+        parquet_bytes(_frame().set_axis(range(5), axis=1)),
+        parquet_bytes(table=pa.table({"label": [1, 0], "p_a": [[0.1], [0.2]]})),
+        parquet_bytes(table=pa.Table.from_arrays(
+            [pa.array([1, 0]), pa.array([0.9, 0.1]), pa.array([0.8, 0.2])],
+            names=["label", "p_a", "p_a"])),
+        parquet_bytes(pd.DataFrame({"label": [1, 0]})),
+    ]
+    for data in left:
+        assert isinstance(parquet_both(data), str)
+    assert filled_reads["filled"] == 1

@@ -31,6 +31,7 @@ pooled for the table goes back to the operating system before :func:`load` retur
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from thresholdlab.loading.arrays import read_npz, read_pt
 from thresholdlab.loading.assemble import decide_task, finish
@@ -38,6 +39,7 @@ from thresholdlab.loading.limits import Limits
 from thresholdlab.loading.labels import (
     class_balance_warnings, map_binary_labels, map_labels, map_truth_columns, one_hot_labels,
 )
+from thresholdlab.loading.parquet import read_parquet_filled
 from thresholdlab.loading.raw import Raw, raw_from_arrays, raw_from_table, score_matrix
 from thresholdlab.loading.roles import (
     ID_NAMES, LABEL_NAMES, SCORE_KINDS, SCORE_PREFIXES, TRUTH_PREFIXES, Overrides, Roles,
@@ -142,13 +144,14 @@ def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
         arrays = (read_npz if fmt == "npz" else read_pt)(source.data, source.file)
         noun = "array" if fmt == "npz" else "tensor"
         return raw_from_arrays(arrays, source.file, overrides, noun)
-    if fmt in ("csv", "tsv"):
-        streamed = read_csv_blocks(source, fmt, overrides)
-        if streamed is not None:
-            raw = raw_from_table(streamed.frame, source.file, overrides,
-                                 filled=(streamed.matrix, streamed.matrix_columns))
-            raw.notes[:0] = streamed.notes
-            return raw
+    # Most files: the score columns go straight into the score matrix as they are read.
+    read = read_parquet_filled if fmt == "parquet" else partial(read_csv_blocks, fmt=fmt)
+    filled = read(source, overrides)
+    if filled is not None:
+        raw = raw_from_table(filled.frame, source.file, overrides,
+                             filled=(filled.matrix, filled.matrix_columns))
+        raw.notes[:0] = filled.notes
+        return raw
     table, table_notes = read_table(source, fmt)
     raw = raw_from_table(table, source.file, overrides)
     raw.notes[:0] = table_notes

@@ -104,11 +104,15 @@ def score_matrix(
     dtype = np.float32 if all32 else np.float64
     out = np.empty((len(frame), len(columns)), dtype=dtype)
     release = set(release)
+    group: list[np.ndarray] = []  # numeric columns not yet copied, ending at column k - 1
     for k, c in enumerate(columns):
         series = frame.pop(c) if c in release else frame[c]
         if pd.api.types.is_numeric_dtype(series):
-            out[:, k] = _numbers(series)
+            group.append(_numbers(series))
+            if len(group) == _GROUP_COLUMNS:
+                _copy_columns(out, k + 1 - len(group), group)
             continue
+        _copy_columns(out, k - len(group), group)
         numbers = pd.to_numeric(series, errors="coerce")
         bad = (numbers.isna() & series.notna()).to_numpy()
         if bad.any():
@@ -122,7 +126,31 @@ def score_matrix(
                     "a number."
                 )
         out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
+    _copy_columns(out, len(columns) - len(group), group)
     return out
+
+
+_GROUP_COLUMNS = 8
+"""Columns copied into the matrix together (at most this many held beside it when the frame
+gives its columns up as they are copied)."""
+_BLOCK_ROWS = 16384
+
+
+def _copy_columns(out: np.ndarray, first: int, group: list[np.ndarray]) -> None:
+    """Copy ``group`` into ``out[:, first:first + len(group)]`` and empty the list.
+
+    Row block by row block, so each block of the matrix is written whole while it is in the
+    cache: writing one column at a time strides over the whole matrix once per column, which
+    takes about 2.5x as long. Casting is that of assigning each column (float32 or whole
+    numbers into float64), so the values are the same.
+    """
+    if not group:
+        return
+    columns = slice(first, first + len(group))
+    for start in range(0, out.shape[0], _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        np.stack([g[rows] for g in group], axis=1, out=out[rows, columns], casting="unsafe")
+    group.clear()
 
 
 def _numbers(series: pd.Series) -> np.ndarray:

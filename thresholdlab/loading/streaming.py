@@ -69,7 +69,7 @@ class Streamed:
     matrix_columns: list[str]
 
 
-def read_csv_blocks(source: Source, fmt: str, ov: Overrides) -> Streamed | None:
+def read_csv_blocks(source: Source, ov: Overrides, fmt: str = "csv") -> Streamed | None:
     """Read a plain UTF-8 CSV or TSV block by block; None when the whole-table readers must."""
     try:
         head = _head(source)
@@ -134,11 +134,11 @@ def _plan(head: bytes, size: int, fmt: str, ov: Overrides) -> _Plan | None:
     body = len(head) - (head.find(b"\n") + 1)
     per_row = max(body / table.num_rows, 1.0)
     rows = table.num_rows if whole else int((size - (len(head) - body)) / per_row * _SPARE_ROWS)
-    return _Plan(sep, decimal, notes, names, types, _matrix_columns(shown, floats, ov),
+    return _Plan(sep, decimal, notes, names, types, likely_score_columns(shown, floats, ov),
                  max(rows, 1) + 1024)
 
 
-def _matrix_columns(columns: list[str], floats: set[str], ov: Overrides) -> list[str]:
+def likely_score_columns(columns: list[str], floats: set[str], ov: Overrides) -> list[str]:
     """The float columns role detection will most likely read as scores, in its order.
 
     The same naming rules as :func:`~thresholdlab.loading.roles.detect_roles`: the columns the
