@@ -6,7 +6,10 @@ result. A file walks through the modules of this package in order::
 
     path, upload or bytes
       -> source     Source: display name, size, bytes or path; format by extension
-      -> tables     CSV / TSV / Parquet -> DataFrame (encodings, delimiters, ragged rows)
+      -> streaming  plain CSV / TSV, block by block: score columns straight into the matrix
+         parquet    Parquet: score columns straight into the matrix (others -> DataFrame)
+         tables     anything else, CSV / TSV / Parquet -> DataFrame (encodings, delimiters,
+                    ragged rows, and every parse error's wording)
          arrays     NPZ / .pt -> dict of arrays (never unpickled)
       -> roles      which column is the id, the labels, the scores (tables only)
       -> raw        Raw: (n, K) score matrix, label values, ids, as in the file
@@ -21,11 +24,13 @@ Each inference is reported in ``PredictionSet.notes`` as one sentence; degenerat
 
 Row numbers in messages count data rows from 1, as a spreadsheet shows them below the header.
 
-Memory: a loaded file should cost about what its scores and labels take. So a Parquet file on
-disk is read by pyarrow itself, never held as bytes; its parsed columns are handed to pandas
-without copies and dropped as soon as the score matrix and labels exist; float32 probabilities
-stay float32 (exact, see :func:`thresholdlab.predictions.from_arrays`); and the memory Arrow
-pooled for the table goes back to the operating system before :func:`load` returns.
+Memory: a loaded file should cost about what its scores and labels take. So a file on disk is
+read by pyarrow itself, never held as bytes; the score columns of a plain CSV (block by block)
+or a Parquet file (a few columns at a time) are written straight into the final score matrix,
+which role detection then reads through views, so the scores are never held twice; float32
+probabilities stay float32 and decimal text stays float64 (both exact, see
+:func:`thresholdlab.predictions.from_arrays`); and the memory Arrow pooled while parsing goes
+back to the operating system before :func:`load` returns.
 """
 
 from __future__ import annotations
