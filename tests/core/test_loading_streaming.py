@@ -6,7 +6,12 @@ the matrix has to grow), and with the streaming reader switched off. The two mus
 PredictionSet bit for bit, or the same one-sentence error.
 """
 
+import io
+
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -276,11 +281,6 @@ def test_a_file_on_disk_streams_from_its_path(small_blocks, tmp_path):
 
 
 def parquet_bytes(frame=None, *, table=None, **kwargs) -> bytes:
-    import io
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     out = io.BytesIO()
     if table is None:
         table = pa.Table.from_pandas(frame, preserve_index=kwargs.pop("preserve_index", None))
@@ -300,8 +300,6 @@ def parquet_both(data: bytes, **kwargs):
 
 
 def _frame(n=300, dtype=np.float32, seed=5):
-    import pandas as pd
-
     p, y = _rows(n, seed)
     return pd.DataFrame({"id": np.arange(n), "label": y,
                          **{f"p_{c}": p[:, j].astype(dtype) for j, c in enumerate("abc")}})
@@ -330,7 +328,7 @@ def filled_reads(monkeypatch):
     lambda: parquet_bytes(_frame().set_index("id"), preserve_index=False),
     lambda: parquet_bytes(_frame().iloc[::-1]),
     lambda: parquet_bytes(_frame().assign(label=lambda f: f.label.map({0: "a", 1: "b", 2: "c"}))),
-    lambda: parquet_bytes(table=__import__("pyarrow").Table.from_pandas(_frame()).replace_schema_metadata()),
+    lambda: parquet_bytes(table=pa.Table.from_pandas(_frame()).replace_schema_metadata()),
 ])
 def test_parquet_files_fill_the_matrix_and_load_the_same(filled_reads, make):
     pset = parquet_both(make())
@@ -347,8 +345,6 @@ def test_parquet_float32_scores_stay_float32_and_are_not_copied(filled_reads, mo
 
 
 def test_parquet_multilabel_and_whole_number_scores():
-    import pandas as pd
-
     rng = np.random.default_rng(6)
     p = rng.random((200, 2))
     frame = pd.DataFrame({"y_a": (p[:, 0] > 0.5).astype(int), "y_b": (p[:, 1] > 0.3).astype(int),
@@ -359,9 +355,6 @@ def test_parquet_multilabel_and_whole_number_scores():
 
 
 def test_parquet_missing_score_and_files_left_to_the_whole_table_reader(filled_reads):
-    import pandas as pd
-    import pyarrow as pa
-
     frame = _frame(dtype=np.float64)
     frame.loc[120, "p_b"] = np.nan
     assert "row 121: the score is missing or NaN" in parquet_both(parquet_bytes(frame))
