@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
-from thresholdlab.loading import load
+from thresholdlab.loading import Limits, load
 from thresholdlab.predictions import PredictionSet
 from thresholdlab.sketch import open_data
 
@@ -37,7 +38,9 @@ def overrides(args: argparse.Namespace) -> dict:
 def load_from_args(args: argparse.Namespace) -> PredictionSet:
     """Load ``args.file`` with the overrides given on the command line (a sketch file opens as
     a :class:`~thresholdlab.sketch.Sketch`, which the commands use like a PredictionSet)."""
-    return open_data(args.file, load=load, **overrides(args))
+    # Ceilings on rows, columns and classes come from the environment (loading.limits.ENV).
+    limited = partial(load, limits=Limits.from_env())
+    return open_data(args.file, load=limited, **overrides(args))
 
 
 def format_report(report) -> str:

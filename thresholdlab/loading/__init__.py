@@ -6,7 +6,10 @@ result. A file walks through the modules of this package in order::
 
     path, upload or bytes
       -> source     Source: display name, size, bytes or path; format by extension
-      -> tables     CSV / TSV / Parquet -> DataFrame (encodings, delimiters, ragged rows)
+      -> streaming  plain CSV / TSV, block by block: score columns straight into the matrix
+         parquet    Parquet: score columns straight into the matrix (others -> DataFrame)
+         tables     anything else, CSV / TSV / Parquet -> DataFrame (encodings, delimiters,
+                    ragged rows, and every parse error's wording)
          arrays     NPZ / .pt -> dict of arrays (never unpickled)
       -> roles      which column is the id, the labels, the scores (tables only)
       -> raw        Raw: (n, K) score matrix, label values, ids, as in the file
@@ -21,16 +24,19 @@ Each inference is reported in ``PredictionSet.notes`` as one sentence; degenerat
 
 Row numbers in messages count data rows from 1, as a spreadsheet shows them below the header.
 
-Memory: a loaded file should cost about what its scores and labels take. So a Parquet file on
-disk is read by pyarrow itself, never held as bytes; its parsed columns are handed to pandas
-without copies and dropped as soon as the score matrix and labels exist; float32 probabilities
-stay float32 (exact, see :func:`thresholdlab.predictions.from_arrays`); and the memory Arrow
-pooled for the table goes back to the operating system before :func:`load` returns.
+Memory: a loaded file should cost about what its scores and labels take. So a file on disk is
+read by pyarrow itself, never held as bytes; the score columns of a plain CSV (block by block)
+or a Parquet file (a few columns at a time) are written straight into the final score matrix,
+which role detection then reads through views, so the scores are never held twice; float32
+probabilities stay float32 and decimal text stays float64 (both exact, see
+:func:`thresholdlab.predictions.from_arrays`); and the memory Arrow pooled while parsing goes
+back to the operating system before :func:`load` returns.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from thresholdlab.loading.arrays import read_npz, read_pt
 from thresholdlab.loading.assemble import decide_task, finish
@@ -38,6 +44,7 @@ from thresholdlab.loading.limits import Limits
 from thresholdlab.loading.labels import (
     class_balance_warnings, map_binary_labels, map_labels, map_truth_columns, one_hot_labels,
 )
+from thresholdlab.loading.parquet import read_parquet_filled
 from thresholdlab.loading.raw import Raw, raw_from_arrays, raw_from_table, score_matrix
 from thresholdlab.loading.roles import (
     ID_NAMES, LABEL_NAMES, SCORE_KINDS, SCORE_PREFIXES, TRUTH_PREFIXES, Overrides, Roles,
@@ -50,6 +57,7 @@ from thresholdlab.loading.scores import (
 from thresholdlab.loading.source import (
     DEFAULT_MAX_BYTES, FORMATS, Source, file_format, read_source, release_arrow_memory,
 )
+from thresholdlab.loading.streaming import read_csv_blocks
 from thresholdlab.loading.tables import REPEATED_NAMES, read_table, sniff_dialect
 from thresholdlab.predictions import PredictionSet
 
@@ -141,6 +149,14 @@ def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
         arrays = (read_npz if fmt == "npz" else read_pt)(source.data, source.file)
         noun = "array" if fmt == "npz" else "tensor"
         return raw_from_arrays(arrays, source.file, overrides, noun)
+    # Most files: the score columns go straight into the score matrix as they are read.
+    read = read_parquet_filled if fmt == "parquet" else partial(read_csv_blocks, fmt=fmt)
+    filled = read(source, overrides)
+    if filled is not None:
+        raw = raw_from_table(filled.frame, source.file, overrides,
+                             filled=(filled.matrix, filled.matrix_columns))
+        raw.notes[:0] = filled.notes
+        return raw
     table, table_notes = read_table(source, fmt)
     raw = raw_from_table(table, source.file, overrides)
     raw.notes[:0] = table_notes

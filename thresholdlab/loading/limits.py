@@ -3,13 +3,28 @@
 A shared server can refuse a file that would not fit, with one sentence that says which limit
 and what to do, before the rows are indexed. ``None`` means no ceiling (the default: exact mode
 is limited by memory, and the file-size limit of :func:`~thresholdlab.loading.load` still holds).
+
+Whoever runs the command line or the dashboard sets them with environment variables, read by
+:meth:`Limits.from_env` each time a file is loaded::
+
+    THRESHOLDLAB_MAX_ROWS=5000000 THRESHOLDLAB_MAX_CLASSES=1000 thresholdlab app
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from thresholdlab.predictions import DataError
+
+
+ENV = {
+    "max_rows": "THRESHOLDLAB_MAX_ROWS",
+    "max_columns": "THRESHOLDLAB_MAX_COLUMNS",
+    "max_classes": "THRESHOLDLAB_MAX_CLASSES",
+}
+"""The environment variable that sets each limit (unset or empty: no ceiling)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,29 @@ class Limits:
                 raise DataError(
                     f"The limit {name} is {value!r}; give a whole number of at least 1."
                 )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits | None:
+        """The limits set in the environment (see :data:`ENV`); None when none is set."""
+        environ = os.environ if environ is None else environ
+        given = {}
+        for name, variable in ENV.items():
+            text = environ.get(variable, "").strip()
+            if not text:
+                continue
+            value = text.replace("_", "").replace(",", "")
+            if not value.isdigit() or int(value) < 1:
+                raise DataError(
+                    f"The setting {variable}={text!r} is not a whole number of at least 1; "
+                    "fix it or unset it for no limit."
+                )
+            given[name] = int(value)
+        return cls(**given) if given else None
+
+    @property
+    def key(self) -> str:
+        """A short text that tells limits apart, for cache keys."""
+        return f"{self.max_rows}:{self.max_columns}:{self.max_classes}"
 
     def check_table(self, file: str, rows: int, columns: int) -> None:
         """Refuse a parsed table past the row or column limit."""

@@ -7,6 +7,7 @@ from their names (``scores``, ``labels``, ``classes``) and shapes. What the numb
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from thresholdlab.loading.roles import Overrides, detect_roles
 from thresholdlab.loading.spelling import _NA_TEXT, _cell
 from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 from thresholdlab.predictions import DataError
+
+_RELEASE_MAX_COLUMNS = 1000
 
 
 @dataclass
@@ -42,15 +45,29 @@ class Raw:
     notes: list[str] = field(default_factory=list)
 
 
-def raw_from_table(frame: pd.DataFrame, file: str, ov: Overrides) -> Raw:
-    """Detect roles and pull scores, labels and ids out of a parsed table."""
+def raw_from_table(
+    frame: pd.DataFrame, file: str, ov: Overrides,
+    filled: tuple[np.ndarray, list[str]] | None = None,
+) -> Raw:
+    """Detect roles and pull scores, labels and ids out of a parsed table.
+
+    ``filled`` is a score matrix the reader already filled and the columns it holds (see
+    :mod:`~thresholdlab.loading.streaming`); when those are the score columns detection
+    finds, in the same order, it is the matrix, and no column is copied.
+    """
     roles = detect_roles(frame, file, ov)
-    # Score columns nothing else reads leave the frame as the matrix takes them in.
-    kept = {roles.id, roles.label, *(roles.labels or [])}
-    release = [c for c in roles.scores if c not in kept and roles.scores.count(c) == 1]
-    if not frame.attrs.get(BLOCK_PER_COLUMN):
-        release = []
-    scores = score_matrix(frame, roles.scores, file, release=release)
+    if filled is not None and filled[1] == roles.scores:
+        scores = filled[0]
+    else:
+        # Score columns nothing else reads leave the frame as the matrix takes them in.
+        kept = {roles.id, roles.label, *(roles.labels or [])}
+        times = Counter(roles.scores)
+        release = [c for c in roles.scores if c not in kept and times[c] == 1]
+        # Taking a column out of a frame costs a pass over its blocks, so for thousands of
+        # columns (short rows, little memory) the columns stay.
+        if not frame.attrs.get(BLOCK_PER_COLUMN) or frame.shape[1] > _RELEASE_MAX_COLUMNS:
+            release = []
+        scores = score_matrix(frame, roles.scores, file, release=release)
     raw = Raw(
         file=file,
         scores=scores,
@@ -87,11 +104,15 @@ def score_matrix(
     dtype = np.float32 if all32 else np.float64
     out = np.empty((len(frame), len(columns)), dtype=dtype)
     release = set(release)
+    group: list[np.ndarray] = []  # numeric columns not yet copied, ending at column k - 1
     for k, c in enumerate(columns):
         series = frame.pop(c) if c in release else frame[c]
         if pd.api.types.is_numeric_dtype(series):
-            out[:, k] = _numbers(series)
+            group.append(_numbers(series))
+            if len(group) == _GROUP_COLUMNS:
+                _copy_columns(out, k + 1 - len(group), group)
             continue
+        _copy_columns(out, k - len(group), group)
         numbers = pd.to_numeric(series, errors="coerce")
         bad = (numbers.isna() & series.notna()).to_numpy()
         if bad.any():
@@ -105,7 +126,31 @@ def score_matrix(
                     "a number."
                 )
         out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
+    _copy_columns(out, len(columns) - len(group), group)
     return out
+
+
+_GROUP_COLUMNS = 8
+"""Columns copied into the matrix together (at most this many held beside it when the frame
+gives its columns up as they are copied)."""
+_BLOCK_ROWS = 16384
+
+
+def _copy_columns(out: np.ndarray, first: int, group: list[np.ndarray]) -> None:
+    """Copy ``group`` into ``out[:, first:first + len(group)]`` and empty the list.
+
+    Row block by row block, so each block of the matrix is written whole while it is in the
+    cache: writing one column at a time strides over the whole matrix once per column, which
+    takes about 2.5x as long. Casting is that of assigning each column (float32 or whole
+    numbers into float64), so the values are the same.
+    """
+    if not group:
+        return
+    columns = slice(first, first + len(group))
+    for start in range(0, out.shape[0], _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        np.stack([g[rows] for g in group], axis=1, out=out[rows, columns], casting="unsafe")
+    group.clear()
 
 
 def _numbers(series: pd.Series) -> np.ndarray:

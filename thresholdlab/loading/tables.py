@@ -68,6 +68,9 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
 def _read_plain_csv(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]] | None:
     """A plain UTF-8 CSV parsed by pyarrow from its path (or the upload's bytes); else None.
 
+    :mod:`~thresholdlab.loading.streaming` reads most such files first, block by block; this
+    whole-table read takes those whose column types the first MiB does not settle.
+
     A 1,000,000 x 20 score file is 250 MB of text. Read as a whole it was held as bytes, parsed
     into a table, and copied into one consolidated pandas block: 12x the float32 scores at the
     peak. Here pyarrow reads the file itself, block by block, with the options and type

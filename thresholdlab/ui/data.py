@@ -208,12 +208,16 @@ def table_columns(source: Source) -> list[str] | None:
 
 # --------------------------------------------------------------------------- cached core calls
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _load(sha256: str, name: str, overrides_key: str, _raw, _overrides: Overrides):
+def _load(sha256: str, name: str, overrides_key: str, _raw, _overrides: Overrides,
+          limits_key: str = "", _limits=None):
+    from functools import partial
+
     from thresholdlab.loading import load
 
     raw = _Lazy.of(_raw)
     # A sketch file opens like a prediction file (as a Sketch, which describes itself alike).
-    return open_data(raw, name=name, load=load, **_overrides.load_kwargs())
+    return open_data(raw, name=name, load=partial(load, limits=_limits),
+                     **_overrides.load_kwargs())
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -249,8 +253,17 @@ def with_ranking(dataset: Dataset, *, wait: bool = False) -> Dataset:
 
 
 def load_predictions(source: Source, overrides: Overrides) -> PredictionSet:
-    """The PredictionSet of ``source`` (cached by content); raises DataError."""
-    return _load(source.sha256, source.file_name, overrides.key, lazy_bytes(source), overrides)
+    """The PredictionSet of ``source`` (cached by content); raises DataError.
+
+    The server's ceilings on rows, columns and classes (environment variables, see
+    :data:`thresholdlab.loading.limits.ENV`) are read on every call, so a file past one is
+    refused with its sentence, and a changed setting is never answered from the cache.
+    """
+    from thresholdlab.loading import Limits
+
+    limits = Limits.from_env()
+    return _load(source.sha256, source.file_name, overrides.key, lazy_bytes(source), overrides,
+                 "" if limits is None else limits.key, limits)
 
 
 def lazy_bytes(source: Source) -> "bytes | _Lazy":

@@ -1,0 +1,116 @@
+"""Step 2a, for Parquet: the score columns go straight from the file into the score matrix.
+
+The whole-table reader (:func:`~thresholdlab.loading.tables.read_table`) turns every column into
+a pandas column and then copies the score columns into the (n, K) matrix, so the scores are held
+twice before the frame goes. Here the columns role detection will read as scores (by their names
+and float type, :func:`~thresholdlab.loading.streaming.likely_score_columns`) are read a few at a
+time, on all cores, and copied into the preallocated matrix; only the other columns (id, labels,
+the rest) become a pandas frame, and the score columns join it as views of the matrix. The row
+count is in the file's footer, so the matrix is allocated once, at its size.
+
+The values and types are those of the whole-table reader: float32 columns stay float32 (exact),
+anything else becomes float64, a missing value is NaN. Files the whole-table reader refuses
+(empty, not Parquet, repeated or nested columns, no rows) and pandas metadata that renames
+columns return None, and that reader words what it makes of them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from thresholdlab.loading.raw import _copy_columns
+from thresholdlab.loading.roles import Overrides
+from thresholdlab.loading.source import Source, release_arrow_memory
+from thresholdlab.loading.streaming import Streamed, likely_score_columns
+from thresholdlab.loading.tables import BLOCK_PER_COLUMN
+
+GROUP_COLUMNS = 4
+"""Score columns decoded together (in parallel) before they are copied into the matrix: the
+decoded columns of one group are all that is held beside the matrix."""
+
+
+def read_parquet_filled(source: Source, ov: Overrides) -> Streamed | None:
+    """Read a Parquet file with its score columns filled into the matrix; None when the
+    whole-table reader must read it."""
+    if source.size == 0:
+        return None
+    try:
+        with source.arrow_file() as handle:
+            return _fill(pq.ParquetFile(handle, pre_buffer=False), ov)
+    except Exception:
+        # Whatever pyarrow or pandas stumble on is worded by the whole-table reader.
+        release_arrow_memory()
+        return None
+
+
+def _fill(parquet: pq.ParquetFile, ov: Overrides) -> Streamed | None:
+    schema = parquet.schema_arrow
+    names = schema.names
+    rows = parquet.metadata.num_rows
+    if rows == 0 or not names or len(set(names)) != len(names):
+        return None
+    if any(pa.types.is_nested(t) for t in schema.types):
+        return None
+    index_columns = _plain_pandas_index(schema)
+    if index_columns is None:
+        return None
+    data = [c for c in names if c not in index_columns]
+    kinds = {c: schema.field(c).type for c in data}
+    floats = {c for c, t in kinds.items() if pa.types.is_float32(t) or pa.types.is_float64(t)}
+    scores = likely_score_columns(data, floats, ov)
+    rest = [c for c in names if c not in set(scores)]
+    if not scores or not [c for c in rest if c not in index_columns]:
+        return None
+    # float32 stays float32 as in score_matrix: the float32 values are the data.
+    all32 = all(pa.types.is_float32(kinds[c]) for c in scores)
+    matrix = np.empty((rows, len(scores)), dtype=np.float32 if all32 else np.float64)
+    for first in range(0, len(scores), GROUP_COLUMNS):
+        group = scores[first:first + GROUP_COLUMNS]
+        table = parquet.read(columns=group, use_threads=True)
+        # A missing value becomes NaN, as pandas reads it; check_finite names it.
+        _copy_columns(matrix, first, [table.column(c).to_numpy() for c in group])
+        del table
+    # The other columns one at a time, on this thread, as tables._parquet_frame reads them.
+    columns = [parquet.read(columns=[c], use_threads=False).column(0) for c in rest]
+    table = pa.Table.from_arrays(
+        columns, schema=pa.schema([schema.field(c) for c in rest], metadata=schema.metadata)
+    )
+    del columns
+    others = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    release_arrow_memory()
+    place = {c: j for j, c in enumerate(scores)}
+    frame = pd.DataFrame(
+        {c: matrix[:, place[c]] if c in place else others[c] for c in data},
+        index=others.index, copy=False,  # copy=False: the score columns stay views
+    )
+    # As tables._read_parquet: a saved pandas index stays visible as a column; names are text.
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    frame.columns = [str(c) for c in frame.columns]
+    frame.attrs[BLOCK_PER_COLUMN] = True
+    return Streamed(frame, [], matrix, list(scores))
+
+
+def _plain_pandas_index(schema: pa.Schema) -> list[str] | None:
+    """Columns pandas metadata makes the index, or None when that metadata names a column
+    otherwise than the file does (numbers, tuples): such files keep the whole-table reader."""
+    raw = (schema.metadata or {}).get(b"pandas")
+    if raw is None:
+        return []
+    meta = json.loads(raw)
+    index = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    if len(meta.get("column_indexes", [])) > 1:
+        return None
+    for column in meta.get("columns", []):
+        if column.get("field_name") not in index and column.get("name") != column.get("field_name"):
+            return None
+    for level in meta.get("column_indexes", []):
+        if level.get("pandas_type") not in ("unicode", "object", "empty", None):
+            return None
+    return index
