@@ -650,6 +650,25 @@ def test_npz_multiclass_with_classes(tmp_path):
                             "ignored": []}
 
 
+def test_npz_big_endian_arrays_load_as_their_values(tmp_path):
+    path = tmp_path / "be.npz"
+    scores = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.2, 0.5, 0.3]])
+    np.savez(path, scores=scores.astype(">f8"), labels=np.array([0, 2, 1], dtype=">i2"))
+    pset = load(path)
+    assert pset.task == "multiclass" and pset.labels.tolist() == [0, 2, 1]
+    np.testing.assert_array_equal(pset.scores, scores)
+
+
+@pytest.mark.parametrize("names", [["a", "c", "c"], ["x", "x"]])
+def test_npz_class_named_twice_is_one_sentence(tmp_path, names):
+    path = tmp_path / "twice.npz"
+    scores = np.full((2, len(names)), 1 / len(names))
+    np.savez(path, scores=scores, labels=np.array([0, 1]), classes=np.array(names))
+    with pytest.raises(DataError, match=r"^File 'twice.npz': 'classes' names class '\w' twice; "
+                                        r"give each score column its own name\.$"):
+        load(path)
+
+
 def test_npz_binary_without_classes_is_named_by_positive_label(tmp_path):
     path = tmp_path / "bin.npz"
     np.savez(path, scores=np.array([0.1, 0.9, 0.4]), labels=np.array([0, 1, 0]))

@@ -270,3 +270,14 @@ def test_pt_pickle_runs_no_code(tmp_path):
                 "classes": _Planted(marker)}, buffer)
     assert load_target("pt", buffer.getvalue()) is None
     assert not marker.exists()
+
+
+# ------------------------------------------------------------------------------- Found inputs
+FOUND = pathlib.Path(__file__).parent / "found"
+
+
+@pytest.mark.parametrize("path", sorted(FOUND.iterdir()), ids=lambda p: p.name)
+def test_inputs_the_fuzzer_found_load_or_say_one_sentence(path):
+    """Each file here once crashed a reader under `make fuzz` (its name says how); the reader
+    named by the file's prefix now loads it correctly or refuses it in one sentence."""
+    load_target(path.name.split("-")[0], path.read_bytes())

@@ -182,8 +182,9 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
                 f"File '{file}' has no {noun} '{key}' (it holds {held}); "
                 "save the scores and labels under the names 'scores' and 'labels'."
             )
-    scores = np.asarray(arrays["scores"])
-    labels = np.asarray(arrays["labels"])
+    # Arrays saved on a big-endian machine come back in its byte order; numbers are numbers,
+    # but pandas' factorize and torch take native order only.
+    scores, labels = (_native(np.asarray(arrays[key])) for key in ("scores", "labels"))
     if scores.dtype.kind not in "biuf":
         raise DataError(
             f"File '{file}', {noun} 'scores' holds {scores.dtype} values, not numbers; "
@@ -244,6 +245,13 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     return raw
 
 
+def _native(array: np.ndarray) -> np.ndarray:
+    """``array`` in this machine's byte order (the same values)."""
+    if array.dtype.isnative:
+        return array
+    return array.astype(array.dtype.newbyteorder("="))
+
+
 def _array_classes(classes, k: int, label_ndim: int, file: str):
     """Class names from the optional ``classes`` array; binary may name [negative, positive]."""
     if classes is None:
@@ -251,6 +259,12 @@ def _array_classes(classes, k: int, label_ndim: int, file: str):
             return None, False  # binary: named after the positive label later
         return [f"class_{j}" for j in range(k)], False
     names = [str(c) for c in np.asarray(classes, dtype=object).reshape(-1)]
+    twice = next((name for j, name in enumerate(names) if name in names[:j]), None)
+    if twice is not None:
+        raise DataError(
+            f"File '{file}': 'classes' names class '{twice}' twice; "
+            "give each score column its own name."
+        )
     if len(names) == k:
         return names, True
     if k == 1 and len(names) == 2:
