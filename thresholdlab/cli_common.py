@@ -10,7 +10,7 @@ import sys
 from functools import partial
 
 from thresholdlab.loading import Limits, load
-from thresholdlab.predictions import PredictionSet
+from thresholdlab.predictions import DataError, PredictionSet
 from thresholdlab.sketch import open_data
 
 PROG = "thresholdlab"
@@ -40,7 +40,18 @@ def load_from_args(args: argparse.Namespace) -> PredictionSet:
     a :class:`~thresholdlab.sketch.Sketch`, which the commands use like a PredictionSet)."""
     # Ceilings on rows, columns and classes come from the environment (loading.limits.ENV).
     limited = partial(load, limits=Limits.from_env())
-    return open_data(args.file, load=limited, **overrides(args))
+    return open_data(args.file, load=partial(_if_it_fits, limited), **overrides(args))
+
+
+def _if_it_fits(load_file, source, **kwargs) -> PredictionSet:
+    """``load_file(source, ...)`` unless the file is too large for exact mode here: then one
+    sentence naming the sketch command, before the file is read (a sketch opens instead)."""
+    from thresholdlab.memory_fit import too_large_sentence
+
+    too_large = too_large_sentence(source, kwargs.get("name"))
+    if too_large is not None:
+        raise DataError(too_large)
+    return load_file(source, **kwargs)
 
 
 def format_report(report) -> str:

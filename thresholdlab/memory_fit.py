@@ -9,9 +9,9 @@ the memory available now, and returns the one sentence that says so and how to m
 
 The peak is a multiple of the score matrix, from the project's own measurements (BENCHMARKS.md,
 benchmark 4 and the sketch benchmarks): Parquet peaked at 2.5x-3.8x the float32 matrix from
-load to first view, CSV at 9.2x while loading (its scores are parsed as float64 and the reader
-holds the text and its table besides). The factors below round those up: the sentence should
-come before a load that would fail, not after.
+load to first view; CSV, read block by block, at 2.7x while loading, but its scores are float64
+(twice a float32 matrix) when they reach the index. The factors below round those up: the
+sentence should come before a load that would fail, not after.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from pathlib import Path
 
 from thresholdlab.predictions import DataError
 
-PEAK_PER_SCORE_BYTES = {"parquet": 4.0, "csv": 10.0}
+PEAK_PER_SCORE_BYTES = {"parquet": 4.0, "csv": 8.0}
 """Exact mode's peak per score value, as a multiple of the bytes of the file's score type
-(Parquet: 4 for float32 columns, 8 for float64; CSV: 4, against a float32 matrix)."""
+(Parquet: 4 for float32 columns, 8 for float64; CSV: 4, against a float32 matrix, so 8.0 is
+Parquet's 4x on the float64 matrix CSV scores become)."""
 HEAD_BYTES = 1 << 20
 """Bytes of a CSV file read to count its scores per row and its bytes per row."""
 MEMORY_ENV = "THRESHOLDLAB_MEMORY_MB"

@@ -96,3 +96,27 @@ def test_available_memory_comes_from_the_environment_or_the_machine(monkeypatch)
     assert found is None or found > 0
     monkeypatch.setenv(MEMORY_ENV, "0.01")  # 10 KB: a 2,000-row file does not fit
     assert "too large for exact mode" in too_large_sentence(parquet_bytes(table(2000)), "t.parquet")
+
+
+def test_the_command_line_refuses_a_file_too_large_for_memory_before_reading_it(
+        tmp_path, monkeypatch, capsys):
+    from thresholdlab.cli import main
+    from thresholdlab.loading import load
+
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(3), size=2000)
+    path = tmp_path / "clicks.csv"
+    pd.DataFrame({"label": rng.integers(0, 3, 2000),
+                  **{f"p_{c}": p[:, i] for i, c in enumerate("abc")}}).to_csv(path, index=False)
+    monkeypatch.setenv(MEMORY_ENV, "0.05")  # 50 KB
+    for command in (["inspect", str(path)], ["optimize", str(path), "--objective", "f1", "-o", str(tmp_path / "t.json")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "'clicks.csv' is too large for exact mode here" in err
+        assert "`thresholdlab sketch clicks.csv -o clicks-sketch.parquet`" in err
+    # Its sketch opens under the same limit; with memory to spare the file itself loads.
+    sketch = tmp_path / "clicks-sketch.parquet"
+    sketch.write_bytes(Sketch.from_predictions(load(path), 100).to_bytes())
+    assert main(["inspect", str(sketch)]) == 0
+    monkeypatch.setenv(MEMORY_ENV, "4096")
+    assert main(["inspect", str(path)]) == 0

@@ -6,10 +6,11 @@ import io
 import numpy as np
 import pandas as pd
 
-from apptest_support import SAMPLES, errors, open_app, upload
+from apptest_support import errors, open_app, upload
 from thresholdlab.loading import load
 from thresholdlab.memory_fit import MEMORY_ENV
 from thresholdlab.sketch import Sketch
+from thresholdlab.ui.data import Source
 
 
 def scores_csv(n: int = 2000) -> bytes:
@@ -47,3 +48,22 @@ def test_the_same_file_loads_when_memory_allows(monkeypatch):
     upload(at, "upload_widget", "clicks.csv", scores_csv())
     assert not at.exception and not errors(at), errors(at)
     assert at.session_state["dataset"].predictions.n_rows == 2000
+
+
+def test_the_file_thresholdlab_app_opens_is_checked_before_it_is_read(monkeypatch, tmp_path):
+    path = tmp_path / "clicks.csv"
+    path.write_bytes(scores_csv())
+    monkeypatch.setenv("THRESHOLDLAB_FILE", str(path))
+    monkeypatch.setenv(MEMORY_ENV, "0.05")
+    read = []
+    monkeypatch.setattr(Source, "file", classmethod(lambda cls, p: read.append(p)))
+    at = open_app()
+    assert not at.exception, at.exception
+    assert read == []  # refused from its size on disk, never read into memory
+    monkeypatch.undo()
+    assert at.session_state["dataset"].source.kind == "sample"  # the sample meanwhile
+    assert "'clicks.csv' is too large for exact mode here" in " ".join(errors(at))
+    monkeypatch.setenv("THRESHOLDLAB_FILE", str(path))
+    monkeypatch.setenv(MEMORY_ENV, "4096")
+    at = open_app()
+    assert not errors(at) and at.session_state["dataset"].predictions.n_rows == 2000

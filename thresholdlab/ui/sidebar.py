@@ -167,11 +167,25 @@ def _first_source() -> tuple[Source, str | None]:
         return Source("upload", kept.name, kept.sha256), None
     if path:
         try:
+            # Before reading it: a file too large for exact mode is never read into memory.
+            if (too_large := _too_large_path(path)) is not None:
+                return Source.sample(ss[state.SAMPLE_CHOICE]), too_large
             return Source.file(path), None
         except OSError as e:
             error = f"Could not read {path!r}: {e.strerror or e}. The sample is shown instead."
             return Source.sample(ss[state.SAMPLE_CHOICE]), error
     return Source.sample(ss[state.SAMPLE_CHOICE]), None
+
+
+def _too_large_path(path: str) -> str | None:
+    """The core's too-large sentence for `thresholdlab app FILE`'s file, from the file on disk
+    (its size, footer or first rows), before its bytes are read; a sketch file always fits."""
+    from thresholdlab.memory_fit import too_large_sentence
+    from thresholdlab.sketch import is_sketch
+
+    if is_sketch(path):
+        return None
+    return too_large_sentence(path)
 
 
 def _too_large(source: Source) -> str | None:
