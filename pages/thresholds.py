@@ -95,13 +95,16 @@ def live():
     point = OperatingPoint.of(report, c)
     curve = data.plot_curve(dataset, c)
     reference = data.one_vs_rest_curve(dataset, c) if dataset.rule.rule == "argmax" else None
-    ap = report.ranking.average_precision[c]
-    auc = report.ranking.roc_auc[c]
+    # While a big file's classes are being ranked, the job holds those ranked so far (the
+    # report's copy was taken before it started).
+    job = dataset.ranking_job
+    ranking = report.ranking if job is None else job.provisional()
+    ap = ranking.average_precision[c]
+    auc = ranking.roc_auc[c]
     f1 = float(report.per_class.f1[c])
 
     def class_figures():
         # Built only when the browser lacks this class's curves: a move sends the markers.
-        job = dataset.ranking_job
         return {
             "pr": figures.pr_figure(curve, point, name=name,
                                     average_precision=ranking_job.shown(ap, job, c),

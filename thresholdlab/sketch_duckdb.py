@@ -316,9 +316,9 @@ def parquet_parts(paths: list[str], max_parts: int = 50) -> list[tuple[str, int,
     if _format(paths) != "parquet":
         return None
     try:
-        groups = [(path, [pq.ParquetFile(path).metadata.row_group(i).num_rows
-                          for i in range(pq.ParquetFile(path).metadata.num_row_groups)])
-                  for path in paths]
+        footers = [(path, pq.ParquetFile(path).metadata) for path in paths]  # one read each
+        groups = [(path, [footer.row_group(i).num_rows for i in range(footer.num_row_groups)])
+                  for path, footer in footers]
     except Exception:  # noqa: BLE001 - the one query then reports the file's own error
         return None
     total = sum(sum(rows) for _, rows in groups)

@@ -2,8 +2,9 @@
 line, negatives below) and, greyed and hatched, the ranges where moving the threshold changes
 nothing.
 
-The strip is a small inline SVG built once per data set, rule and class (cached), so a slider
-move re-sends the same few hundred bytes and computes nothing.
+The strip is a small SVG (shown as an image: the page's HTML sanitiser drops inline SVG) built
+once per data set, rule and class (cached), so a slider move re-sends the same few hundred bytes
+and computes nothing.
 """
 
 from __future__ import annotations

@@ -179,12 +179,9 @@ def _first_source() -> tuple[Source, str | None]:
 
 def _too_large_path(path: str) -> str | None:
     """The core's too-large sentence for `thresholdlab app FILE`'s file, from the file on disk
-    (its size, footer or first rows), before its bytes are read; a sketch file always fits."""
+    (its size, footer or first rows), before its bytes are read (a sketch is never too large)."""
     from thresholdlab.memory_fit import too_large_sentence
-    from thresholdlab.sketch import is_sketch
 
-    if is_sketch(path):
-        return None
     return too_large_sentence(path)
 
 
@@ -194,8 +191,10 @@ def _too_large(source: Source) -> str | None:
     from thresholdlab.memory_fit import too_large_sentence
 
     ss = st.session_state
-    if source.raw is None or source.kind == "sample":
-        return None  # a kept upload that loaded before, or a bundled sample
+    if source.raw is None or source.kind in ("sample", "file"):
+        # A kept upload that loaded before, a bundled sample, or `thresholdlab app FILE`'s file,
+        # which _first_source checked on disk before reading it.
+        return None
     sentence = too_large_sentence(source.raw, source.file_name)
     ss[TOO_LARGE] = source.sha256 if sentence else None
     return sentence

@@ -102,11 +102,10 @@ TABLE_STYLE = """<style>
                 vertical-align: bottom; line-height: 1.2;}
 .tl-metrics th:first-child, .tl-metrics td:first-child {text-align: left; position: sticky;
                                                         left: 0; background: #fff;}
-/* Narrow screens: tiles and optimise controls wrap onto more rows rather than cut their text. */
-.st-key-thr_tiles [data-testid="stHorizontalBlock"],
+/* Narrow screens: optimise controls wrap onto more rows rather than cut their text (the
+   Thresholds page's tiles: thresholds_layout.STYLE). */
 .st-key-opt_inputs [data-testid="stHorizontalBlock"],
 .st-key-opt_buttons [data-testid="stHorizontalBlock"] {flex-wrap: wrap;}
-.st-key-thr_tiles [data-testid="stColumn"] {flex: 1 1 9.5rem !important; min-width: 9.5rem;}
 .st-key-opt_inputs [data-testid="stColumn"] {flex: 1 1 8.5rem !important; min-width: 8.5rem;}
 .st-key-opt_buttons [data-testid="stColumn"] {flex: 1 1 16rem !important; min-width: 16rem;}
 </style>"""
