@@ -42,6 +42,7 @@ from benchmarks.loading import data_file
 BUDGET_BARE = 2.0
 QUIET_MS = 1200  # no change for this long after the run: the page has settled
 SAMPLE = "multiclass_wine_logits"
+TILE = ".tl-tile-value"  # the Thresholds page's headline numbers
 
 # Installed before any page script runs, so shadow roots attached later are watched too.
 INSTRUMENT = """
@@ -242,7 +243,7 @@ def first_view(report: Report, rows: int, k: int, data_dir: Path, context) -> No
         page = context.new_page()
         # A first session on a sample imports the app's libraries; the file is not read yet.
         page.goto(f"{server.url}/?sample={SAMPLE}")
-        page.wait_for_selector("[data-testid='stMetricValue']", timeout=120_000)
+        page.wait_for_selector(TILE, timeout=120_000)
         wait_idle(page)
         page.close()
         page = context.new_page()
@@ -252,7 +253,7 @@ def first_view(report: Report, rows: int, k: int, data_dir: Path, context) -> No
                                timeout=900_000)
         page.wait_for_function(
             "() => document.querySelectorAll('.tl-live-chart.js-plotly-plot').length === 3"
-            " && document.querySelector('[data-testid=stMetricValue]')", timeout=900_000)
+            f" && document.querySelector('{TILE}')", timeout=900_000)
         page.wait_for_selector(IDLE, timeout=900_000)
         seconds = time.perf_counter() - started
         # AP and ROC AUC of every class fill in afterwards, under a progress line.
@@ -284,13 +285,13 @@ def run(report: Report, size: Size, data_dir: Path) -> None:
         stack.callback(browser.close)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.add_init_script(INSTRUMENT)
-        metric = "[data-testid='stMetricValue']"
+        metric = "[data-testid='stMetricValue']"  # the bare and plotly apps' st.metric
         cases = [
             (f"multiclass {rows:,} x {k}", app_server.url,
              "thr_picked_slider" if k > 12 else "thr_0_slider",
              f"[data-testid='stSidebar'] >> text={rows:,} rows"),
             ("bundled 3-class sample", f"{app_server.url}/?sample={SAMPLE}", "thr_0_slider",
-             metric),
+             TILE),
         ]
         for case, url, slider_key, ready in cases:
             bare = open_tab(context, bare_server.url, "bare app", "floor_slider", metric)

@@ -12,7 +12,7 @@ from thresholdlab.ui import (
 )
 from thresholdlab.ui import thresholds_layout as layout
 from thresholdlab.ui.figures import OperatingPoint
-from thresholdlab.ui.live_charts import live_charts
+from thresholdlab.ui.live_charts import live_charts, live_html
 from thresholdlab.ui.slices import slice_panel
 
 dataset = shell.dataset(partial_ranking=True)  # AP / ROC AUC of big files fill in later
@@ -67,10 +67,9 @@ def live():
     report = data.report(dataset, thresholds, beta)
     c = state.selected_index(dataset)
 
-    heads = tables.headlines(report)
-    tiles = st.container(key="thr_tiles")  # one row, wrapping on narrow screens (layout.STYLE)
-    for cell, h in zip(tiles.columns(len(heads)), heads):
-        cell.metric(h.label, h.text, help=h.help, border=True)
+    # The numbers a move changes are HTML blocks updated in place: each Streamlit element a run
+    # sends costs the browser a render of the page (see ui.live_charts).
+    live_html("thr_tiles", tables.tiles_html(tables.headlines(report)))
 
     # Sliders beside the charts: the slider moved, its class's charts and counts, one screen.
     with st.container(key="thr_panels", horizontal=True, gap="medium"):
@@ -87,9 +86,9 @@ def live():
                 strips=lambda i: score_strip.strip(dataset, i),
             )
         abstains = dataset.rule.no_prediction == "abstain"
-        for note in (tables.coverage_note(report, abstains), tables.sparse_labels_note(report)):
-            if note:
-                st.caption(note)
+        notes = (tables.coverage_note(report, abstains), tables.sparse_labels_note(report))
+        if any(notes):
+            live_html("thr_notes", tables.notes_html(*notes))
 
     name = dataset.classes[c]
     point = OperatingPoint.of(report, c)
@@ -117,30 +116,31 @@ def live():
         }
 
     with view:
-        st.html(tables.class_counts_html(report, c))
         live_charts(
             "thr_charts", f"{dataset.key}|{c}|{dataset.ranking_job is None}", class_figures,
-            figures.operating_point_moves(point, f1),
+            figures.operating_point_moves(point, f1), html=tables.class_counts_html(report, c),
         )
     if reference is not None:
-        st.caption(tables.argmax_curve_note(name, curve, ap, auc))
+        curve_note = tables.argmax_curve_note(name, curve, ap, auc)
     elif not dataset.rule.per_class:
-        st.caption(
+        curve_note = (
             "Under this rule a class's decisions also depend on the other thresholds, so the "
             "operating point can sit off the curve (drawn for this class's threshold alone)."
         )
+    else:
+        curve_note = None
 
     many = len(dataset.classes) > controls.MANY_CLASSES
-    st.subheader("Per class")
-    with st.container(key="thr_table"):
-        st.html(tables.metrics_html(
-            tables.metrics_frame(report, sort_by_f1=many), report.per_class.beta
-        ))
-    st.caption(
-        ("Sorted by F1, weakest first. " if many else "")
-        + "95% Wilson intervals for precision and recall. Precision with nothing predicted is "
-        "reported as 0 and flagged below."
-    )
+    live_html("thr_table", (
+        tables.notes_html(curve_note)
+        + '<h3 class="tl-heading">Per class</h3>'
+        + tables.metrics_html(tables.metrics_frame(report, sort_by_f1=many), report.per_class.beta)
+        + tables.notes_html(
+            ("Sorted by F1, weakest first. " if many else "")
+            + "95% Wilson intervals for precision and recall. Precision with nothing predicted "
+            "is reported as 0 and flagged below."
+        )
+    ))
     if report.warnings:
         with st.expander(f"Warnings ({len(report.warnings)})"):
             st.markdown("\n".join(f"- {w}" for w in report.warnings))

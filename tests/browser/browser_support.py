@@ -63,8 +63,10 @@ def exact_value(page: Page, prefix: str) -> float:
 
 
 def metric(page: Page, label: str) -> str:
-    box = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
-    return box.get_by_test_id("stMetricValue").inner_text()
+    """A headline number: the Thresholds page's tiles, or an ``st.metric`` on other pages."""
+    box = page.locator(".tl-tile, [data-testid=stMetric]").filter(
+        has=page.get_by_text(label, exact=True))
+    return box.locator(".tl-tile-value, [data-testid=stMetricValue]").inner_text()
 
 
 def live_chart(page: Page, chart: str = "pr"):

@@ -27,7 +27,7 @@ BOXES = """([slider]) => {
     pr: box(q(".st-key-thr_charts .tl-live-chart[data-chart=pr]")),
     roc: box(q(".st-key-thr_charts .tl-live-chart[data-chart=roc]")),
     counts: box(q(".tl-counts table")),
-    headline: box(q(".st-key-thr_tiles [data-testid=stMetricValue]")),
+    headline: box(q(".st-key-thr_tiles .tl-tile-value")),
     scrolled: q("[data-testid=stMain]").scrollTop + window.scrollY,
     viewport: [window.innerWidth, window.innerHeight],
   };
@@ -36,7 +36,8 @@ BOXES = """([slider]) => {
 CUT = """() => {
   // Text boxes whose content is wider than the box (cut or ellipsised).
   const cut = [];
-  const sel = ["[data-testid=stMetricValue] p", "[data-testid=stMetricLabel] p",
+  const sel = [".tl-tile-value", ".tl-tile-label", "[data-testid=stMetricValue] p",
+               "[data-testid=stMetricLabel] p",
                "[data-testid=stMetricValue]", "button p", "button",
                "[data-testid=stWidgetLabel] p", ".tl-counts"];
   for (const el of document.querySelectorAll(sel.join(","))) {

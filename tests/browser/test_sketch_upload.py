@@ -40,5 +40,5 @@ def test_upload_a_sketch_and_step_a_slider_by_one_bin(page, tmp_path):
     # The headline tiles are exact mode's at that edge, formatted as the page formats them.
     for head in headlines(exact):
         if head.label in ("Precision", "Recall", "F1"):
-            expect(page.get_by_test_id("stMetric").filter(
+            expect(page.locator(".tl-tile").filter(
                 has=page.get_by_text(head.label, exact=True))).to_contain_text(head.text)

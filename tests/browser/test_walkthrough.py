@@ -51,7 +51,7 @@ def test_upload_keyboard_slider_download_and_restore(page, tmp_path):
     expect(handle).to_have_value("0.6")
     expect(page.locator(".st-key-thr_0_number input")).to_have_value("0.6")
     page.wait_for_function(
-        "([label, before]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
+        "([label, before]) => [...document.querySelectorAll('.tl-tile')]"
         ".some(m => m.innerText.includes(label) && !m.innerText.includes(before))",
         arg=["Coverage", before_metric],
     )
@@ -115,7 +115,7 @@ def test_a_link_reproduces_a_view_on_any_page(page):
     go_to(page, "Thresholds")
     for key, value in (("thr_0_slider", "0.7"), ("thr_1_slider", "0.55"), ("thr_2_slider", "0.61")):
         expect(slider(page, key)).to_have_value(value)
-    expect(page.get_by_test_id("stMetric").filter(has_text="Coverage")).not_to_contain_text("100")
+    expect(page.locator(".tl-tile").filter(has_text="Coverage")).not_to_contain_text("100")
 
 
 def test_bad_upload_shows_one_sentence_and_no_traceback(page, tmp_path):

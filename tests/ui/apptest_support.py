@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from pathlib import Path
@@ -71,11 +72,22 @@ def table(at: AppTest, column: str = "F1"):
     for df in at.dataframe:
         if column in df.value.columns:
             return df.value
-    for node in at.get("html"):
-        frame = html_table(node.proto.body)
+    for body in html_bodies(at):
+        frame = html_table(body)
         if frame is not None and column in frame.columns:
             return frame
     raise AssertionError(f"no table with a {column!r} column")
+
+
+def html_bodies(at: AppTest) -> list[str]:
+    """Every piece of HTML on the page: ``st.html`` elements and the live component's blocks
+    (the Thresholds page's tiles, counts and table), in page order within each kind."""
+    bodies = [node.proto.body for node in at.get("html")]
+    for node in at.get("bidi_component"):
+        block = json.loads(node.proto.json).get("html")
+        if block:
+            bodies.append(block)
+    return bodies
 
 
 def html_table(body: str):
@@ -122,8 +134,22 @@ def html_table(body: str):
     return pd.DataFrame([[value(v) for v in r] for r in rows], columns=parser.head)
 
 
+def captions(at: AppTest) -> list[str]:
+    """Small print on the page: ``st.caption`` texts and the live blocks' notes (``tl-note``)."""
+    notes = [html.unescape(text) for body in html_bodies(at)
+             for text in re.findall(r'<p class="tl-note">(.*?)</p>', body, flags=re.S)]
+    return [c.value for c in at.caption] + notes
+
+
 def metric_values(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """Headline numbers by label: ``st.metric`` elements and the Thresholds page's tiles."""
+    shown = {m.label: m.value for m in at.metric}
+    for body in html_bodies(at):
+        for label, value in re.findall(
+            r'<div class="tl-tile-label">(.*?)</div><div class="tl-tile-value">(.*?)</div>', body
+        ):
+            shown[html.unescape(label)] = html.unescape(value)
+    return shown
 
 
 def errors(at: AppTest) -> list[str]:
@@ -146,6 +172,8 @@ def charts(at: AppTest) -> dict[str, dict]:
         out[key] = _decode(json.loads(node.proto.spec))
     for node in at.get("bidi_component"):
         props = json.loads(node.proto.json)
+        if not props.get("order"):
+            continue  # an HTML block, no charts
         if not props.get("figures"):
             # Sent on an earlier run: ask again, as a freshly mounted chart in a browser does.
             at.session_state[f"{node.proto.id.rsplit('-', 1)[-1]}__curves_sent"] = None

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from apptest_support import BINARY, MULTICLASS, SPARSE, Core, charts, open_app
+from apptest_support import BINARY, MULTICLASS, SPARSE, Core, charts, html_bodies, open_app
 from thresholdlab.score_histogram import score_histogram
 
 
@@ -22,7 +22,7 @@ def strips(at) -> dict[str, str]:
 
 
 def counts_table(at) -> str:
-    bodies = [n.proto.body for n in at.get("html") if 'class="tl-counts"' in n.proto.body]
+    bodies = [body for body in html_bodies(at) if 'class="tl-counts"' in body]
     assert len(bodies) == 1
     return bodies[0]
 

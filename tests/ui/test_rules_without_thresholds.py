@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apptest_support import MULTICLASS, MULTILABEL, open_app
+from apptest_support import MULTICLASS, MULTILABEL, captions, open_app
 
 from thresholdlab.ui.controls import OBJECTIVE_BUTTONS
 
@@ -14,8 +14,8 @@ def _threshold_widgets(at):
 
 
 def _everything_said(at) -> str:
-    parts = [e.value for kind in (at.caption, at.info, at.success, at.markdown) for e in kind]
-    return " ".join(parts)
+    parts = [e.value for kind in (at.info, at.success, at.markdown) for e in kind]
+    return " ".join(parts + captions(at))
 
 
 def test_argmax_with_fallback_disables_sliders_boxes_and_optimise_buttons():

@@ -4,6 +4,7 @@ for each task type, against the core's own answers."""
 import numpy as np
 import pytest
 
+from apptest_support import captions as small_print
 from apptest_support import (
     BINARY, BY_TASK, MULTICLASS, MULTILABEL, SPARSE, Core, charts, errors, metric_values,
     open_app, table, thresholds_in_state, trace,
@@ -48,7 +49,7 @@ def test_opens_on_the_wine_sample_with_no_file():
     assert at.session_state["dataset"].source.name == MULTICLASS
     assert_page_matches_core(at, core, np.zeros(3))
     # the softmax explanation and the abstention trade-off are on the page
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(small_print(at))
     assert "softmax" in captions and "coverage" in captions
 
 
@@ -272,7 +273,7 @@ def test_class_picker_and_multiclass_reachable_curve():
     ap = core.ranking.average_precision[2]
     assert f"AP {ap:.3f}" in figs["thr_pr"]["layout"]["title"]["text"]
     assert f"AUC {core.ranking.roc_auc[2]:.3f}" in figs["thr_roc"]["layout"]["title"]["text"]
-    assert any("Under argmax only rows whose top class is barbera" in c.value for c in at.caption)
+    assert any("Under argmax only rows whose top class is barbera" in c for c in small_print(at))
     assert_page_matches_core(at, core, np.zeros(3))
 
 
@@ -317,9 +318,8 @@ def test_thirty_sparse_labels_stay_usable():
     at.toggle(key="thr_all").set_value(False).run()
     assert grid_sliders() == []
     assert thresholds_in_state(at)[other] == 0.35  # hiding the grid keeps every threshold
-    captions = " ".join(x.value for x in at.caption)
-    assert "predicting no label at all" in captions and "sigmoid" in " ".join(
-        x.value for x in at.caption)
+    captions = " ".join(small_print(at))
+    assert "predicting no label at all" in captions and "sigmoid" in captions
     # small multiples on demand: one SVG scatter pair per class
     at.toggle(key="thr_small_multiples").set_value(True).run()
     grid = charts(at)["thr_small_multiples_chart"]
@@ -349,12 +349,28 @@ def test_large_multilabel_data_leaves_out_the_row_metrics_and_says_why(monkeypat
 
     monkeypatch.setattr(data, "SAMPLE_BASED_LIMIT", 10)  # every sample is "large" now
     at = open_app(MULTILABEL)
-    shown = {m.label: m for m in at.metric}
+    shown = tiles(at)
     for label in ("Samples F1", "Subset accuracy"):
-        assert shown[label].value == "n/a"
-        assert "Not computed for data this large" in shown[label].proto.help
+        assert shown[label][0] == "n/a"
+        assert "Not computed for data this large" in shown[label][1]
     monkeypatch.undo()
     at = open_app(MULTILABEL)
-    shown = {m.label: m for m in at.metric}
-    assert shown["Samples F1"].value != "n/a"
-    assert "Not computed" not in shown["Samples F1"].proto.help
+    shown = tiles(at)
+    assert shown["Samples F1"][0] != "n/a"
+    assert "Not computed" not in shown["Samples F1"][1]
+
+
+def tiles(at) -> dict[str, tuple[str, str]]:
+    """The Thresholds page's headline tiles: label -> (value, help)."""
+    import html
+    import re
+
+    from apptest_support import html_bodies
+
+    return {
+        html.unescape(label): (html.unescape(value), html.unescape(help_))
+        for body in html_bodies(at)
+        for label, value, help_ in re.findall(
+            r'<div class="tl-tile-label">(.*?)</div><div class="tl-tile-value">(.*?)</div>'
+            r'<div class="tl-tile-help" role="tooltip">(.*?)</div>', body)
+    }

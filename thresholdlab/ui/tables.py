@@ -167,6 +167,25 @@ def format_value(value: float | None, *, percent: bool = False) -> str:
     return f"{value:.1%}" if percent else f"{value:.3f}"
 
 
+def tiles_html(heads: list[Headline]) -> str:
+    """The headline numbers as one row of tiles (wrapping on narrow screens), drawn as one block
+    that a move updates in place. A tile's explanation shows while the pointer rests on it or
+    while it has keyboard focus (Tab reaches every tile); its look is in the page's style."""
+    tiles = "".join(
+        f'<div class="tl-tile" tabindex="0" data-label="{html.escape(h.label)}">'
+        f'<div class="tl-tile-label">{html.escape(h.label)}</div>'
+        f'<div class="tl-tile-value">{html.escape(h.text)}</div>'
+        f'<div class="tl-tile-help" role="tooltip">{html.escape(h.help)}</div></div>'
+        for h in heads
+    )
+    return f'<div class="tl-tiles">{tiles}</div>'
+
+
+def notes_html(*notes: str | None) -> str:
+    """Plain sentences as small grey paragraphs (the look of a caption); None is left out."""
+    return "".join(f'<p class="tl-note">{html.escape(n)}</p>' for n in notes if n)
+
+
 def headlines(report: Report) -> list[Headline]:
     """The numbers shown above the table, task by task, the task's own first."""
     a, m = report.aggregates, report.per_class

@@ -5,7 +5,8 @@ wraps the tiles (never cutting them) on narrow screens.
 The page draws a keyed container per region and this style places them: ``thr_head`` (title,
 mode, popovers), ``thr_tiles`` (headline numbers), ``thr_panels`` holding ``thr_controls``
 (class picker, sliders with their score strips) beside ``thr_view`` (the class's counts and
-the live charts).
+the live charts). Tiles, notes and the table are HTML blocks (``tl-tiles``, ``tl-note``,
+``tl-metrics``) that a move updates in place.
 """
 
 CHART_HEIGHT = 300  # px: two charts and the counts fit beside the sliders at 768 px high
@@ -23,14 +24,21 @@ STYLE = """<style>
 .st-key-thr_head [data-testid="stHeadingWithActionElements"] {margin: 0;}
 .st-key-thr_head > div:has(> .st-key-thr_scores_line) {flex: 1 1 14rem; min-width: 12rem;}
 .st-key-thr_scores_line [data-testid="stCaptionContainer"] p {margin: 0; line-height: 1.3;}
-/* Headline numbers: one compact row, wrapping rather than cutting. */
-.st-key-thr_tiles [data-testid="stHorizontalBlock"] {flex-wrap: wrap; gap: 0.5rem;}
-.st-key-thr_tiles [data-testid="stColumn"] {flex: 1 1 6.8rem !important; min-width: 6.8rem;}
-.st-key-thr_tiles [data-testid="stMetric"] > div {padding: 0.35rem 0.6rem;}
-.st-key-thr_tiles [data-testid="stMetricLabel"] {min-height: 0;}
-.st-key-thr_tiles [data-testid="stMetricValue"] {font-size: 1.35rem; line-height: 1.3;}
-.st-key-thr_tiles [data-testid="stMetricLabel"] p {white-space: normal; line-height: 1.15;
-                                                   font-size: 0.8rem;}
+/* Headline numbers: one compact row of tiles, wrapping rather than cutting. */
+.tl-tiles {display: flex; flex-wrap: wrap; gap: 0.5rem;}
+.tl-tile {flex: 1 1 6.8rem; min-width: 6.8rem; position: relative; padding: 0.35rem 0.6rem;
+          border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem;}
+.tl-tile:focus-visible {outline: 2px solid #ff4b4b; outline-offset: 1px;}
+.tl-tile-label {font-size: 0.8rem; line-height: 1.15; cursor: help;}
+.tl-tile-value {font-size: 1.35rem; line-height: 1.3; font-variant-numeric: tabular-nums;
+                white-space: nowrap;}
+.tl-tile-help {display: none; position: absolute; z-index: 20; top: calc(100% + 4px); left: 0;
+               width: max(100%, 15rem); padding: 0.45rem 0.6rem; font-size: 0.8rem;
+               line-height: 1.3; color: #fff; background: #31333f; border-radius: 0.4rem;}
+.tl-tile:hover .tl-tile-help, .tl-tile:focus .tl-tile-help {display: block;}
+/* Sentences beside the numbers, in the look of a caption. */
+.tl-note {font-size: 0.875rem; opacity: 0.7; margin: 0.25rem 0 0.5rem 0;}
+.tl-heading {font-size: 1.5rem; font-weight: 600; margin: 0.5rem 0 0.5rem 0; padding: 0;}
 /* Sliders beside the charts; stacked when the two do not fit side by side. */
 .st-key-thr_panels > div:has(> .st-key-thr_controls) {flex: 1 1 18rem; min-width: min(18rem, 100%);
                                                       max-width: 100%;}

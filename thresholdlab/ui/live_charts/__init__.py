@@ -1,4 +1,5 @@
-"""Charts that stay alive in the browser: plotly figures drawn once, then only their markers move.
+"""Charts and numbers that stay alive in the browser: plotly figures drawn once, then only their
+markers move; HTML blocks whose changed text is written in place.
 
 ``st.plotly_chart`` draws a chart from scratch whenever its figure changes, so a slider move
 used to tear down and rebuild every chart on the page, and a zoomed chart lost its zoom. This
@@ -7,7 +8,16 @@ markers, which are layout shapes: plotly redraws those shapes, never the curves.
 a class go to the browser once per data set, rule and class (``curves_id``); a move sends a few
 numbers per chart.
 
+The same component shows HTML blocks (the headline tiles, a class's counts, the metrics table):
+Streamlit redraws every element a run sends, and a move used to send dozens (a metric and its
+column per tile, a container per table), each costing the browser a render of the page. A
+block is one element whose new HTML the browser lays over the old node by node, changing only
+the numbers that moved.
+
 Props (the ``data`` of the mount), a small documented dict:
+
+``html``
+    Optional HTML drawn above the charts (or alone), updated in place on each run.
 
 ``curves_id``
     Identity of the curves drawn: when it changes, the figures are drawn again.
@@ -23,7 +33,8 @@ Props (the ``data`` of the mount), a small documented dict:
     Chart names, left to right.
 
 ``plotly_js``
-    Where ``plotly.min.js`` is, relative to the component's JavaScript.
+    Where ``plotly.min.js`` is, relative to the component's JavaScript. An HTML block starts
+    loading it too, so that the charts mounted after it find it sooner.
 
 plotly.js is the installed plotly package's own ``plotly.min.js``, served from plotly's own
 folder (see ``_register_plotly_js``), never from a CDN.
@@ -112,16 +123,24 @@ def _on_missing(key: str) -> None:
     st.session_state[_sent_key(key)] = None
 
 
+def live_html(key: str, html: str) -> None:
+    """Show ``html`` in one element that later runs update in place (see the module docstring).
+    Give each block its own ``key``: the key is what keeps the element alive between runs."""
+    _component(key=key, data={"html": html, "plotly_js": PLOTLY_JS_URL})
+
+
 def live_charts(
     key: str,
     curves_id: str,
     figures: Callable[[], dict[str, go.Figure]],
     moves: dict[str, dict],
+    html: str | None = None,
 ) -> None:
     """Draw the charts of ``figures()`` side by side, or move their markers in place.
 
     ``figures`` is called only when the browser needs the curves (``curves_id`` new to this
-    session's charts), so a move builds no figure. ``moves``: see the module docstring.
+    session's charts), so a move builds no figure. ``moves``: see the module docstring;
+    ``html``: a block drawn above the charts, updated in place.
     """
     ss = st.session_state
     sent = _sent_key(key)
@@ -132,6 +151,6 @@ def live_charts(
     _component(
         key=key,
         data={"curves_id": curves_id, "figures": payload, "moves": moves, "order": list(moves),
-              "plotly_js": PLOTLY_JS_URL},
+              "plotly_js": PLOTLY_JS_URL, "html": html},
         on_missing_change=lambda: _on_missing(key),
     )

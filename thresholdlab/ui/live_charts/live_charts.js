@@ -1,4 +1,5 @@
-// Plotly charts that stay alive across Streamlit reruns (see __init__.py for the props).
+// Plotly charts and HTML blocks that stay alive across Streamlit reruns (see __init__.py for
+// the props).
 //
 // Streamlit calls the default export on every rerun with the new props; with a key on the
 // mount the parent element persists, so each chart's div (and with it zoom, legend toggles and
@@ -6,7 +7,7 @@
 // which are layout shapes and annotations (see sync), never the traces: a moved trace makes
 // plotly recompute and redraw every trace of the chart.
 
-// parent element -> {curvesId, grid, divs, wanted, applied, latest, busy}
+// parent element -> {block, html, curvesId, grid, divs, wanted, applied, latest, busy}
 const charts = new WeakMap();
 let plotly = null;
 
@@ -30,11 +31,9 @@ const CONFIG = {
 function chartState(parent) {
   let state = charts.get(parent);
   if (!state) {
-    const grid = document.createElement("div");
-    grid.className = "tl-live-charts";
-    parent.appendChild(grid);
     state = {
-      curvesId: null, grid, divs: {}, wanted: {}, applied: {}, latest: null, busy: false,
+      parent, block: null, html: null, curvesId: null, grid: null, divs: {}, wanted: {},
+      applied: {}, latest: null, busy: false,
       resized: new ResizeObserver((entries) => {
         for (const { target } of entries) {
           const width = Math.round(target.getBoundingClientRect().width);
@@ -49,7 +48,60 @@ function chartState(parent) {
   return state;
 }
 
+// ---------------------------------------------------------------------------- HTML blocks
+// A block's new HTML is laid over the old node by node: only the text and attributes that
+// changed are touched, so a move changes a few text nodes (the numbers), not the whole block,
+// and a focused or hovered element keeps its focus and hover.
+
+function morph(from, to) {
+  if (from.nodeType !== to.nodeType || from.nodeName !== to.nodeName) {
+    from.replaceWith(to.cloneNode(true));
+    return;
+  }
+  if (from.nodeType === Node.TEXT_NODE) {
+    if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
+    return;
+  }
+  if (from.nodeType !== Node.ELEMENT_NODE) return;
+  for (const { name, value } of to.attributes) {
+    if (from.getAttribute(name) !== value) from.setAttribute(name, value);
+  }
+  for (const { name } of [...from.attributes]) {
+    if (!to.hasAttribute(name)) from.removeAttribute(name);
+  }
+  morphChildren(from, to);
+}
+
+function morphChildren(from, to) {
+  const old = [...from.childNodes];
+  const fresh = [...to.childNodes];
+  fresh.forEach((node, i) => {
+    if (i < old.length) morph(old[i], node);
+    else from.appendChild(node.cloneNode(true));
+  });
+  for (const node of old.slice(fresh.length)) node.remove();
+}
+
+function showHtml(state, html) {
+  if (html === undefined || html === null || html === state.html) return;
+  if (!state.block) {
+    state.block = document.createElement("div");
+    state.block.className = "tl-live-html";
+    state.parent.insertBefore(state.block, state.grid);
+  }
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  morphChildren(state.block, template.content);
+  state.html = html;
+}
+
+// ---------------------------------------------------------------------------------- charts
 function chartDiv(Plotly, state, name) {
+  if (!state.grid) {
+    state.grid = document.createElement("div");
+    state.grid.className = "tl-live-charts";
+    state.parent.appendChild(state.grid);
+  }
   let div = state.divs[name];
   if (!div) {
     div = document.createElement("div");
@@ -154,6 +206,13 @@ async function drain(state, setStateValue) {
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const state = chartState(parentElement);
+  // Text first and at once: it needs no plotly.js, which a first view may still be loading
+  // (a block mounted before the charts starts that load).
+  showHtml(state, data.html);
+  if (!data.order || !data.order.length) {
+    if (data.plotly_js) loadPlotly(data.plotly_js);
+    return;
+  }
   if (data.figures && state.latest && !state.latest.figures) {
     state.latest = data;
   } else if (state.latest && state.latest.figures && !data.figures
