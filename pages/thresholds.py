@@ -41,7 +41,9 @@ EXPLAIN = {
 }
 
 # Once per page run, not per move: a style element re-inserted on every move restyles the page.
-st.html(tables.TABLE_STYLE + layout.STYLE)
+# It also draws the score strips under the listed sliders.
+st.html(tables.TABLE_STYLE + layout.STYLE
+        + score_strip.strips_style(dataset, controls.listed_sliders(dataset, "thr")))
 # One short row: the title, the mode, and what is one click away (explanations, optimising).
 with st.container(key="thr_head", horizontal=True, vertical_alignment="center"):
     st.title("Thresholds")
@@ -82,8 +84,9 @@ def live():
                 controls.pin_toggle(dataset, "thr")
         with st.container(key="thr_slider_list"):
             controls.threshold_sliders(
-                dataset, "thr", picked=c, per_row=1,
+                dataset, "thr", picked=c, per_row=1, unboxed=True,
                 strips=lambda i: score_strip.strip(dataset, i),
+                strip_words=lambda i: score_strip.description(dataset, i),
             )
         abstains = dataset.rule.no_prediction == "abstain"
         notes = (tables.coverage_note(report, abstains), tables.sparse_labels_note(report))
@@ -140,10 +143,8 @@ def live():
             + "95% Wilson intervals for precision and recall. Precision with nothing predicted "
             "is reported as 0 and flagged below."
         )
+        + tables.warnings_html(report.warnings)
     ))
-    if report.warnings:
-        with st.expander(f"Warnings ({len(report.warnings)})"):
-            st.markdown("\n".join(f"- {w}" for w in report.warnings))
 
     if len(dataset.classes) > 1 and st.toggle(
         "Show the PR curve of every class (small multiples)",

@@ -12,12 +12,17 @@ from thresholdlab.score_histogram import score_histogram
 
 
 def strips(at) -> dict[str, str]:
-    """Each score strip on the page, by the class its tooltip names."""
+    """Each score strip on the page, by the class its words name: an element under a lone
+    slider, or a rule of the page's style drawing it under a listed slider (its counts in a
+    comment before it)."""
     out = {}
     for node in at.get("html"):
         body = node.proto.body
         if 'class="tl-strip"' in body:
             out[re.search(r"Scores of (.+?):", body).group(1)] = body
+        for name, counts, rule in re.findall(
+                r"/\* Scores of (.+?): (.*?) \*/\n?(\.st-key-\S+ [^{]*::after \{[^}]*\})", body):
+            out[name] = counts + " " + rule
     return out
 
 
@@ -100,6 +105,9 @@ def test_every_slider_carries_its_class_strip_with_its_counts():
         assert low == hist.lowest >= 1 / 3
         svg = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", body).group(1)).decode()
         assert svg.startswith("<svg") and "url(#d)" in svg
+        # its words are the slider's help
+        assert f"Scores of {name}: {hist.positives.sum():,} rows" in at.slider(
+            key=f"thr_{c}_slider").help
 
 
 def test_many_classes_show_one_slider_and_its_strip():

@@ -268,24 +268,25 @@ def _steps() -> tuple[float, float, str]:
 
 
 def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None,
-                 disabled: str | None = None, below: str | None = None):
+                 disabled: str | None = None, below: str | None = None, unboxed: bool = False):
     """A slider with an exact number box beside it, both showing ``value``; ``disabled``: the
     reason they are greyed out, shown as their help; ``below``: HTML drawn under the slider
-    (the class's score strip), as wide as its track."""
+    (the class's score strip), as wide as its track; ``unboxed``: slider, number box and strip
+    go straight into the current container, in that order, for the page's style to place
+    (no columns: each element a run sends costs the browser a render of the page)."""
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
     _seed(slider_key, float(value))
     _seed(number_key, float(value))
     slider_step, number_step, shown = _steps()
-    left, right = st.columns([4, 1.3], vertical_alignment="center" if below else "bottom")
-    with left:
+
+    def slider():
         st.slider(
             label, 0.0, 1.0, step=slider_step, format=shown, key=slider_key,
             on_change=on_change, args=(*args, slider_key, number_key), help=disabled or help,
             disabled=disabled is not None,
         )
-        if below:
-            st.html(below)
-    with right:
+
+    def number_box():
         # No min/max: the browser would paint a value out of range red and keep it; the
         # callback refuses it instead, and the range is said beside the box.
         st.number_input(
@@ -294,21 +295,49 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
             label_visibility="collapsed", disabled=disabled is not None,
             help=disabled or "The exact threshold, between 0 and 1.",
         )
+
+    if unboxed:
+        slider()
+        number_box()
+        if below:
+            st.html(below)
+    else:
+        left, right = st.columns([4, 1.3], vertical_alignment="center" if below else "bottom")
+        with left:
+            slider()
+            if below:
+                st.html(below)
+        with right:
+            number_box()
     typed = st.session_state.get(OUT_OF_RANGE, {}).get(number_key)
     if typed is not None:
         st.caption(f":red[{typed:g} is outside 0 – 1, where probabilities live; the threshold "
                    f"stays {float(value):.6g}.]")
 
 
+def listed_sliders(dataset: Dataset, prefix: str) -> dict[int, str]:
+    """Class -> key of its own slider when :func:`threshold_sliders` lists one per class
+    (per-class mode, up to :data:`MANY_CLASSES`); empty otherwise."""
+    classes = dataset.classes
+    if len(classes) > MANY_CLASSES or (st.session_state[state.MODE] == "global"
+                                       and len(classes) > 1):
+        return {}
+    return {c: f"{prefix}_{c}_slider" for c in range(len(classes))}
+
+
 def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = None,
-                      strips=None, per_row: int | None = None) -> None:
+                      strips=None, strip_words=None, per_row: int | None = None,
+                      unboxed: bool = False) -> None:
     """One slider per class (label: the class name) in per-class mode, one in global mode.
 
     With many classes only the picked class's slider is drawn; the full grid follows a toggle
     (``<prefix>_all``). Every widget drawn is re-sent on each move, hidden or not, so a grid
     nobody looks at would cost more than the rest of the page. ``strips``: class index -> HTML
     drawn under that class's slider (see ``ui.score_strip``); ``per_row``: sliders per row
-    (default: one up to four classes, else two).
+    (default: one up to four classes, else two); ``unboxed``: with one per row, each slider
+    and its number box go straight into the current container (see :func:`_slider_pair`), and
+    the page's style draws the strips (``score_strip.strips_style`` for :func:`listed_sliders`)
+    while ``strip_words`` (class index -> text) gives each slider the strip's words as help.
     """
     below = strips or (lambda c: None)
     ss = st.session_state
@@ -321,19 +350,25 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
     if ss[state.MODE] == "global" and len(classes) > 1:
         _slider_pair(
             "Every class", values[0], f"{prefix}_global", _on_global, (),
-            help="One threshold for every class.", disabled=unused,
+            help="One threshold for every class.", disabled=unused, unboxed=unboxed,
         )
         return
     if len(classes) > MANY_CLASSES:
         c = 0 if picked is None else picked
         _slider_pair(classes[c], values[c], f"{prefix}_picked", _on_threshold, (c,),
-                     disabled=unused, below=below(c))
+                     disabled=unused, below=below(c), unboxed=unboxed)
         if st.toggle(f"Show all {len(classes)} sliders", **state.kept(f"{prefix}_all")):
             with st.container(border=True, key=f"{prefix}_all_sliders"):
                 _grid(classes, values, prefix, per_row=per_row or 3, disabled=unused)
         return
-    _grid(classes, values, prefix, per_row=per_row or (1 if len(classes) <= 4 else 2),
-          disabled=unused, below=below)
+    per_row = per_row or (1 if len(classes) <= 4 else 2)
+    if unboxed and per_row == 1:
+        words = strip_words or (lambda c: None)
+        for c in range(len(classes)):
+            _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,),
+                         help=words(c), disabled=unused, unboxed=True)
+        return
+    _grid(classes, values, prefix, per_row=per_row, disabled=unused, below=below)
 
 
 def _grid(classes, values, prefix: str, per_row: int, disabled: str | None = None,

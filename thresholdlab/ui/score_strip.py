@@ -3,8 +3,10 @@ line, negatives below) and, greyed and hatched, the ranges where moving the thre
 nothing.
 
 The strip is a small SVG (shown as an image: the page's HTML sanitiser drops inline SVG) built
-once per data set, rule and class (cached), so a slider move re-sends the same few hundred bytes
-and computes nothing.
+once per data set, rule and class (cached). Under a list of sliders it is drawn by the page's
+style (:func:`strips_style`, sent once per page run, not with each move: every element a move
+re-sends costs the browser a render of the page), and its words go to the slider's help; under
+a lone slider whose class changes (many classes) it is an HTML element (:func:`strip`).
 """
 
 from __future__ import annotations
@@ -40,17 +42,38 @@ def _curve(dataset: Dataset, c: int) -> Curve:
 
 
 @st.cache_resource(max_entries=1024, show_spinner=False)
-def _strip(dataset_key: str, c: int, _dataset: Dataset) -> str:
+def _histogram(dataset_key: str, c: int, _dataset: Dataset) -> ScoreHistogram:
     hist = score_histogram(_curve(_dataset, c))
     if _dataset.rule.ignores_thresholds(len(_dataset.classes)):
         # Every row gets the same decision whatever the thresholds (the sliders say why).
         hist = replace(hist, lowest=None, highest=None)
-    return strip_html(hist, _dataset.classes[c])
+    return hist
 
 
 def strip(dataset: Dataset, c: int) -> str:
     """Class ``c``'s strip as HTML (cached per data set, rule and class)."""
-    return _strip(dataset.key, c, dataset)
+    return strip_html(_histogram(dataset.key, c, dataset), dataset.classes[c])
+
+
+def description(dataset: Dataset, c: int) -> str:
+    """Class ``c``'s strip in words: the counts it draws and where a threshold changes nothing."""
+    return _describe(_histogram(dataset.key, c, dataset), dataset.classes[c])
+
+
+def strips_style(dataset: Dataset, slider_keys: dict[int, str]) -> str:
+    """A ``<style>`` drawing class ``c``'s strip under the slider keyed ``slider_keys[c]``."""
+    rules = []
+    for c, key in slider_keys.items():
+        hist = _histogram(dataset.key, c, dataset)
+        # The counts and dead ranges drawn, exactly, for a reader of the page (and its tests).
+        name = dataset.classes[c].replace("*/", "* /")
+        rules.append(f"/* Scores of {name}: {_data_attributes(hist)} */")
+        rules.append(
+            f'.st-key-{key} [data-testid="stSlider"]::after {{content: ""; display: block; '
+            f'height: {HEIGHT}px; margin: -0.35rem 0.45rem 0 0.45rem; '
+            f'background: url("{_image(hist)}") 0 0 / 100% 100% no-repeat;}}'
+        )
+    return "<style>" + "\n".join(rules) + "</style>"
 
 
 def _bars(counts: np.ndarray, scale: float, up: bool, colour: str) -> str:
@@ -88,15 +111,14 @@ def _describe(hist: ScoreHistogram, name: str) -> str:
     return " ".join(words)
 
 
-def strip_html(hist: ScoreHistogram, name: str) -> str:
-    """The strip of one class: mirrored histogram, hatched dead ranges, a tooltip."""
+def _image(hist: ScoreHistogram) -> str:
+    """The strip as an SVG data URL: mirrored histogram and hatched dead ranges."""
     scale = float(max(1, hist.positives.max(initial=0), hist.negatives.max(initial=0)))
     dead = "".join(
         f'<rect x="{lo * WIDTH:.1f}" y="0" width="{max(0.5, (hi - lo) * WIDTH):.1f}" '
         f'height="{HEIGHT}" fill="url(#d)"/>'
         for lo, hi in hist.dead_ranges
     )
-    text = html.escape(_describe(hist, name), quote=True)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         'preserveAspectRatio="none">'
@@ -111,13 +133,19 @@ def strip_html(hist: ScoreHistogram, name: str) -> str:
         f"{_bars(hist.negatives, scale, False, NEGATIVE)}"
         "</svg>"
     )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def strip_html(hist: ScoreHistogram, name: str) -> str:
+    """The strip of one class as an element: the image, its words as a tooltip."""
     # An image, not inline SVG: the page's HTML sanitiser drops inline SVG, and an image keeps
     # the strip out of the page's layout work.
-    source = base64.b64encode(svg.encode()).decode()
+    text = html.escape(_describe(hist, name), quote=True)
+    return (f'<div class="tl-strip" title="{text}" {_data_attributes(hist)}>'
+            f'<img alt="{text}" src="{_image(hist)}"></div>')
+
+
+def _data_attributes(hist: ScoreHistogram) -> str:
     ranges = " ".join(f"{lo!r}-{hi!r}" for lo, hi in hist.dead_ranges)
-    return (
-        f'<div class="tl-strip" title="{text}" data-dead="{ranges}" '
-        f'data-positives="{int(hist.positives.sum())}" '
-        f'data-negatives="{int(hist.negatives.sum())}">'
-        f'<img alt="{text}" src="data:image/svg+xml;base64,{source}"></div>'
-    )
+    return (f'data-dead="{ranges}" data-positives="{int(hist.positives.sum())}" '
+            f'data-negatives="{int(hist.negatives.sum())}"')

@@ -186,6 +186,15 @@ def notes_html(*notes: str | None) -> str:
     return "".join(f'<p class="tl-note">{html.escape(n)}</p>' for n in notes if n)
 
 
+def warnings_html(warnings) -> str:
+    """The report's warnings folded under one line ("Warnings (n)"), open on a click."""
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    return (f'<details class="tl-warnings"><summary>Warnings ({len(warnings)})</summary>'
+            f"<ul>{items}</ul></details>")
+
+
 def headlines(report: Report) -> list[Headline]:
     """The numbers shown above the table, task by task, the task's own first."""
     a, m = report.aggregates, report.per_class

@@ -38,6 +38,10 @@ STYLE = """<style>
 .tl-tile:hover .tl-tile-help, .tl-tile:focus .tl-tile-help {display: block;}
 /* Sentences beside the numbers, in the look of a caption. */
 .tl-note {font-size: 0.875rem; opacity: 0.7; margin: 0.25rem 0 0.5rem 0;}
+.tl-warnings {margin: 0.5rem 0; border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem;
+               padding: 0.5rem 0.9rem;}
+.tl-warnings summary {cursor: pointer;}
+.tl-warnings ul {margin: 0.5rem 0 0 0;}
 .tl-heading {font-size: 1.5rem; font-weight: 600; margin: 0.5rem 0 0.5rem 0; padding: 0;}
 /* Sliders beside the charts; stacked when the two do not fit side by side. */
 .st-key-thr_panels > div:has(> .st-key-thr_controls) {flex: 1 1 18rem; min-width: min(18rem, 100%);
@@ -47,9 +51,19 @@ STYLE = """<style>
 .st-key-thr_controls [data-testid="stSliderTickBar"] {display: none;}
 .st-key-thr_class_row > div:has([data-testid="stSelectbox"]) {flex: 1 1 9rem; min-width: 9rem;}
 .st-key-thr_controls [data-testid="stNumberInputContainer"] button {display: none;}
-/* Many sliders scroll inside their list, so the charts stay in view. */
+/* Many sliders scroll inside their list, so the charts stay in view. The list holds each
+   slider, its number box and its strip one after another (no row of columns per class): a
+   grid puts the box beside the slider and the strip under the track; anything else in the
+   list (a note, the "show all" switch) takes the whole width. */
 .st-key-thr_slider_list {max-height: calc(100vh - 19rem); overflow-y: auto;
-                         overflow-x: hidden; padding-right: 0.4rem;}
+                         overflow-x: hidden; padding-right: 0.4rem;
+                         display: grid !important; grid-template-columns: minmax(0, 1fr) 5.6rem;
+                         column-gap: 0.75rem; row-gap: 0.25rem; align-items: center;}
+.st-key-thr_slider_list > * {grid-column: 1 / -1; min-width: 0;}
+.st-key-thr_slider_list > :has([data-testid="stSlider"]),
+.st-key-thr_slider_list > :has(.tl-strip) {grid-column: 1;}
+.st-key-thr_slider_list > :has([data-testid="stNumberInput"]) {grid-column: 2;}
+.st-key-thr_slider_list > :has(.tl-strip) {margin-bottom: 0.5rem;}
 /* auto-fill, not auto-fit: the first chart is drawn while it is alone in the grid, and must
    get the width it keeps once the others join it (plotly sizes a chart when it draws it). */
 .st-key-thr_charts .tl-live-charts {grid-template-columns: repeat(auto-fill, minmax(290px, 1fr));

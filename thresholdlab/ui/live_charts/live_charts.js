@@ -67,6 +67,8 @@ function morph(from, to) {
     if (from.getAttribute(name) !== value) from.setAttribute(name, value);
   }
   for (const { name } of [...from.attributes]) {
+    // A <details> the user opened stays open: "open" is the reader's, not the page's.
+    if (name === "open" && from.nodeName === "DETAILS") continue;
     if (!to.hasAttribute(name)) from.removeAttribute(name);
   }
   morphChildren(from, to);
