@@ -324,8 +324,15 @@ def open_dataset(
 # --------------------------------------------------------------------- queries at thresholds
 def report(dataset: Dataset, thresholds: np.ndarray, beta: float = 1.0) -> Report:
     """Every metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
-    (multi-label subset accuracy and samples-F1 excepted, and only for data that is small)."""
+    (multi-label subset accuracy and samples-F1 excepted, and only for data that is small).
+
+    On a sketch, a move just refused (the thresholds stayed) is said here, above the numbers
+    it kept (see ``ui.sketch_rules``)."""
     p = dataset.predictions
+    if dataset.binned:
+        from thresholdlab.ui import sketch_rules
+
+        sketch_rules.show_refused_move()
     return evaluate_index(
         dataset.index,
         thresholds,

@@ -1,0 +1,93 @@
+"""Decision rules on a sketch in the dashboard: thresholds whose decisions its counts cannot tell.
+
+A sketch counts per-class ``threshold_argmax`` and multi-label ``at_least_one`` only where its
+bins prove every row's decision (see :func:`thresholdlab.sketch_index.check_rule`); elsewhere its
+``counts_at`` refuses with one sentence. So the dashboard offers a sketch every rule, as for
+rows, and never holds thresholds it cannot count:
+
+- a move to such thresholds (slider, number box, mode, restored config) is not taken: the
+  thresholds, and with them every number on the page, stay those of the last move the sketch
+  could count, and the core's sentence shows once above the numbers (:func:`show_refused_move`);
+- a rule chosen where the thresholds in effect cannot be counted is not taken either (the
+  sidebar says why under the rule picker).
+
+Checking a move is one ``counts_at`` on the index, O(K log B), like the numbers it guards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from thresholdlab.predictions import DataError
+from thresholdlab.sketch import build_index, is_binned
+
+# The core's sentence for the last move that was not taken; shown once, above the numbers.
+REFUSED_MOVE = "sketch_refused_move"
+# The core's sentence (and what was done instead) for the last rule that was not taken; shown
+# once, under the rule picker.
+REFUSED_RULE = "sketch_refused_rule"
+
+
+def refusal(index, thresholds) -> str | None:
+    """The core's sentence when the sketch index ``index`` cannot count ``thresholds`` (K,)
+    under its rule; None when it can, and always for rows in memory (they decide every rule)."""
+    t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    if not is_binned(index) or len(t) != len(index.classes):
+        return None  # another data set's thresholds: they are lined up elsewhere
+    try:
+        index.counts_at(t)
+    except DataError as e:
+        return str(e)
+    return None
+
+
+def refusal_under(dataset, rule, thresholds) -> str | None:
+    """:func:`refusal` for ``dataset`` under decision rule ``rule`` (a config's, say)."""
+    if not dataset.binned:
+        return None
+    index = dataset.index if rule == dataset.rule else build_index(dataset.predictions, rule)
+    return refusal(index, thresholds)
+
+
+def check_move(dataset, thresholds) -> bool:
+    """True when ``thresholds`` may replace the current ones on ``dataset``; else False, with
+    the core's sentence kept for :func:`show_refused_move`."""
+    ss = st.session_state
+    sentence = None if dataset is None else refusal(dataset.index, thresholds)
+    ss[REFUSED_MOVE] = sentence
+    return sentence is None
+
+
+def show_refused_move() -> None:
+    """The sentence of the last move not taken, once (the next run shows the page as it is)."""
+    sentence = st.session_state.pop(REFUSED_MOVE, None)
+    if sentence:
+        st.warning(f"{sentence} The thresholds stay at the last ones it could count.",
+                   icon=":material/view_week:")
+
+
+def show_refused_rule() -> None:
+    """The sentence of the last rule not taken, once, where the rule is picked."""
+    sentence = st.session_state.pop(REFUSED_RULE, None)
+    if sentence:
+        st.warning(sentence, icon=":material/view_week:")
+
+
+def rule_caption(task: str) -> str | None:
+    """What the rules that weigh classes against each other do on binned data (None for binary)."""
+    if task == "multiclass":
+        return (
+            "On binned data, “most probable class passing its threshold” is counted wherever "
+            "the bins prove each row's decision: always with one threshold for every class or "
+            "with softmax thresholds above 0.5. Elsewhere a move is not taken and the page says "
+            "why."
+        )
+    if task == "multilabel":
+        return (
+            "On binned data, “at least one label per row” is counted only where some label's "
+            "threshold is passed by every row (at or below its lowest score): the bins do not "
+            "say which rows have no label passing. Elsewhere a move is not taken and the page "
+            "says why."
+        )
+    return None
