@@ -15,7 +15,7 @@ from thresholdlab.config import ThresholdConfig
 from thresholdlab.decisions import DecisionRule, decide, decisions_frame
 from thresholdlab.spreadsheet_safety import safe_csv
 from thresholdlab.ui import sketch_rules
-from thresholdlab.ui.data import Dataset, report
+from thresholdlab.ui.data import Dataset, index_under, report
 
 
 def file_stem(dataset: Dataset) -> str:
@@ -93,7 +93,8 @@ def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
             f"{dataset.predictions.score_kind}s; the thresholds apply to probabilities either way."
         )
     thresholds = config.thresholds_for(classes)
-    if (refused := sketch_rules.refusal_under(dataset, config.rule, thresholds)) is not None:
+    refused = dataset.binned and sketch_rules.refusal(index_under(dataset, config.rule), thresholds)
+    if refused:
         from thresholdlab.predictions import DataError
 
         raise DataError(f"{refused} The thresholds of {name!r} were not restored.")

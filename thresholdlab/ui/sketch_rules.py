@@ -20,7 +20,7 @@ import numpy as np
 import streamlit as st
 
 from thresholdlab.predictions import DataError
-from thresholdlab.sketch import build_index, is_binned
+from thresholdlab.sketch import is_binned
 
 # The core's sentence for the last move that was not taken; shown once, above the numbers.
 REFUSED_MOVE = "sketch_refused_move"
@@ -40,14 +40,6 @@ def refusal(index, thresholds) -> str | None:
     except DataError as e:
         return str(e)
     return None
-
-
-def refusal_under(dataset, rule, thresholds) -> str | None:
-    """:func:`refusal` for ``dataset`` under decision rule ``rule`` (a config's, say)."""
-    if not dataset.binned:
-        return None
-    index = dataset.index if rule == dataset.rule else build_index(dataset.predictions, rule)
-    return refusal(index, thresholds)
 
 
 def check_move(dataset, thresholds) -> bool:
