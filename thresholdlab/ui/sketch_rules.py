@@ -5,13 +5,16 @@ bins prove every row's decision (see :func:`thresholdlab.sketch_index.check_rule
 ``counts_at`` refuses with one sentence. So the dashboard offers a sketch every rule, as for
 rows, and never holds thresholds it cannot count:
 
-- a move to such thresholds (slider, number box, mode, restored config) is not taken: the
-  thresholds, and with them every number on the page, stay those of the last move the sketch
-  could count, and the core's sentence shows once above the numbers (:func:`show_refused_move`);
-- a rule chosen where the thresholds in effect cannot be counted is not taken either (the
-  sidebar says why under the rule picker).
+- a move to such thresholds (slider, number box, mode change) is not taken: the thresholds,
+  and with them every number on the page, stay those of the last move the sketch could count,
+  and the core's sentence shows once above the numbers (:func:`show_refused_move`); an optimum
+  or a restored config there is refused with that sentence where its own errors show;
+- a rule chosen where the thresholds in effect cannot be counted is not taken either, and a
+  sketch opened under such a rule gets its task's default one (the sidebar says why under the
+  rule picker).
 
-Checking a move is one ``counts_at`` on the index, O(K log B), like the numbers it guards.
+Checking a move is one ``counts_at`` on the index, as the numbers it guards are: O(K log B)
+plus the core's check of class pairs, rows untouched.
 """
 
 from __future__ import annotations
