@@ -45,12 +45,11 @@ def refusal(index, thresholds) -> str | None:
     return None
 
 
-def check_move(dataset, thresholds) -> bool:
-    """True when ``thresholds`` may replace the current ones on ``dataset``; else False, with
-    the core's sentence kept for :func:`show_refused_move`."""
-    ss = st.session_state
-    sentence = None if dataset is None else refusal(dataset.index, thresholds)
-    ss[REFUSED_MOVE] = sentence
+def check_move(index, thresholds) -> bool:
+    """True when ``thresholds`` may replace the current ones on the data of ``index``; else
+    False, with the core's sentence kept for :func:`show_refused_move`."""
+    sentence = refusal(index, thresholds)
+    st.session_state[REFUSED_MOVE] = sentence
     return sentence is None
 
 

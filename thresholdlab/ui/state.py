@@ -28,6 +28,7 @@ import streamlit as st
 
 from thresholdlab.decisions import RULES, NO_PREDICTION_OPTIONS
 from thresholdlab.ui.data import DEFAULT_SAMPLE, PRELOAD_ENV, Dataset, Overrides, samples
+from thresholdlab.ui.data import index_under
 from thresholdlab.ui import sketch_rules
 
 # Plain keys (never widget keys).
@@ -194,16 +195,21 @@ def _pending_applies(pending: dict, dataset: Dataset) -> bool:
     return source.name == pending["file"]
 
 
-def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None) -> None:
+def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None,
+                   rule=None) -> None:
     """Replace every threshold (clipped to [0, 1], where probabilities live).
 
     On a sketch, thresholds whose decisions its counts cannot tell under the rule are not
     taken: the previous ones stay, and the core's sentence shows above the numbers
-    (see ``ui.sketch_rules``)."""
+    (see ``ui.sketch_rules``). ``rule``: the decision rule that comes with the thresholds when
+    it is about to replace the current one (a restored config's); they are checked under it."""
     ss = st.session_state
     values = tuple(min(1.0, max(0.0, float(v))) for v in values)
-    if not sketch_rules.check_move(ss.get(DATASET), values):
-        return
+    dataset = ss.get(DATASET)
+    if dataset is not None and dataset.binned:
+        index = dataset.index if rule is None else index_under(dataset, rule)
+        if not sketch_rules.check_move(index, values):
+            return
     ss[THRESHOLDS] = values
     ss[OBJECTIVE] = objective
     ss[LOGIT_THRESHOLDS] = None if logit_thresholds is None else tuple(map(float, logit_thresholds))
