@@ -275,8 +275,8 @@ def _rule_from_widgets(task: str, binned: bool = False) -> DecisionRule:
 def _choices(task: str, binned: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The decision rules and no-prediction options offered: every one, for rows and for a
     sketch alike. A sketch counts the rules that weigh classes against each other wherever its
-    bins tell each row's decision; thresholds where they do not are refused when chosen
-    (``ui.sketch_rules``), not the rule."""
+    bins tell each row's decision; thresholds, or a rule, chosen where they do not are not
+    taken, with the core's sentence (``ui.sketch_rules``)."""
     return RULES[task], NO_PREDICTION_OPTIONS[task]
 
 
