@@ -124,6 +124,8 @@ def test_a_move_the_sketch_cannot_count_is_not_taken_and_the_page_says_why():
     assert thresholds(at) == COUNTED  # the user's previous thresholds, and their numbers
     assert at.slider(key="thr_0_slider").value == COUNTED[0]
     assert table(at).equals(before)
+    at.run()  # a rerun the browser sends by itself: nothing changed, the sentence stays
+    assert sentence in warnings(at) and thresholds(at) == COUNTED
     move(at, 0, 0.55)  # the next counted move is taken, and the sentence is gone
     assert thresholds(at) == [0.55, 0.7, 0.8] and not warnings(at)
 
@@ -159,6 +161,10 @@ def test_choosing_threshold_argmax_where_the_bins_cannot_tell_keeps_the_previous
     assert at.session_state["dataset"].rule.rule == "argmax"
     assert at.sidebar.selectbox(key="rule_widget").value == "argmax"
     assert thresholds(at) == CLASHING
+    at.run()
+    assert sentence in " ".join(w.value for w in at.sidebar.warning)
+    move(at, 0, 0.2)  # the thresholds move on: the sentence about the rule is gone
+    assert not at.sidebar.warning
 
 
 def test_multilabel_sketch_offers_at_least_one_where_no_row_can_be_empty():

@@ -336,11 +336,11 @@ def report(dataset: Dataset, thresholds: np.ndarray, beta: float = 1.0) -> Repor
     """Every metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
     (multi-label subset accuracy and samples-F1 excepted, and only for data that is small).
 
-    On a sketch, a move just refused (the thresholds stayed) is said here, above the numbers
-    it kept (see ``ui.sketch_rules``)."""
+    On a sketch, a move refused (the thresholds stayed) is said here, above the numbers it
+    kept, until the next move (see ``ui.sketch_rules``)."""
     p = dataset.predictions
     if dataset.binned:
-        sketch_rules.show_refused_move()
+        sketch_rules.show_refused_move(dataset.key, thresholds)
     return evaluate_index(
         dataset.index,
         thresholds,

@@ -135,17 +135,18 @@ def _countable(dataset: Dataset, current: Dataset | None) -> Dataset:
     sentence = sketch_rules.refusal(dataset.index, thresholds)
     if sentence is None:
         return dataset
-    ss = st.session_state
     if (current is not None and current.data_key == dataset.data_key
             and sketch_rules.refusal(current.index, thresholds) is None):
-        ss[sketch_rules.REFUSED_RULE] = f"{sentence} The previous decision rule stays."
+        sketch_rules.refuse_rule(current.key, thresholds,
+                                 f"{sentence} The previous decision rule stays.")
         return current
     rule = DecisionRule.default(dataset.task)
-    ss[sketch_rules.REFUSED_RULE] = (
+    dataset = data.open_dataset(dataset.source, dataset.overrides, rule)
+    sketch_rules.refuse_rule(dataset.key, thresholds, (
         f"{sentence} The rule “{RULE_NAMES[rule.rule]}” with "
         f"“{NO_PREDICTION_NAMES[rule.no_prediction]}” is used instead."
-    )
-    return data.open_dataset(dataset.source, dataset.overrides, rule)
+    ))
+    return dataset
 
 
 def _forget_pending() -> None:
@@ -553,4 +554,4 @@ def _decision_rule(dataset: Dataset) -> None:
     )
     if dataset.binned:
         st.caption(sketch_rules.rule_caption(task))
-    sketch_rules.show_refused_rule()
+        sketch_rules.show_refused_rule(dataset.key, state.thresholds(dataset))

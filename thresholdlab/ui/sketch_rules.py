@@ -7,11 +7,15 @@ rows, and never holds thresholds it cannot count:
 
 - a move to such thresholds (slider, number box, mode change) is not taken: the thresholds,
   and with them every number on the page, stay those of the last move the sketch could count,
-  and the core's sentence shows once above the numbers (:func:`show_refused_move`); an optimum
-  or a restored config there is refused with that sentence where its own errors show;
+  and the core's sentence shows above the numbers until the next move
+  (:func:`show_refused_move`); an optimum or a restored config there is refused with that
+  sentence where its own errors show;
 - a rule chosen where the thresholds in effect cannot be counted is not taken either, and a
-  sketch opened under such a rule gets its task's default one (the sidebar says why under the
-  rule picker).
+  sketch opened under such a rule gets its task's default one; the sidebar says why under the
+  rule picker until the rule or the thresholds change (:func:`show_refused_rule`).
+
+Both sentences stay while nothing has changed, not for one run: the browser may send a rerun of
+its own after the app puts a widget back.
 
 Checking a move is one ``counts_at`` on the index, as the numbers it guards are: O(K log B)
 plus the core's check of class pairs, rows untouched.
@@ -45,27 +49,37 @@ def refusal(index, thresholds) -> str | None:
     return None
 
 
-def check_move(index, thresholds) -> bool:
+def check_move(index, thresholds, kept: tuple[str, tuple]) -> bool:
     """True when ``thresholds`` may replace the current ones on the data of ``index``; else
-    False, with the core's sentence kept for :func:`show_refused_move`."""
+    False, and the core's sentence is kept for :func:`show_refused_move` with ``kept``: the
+    data set's key and the thresholds that stay."""
     sentence = refusal(index, thresholds)
-    st.session_state[REFUSED_MOVE] = sentence
+    st.session_state[REFUSED_MOVE] = None if sentence is None else (*kept, sentence)
     return sentence is None
 
 
-def show_refused_move() -> None:
-    """The sentence of the last move not taken, once (the next run shows the page as it is)."""
-    sentence = st.session_state.pop(REFUSED_MOVE, None)
-    if sentence:
-        st.warning(f"{sentence} The thresholds stay at the last ones it could count.",
+def show_refused_move(key: str, thresholds) -> None:
+    """The sentence of the last move not taken, while the thresholds it left in place are in
+    effect on the same data and rule: a rerun the browser sends by itself keeps it; the next
+    move taken, or another rule, clears it."""
+    note = st.session_state.get(REFUSED_MOVE)
+    if note and note[0] == key and note[1] == tuple(float(t) for t in thresholds):
+        st.warning(f"{note[2]} The thresholds stay at the last ones it could count.",
                    icon=":material/view_week:")
 
 
-def show_refused_rule() -> None:
-    """The sentence of the last rule not taken, once, where the rule is picked."""
-    sentence = st.session_state.pop(REFUSED_RULE, None)
-    if sentence:
-        st.warning(sentence, icon=":material/view_week:")
+def refuse_rule(key: str, thresholds, sentence: str) -> None:
+    """Keep ``sentence`` (a rule not taken, and what was done instead) for the data set whose
+    key is ``key`` at ``thresholds``."""
+    st.session_state[REFUSED_RULE] = (key, tuple(float(t) for t in thresholds), sentence)
+
+
+def show_refused_rule(key: str, thresholds) -> None:
+    """The sentence of the last rule not taken, where the rule is picked, while the data set,
+    its rule and the thresholds are those it left in place."""
+    note = st.session_state.get(REFUSED_RULE)
+    if note and note[0] == key and note[1] == tuple(float(t) for t in thresholds):
+        st.warning(note[2], icon=":material/view_week:")
 
 
 def rule_caption(task: str) -> str | None:

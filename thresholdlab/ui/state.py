@@ -208,7 +208,7 @@ def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None,
     dataset = ss.get(DATASET)
     if dataset is not None and dataset.binned:
         index = dataset.index if rule is None else index_under(dataset, rule)
-        if not sketch_rules.check_move(index, values):
+        if not sketch_rules.check_move(index, values, kept=(dataset.key, ss[THRESHOLDS])):
             return
     ss[THRESHOLDS] = values
     ss[OBJECTIVE] = objective
