@@ -23,6 +23,7 @@ from thresholdlab.curves import Curve, CurveIndex, downsample
 from thresholdlab.decisions import DecisionRule
 from thresholdlab.metrics import Report, RankingMetrics, binary_curve
 from thresholdlab.predictions import PredictionSet
+from thresholdlab.ui import sketch_rules
 from thresholdlab.ui.ranking_job import RankingJob
 from thresholdlab.sketch import (
     build_index,
@@ -226,6 +227,15 @@ def _index(data_key: str, rule: str, no_prediction: str, _predictions: Predictio
     return build_index(_predictions, rule_)
 
 
+def index_under(dataset: Dataset, rule: DecisionRule):
+    """``dataset``'s scores indexed under ``rule`` (cached: the same index the data set gets
+    when that rule is chosen)."""
+    if rule == dataset.rule:
+        return dataset.index
+    data_key = f"{dataset.source.sha256}|{dataset.overrides.key}"
+    return _index(data_key, rule.rule, rule.no_prediction, dataset.predictions)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _ranking_job(data_key: str, rule: str, no_prediction: str, _index: CurveIndex) -> RankingJob:
     if is_binned(_index):
@@ -324,8 +334,13 @@ def open_dataset(
 # --------------------------------------------------------------------- queries at thresholds
 def report(dataset: Dataset, thresholds: np.ndarray, beta: float = 1.0) -> Report:
     """Every metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
-    (multi-label subset accuracy and samples-F1 excepted, and only for data that is small)."""
+    (multi-label subset accuracy and samples-F1 excepted, and only for data that is small).
+
+    On a sketch, a move refused (the thresholds stayed) is said here, above the numbers it
+    kept, until the next move (see ``ui.sketch_rules``)."""
     p = dataset.predictions
+    if dataset.binned:
+        sketch_rules.show_refused_move(dataset.key, thresholds)
     return evaluate_index(
         dataset.index,
         thresholds,

@@ -14,7 +14,8 @@ import numpy as np
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.decisions import DecisionRule, decide, decisions_frame
 from thresholdlab.spreadsheet_safety import safe_csv
-from thresholdlab.ui.data import Dataset, report
+from thresholdlab.ui import sketch_rules
+from thresholdlab.ui.data import Dataset, index_under, report
 
 
 def file_stem(dataset: Dataset) -> str:
@@ -67,7 +68,8 @@ class Restored:
 
 def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
     """Read a config and line it up with ``dataset``; raises DataError in one sentence
-    (invalid JSON, schema problems, another task, classes that differ: named)."""
+    (invalid JSON, schema problems, another task, classes that differ: named; on a sketch,
+    thresholds whose decisions its bins cannot tell under the config's rule: the core's)."""
     config = ThresholdConfig.from_json(text, source=name)
     config.check_matches(dataset.predictions)
     if config.cost_matrix is not None:
@@ -90,11 +92,17 @@ def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
             f"The config expects {config.score_kind}s but this data holds "
             f"{dataset.predictions.score_kind}s; the thresholds apply to probabilities either way."
         )
+    thresholds = config.thresholds_for(classes)
+    refused = dataset.binned and sketch_rules.refusal(index_under(dataset, config.rule), thresholds)
+    if refused:
+        from thresholdlab.predictions import DataError
+
+        raise DataError(f"{refused} The thresholds of {name!r} were not restored.")
     logits = None
     if config.logit_thresholds is not None and dataset.predictions.activation == "sigmoid":
         logits = np.array([config.logit_thresholds[c] for c in classes], dtype=np.float64)
     return Restored(
-        thresholds=config.thresholds_for(classes),
+        thresholds=thresholds,
         rule=config.rule,
         objective=config.objective,
         logit_thresholds=logits,

@@ -18,7 +18,7 @@ from thresholdlab.decisions import (
 )
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import is_binned
-from thresholdlab.ui import data, state, uploads
+from thresholdlab.ui import data, sketch_rules, state, uploads
 from thresholdlab.ui.data import Dataset, Overrides, Source
 
 TASK_NAMES = {"binary": "binary", "multiclass": "multi-class", "multilabel": "multi-label"}
@@ -115,10 +115,37 @@ def load_requested() -> Dataset:
             except DataError as e:  # the server dropped its copy of the upload meanwhile
                 ss[state.LOAD_ERROR] = f"{e} The previous decision rule stays."
 
+    dataset = _countable(dataset, current)
     ss[state.DATASET] = dataset
     ss[state.OVERRIDES] = dataset.overrides
     _seed_widgets(dataset, ss.get(PENDING_OVERRIDES) if ss.get(PENDING_SOURCE) else None)
     state.ensure_thresholds(dataset)
+    return dataset
+
+
+def _countable(dataset: Dataset, current: Dataset | None) -> Dataset:
+    """``dataset``, unless it is a sketch whose bins cannot tell the decisions of the thresholds
+    in effect under its rule; then, with the core's sentence under the rule picker, the data
+    set as it was when only the rule changed, or else (a new file, a link) the same data under
+    its task's default rule, which a sketch always counts. The thresholds stay either way."""
+    if not dataset.binned:
+        return dataset
+    state.ensure_thresholds(dataset)
+    thresholds = state.thresholds(dataset)
+    sentence = sketch_rules.refusal(dataset.index, thresholds)
+    if sentence is None:
+        return dataset
+    if (current is not None and current.data_key == dataset.data_key
+            and sketch_rules.refusal(current.index, thresholds) is None):
+        sketch_rules.refuse_rule(current.key, thresholds,
+                                 f"{sentence} The previous decision rule stays.")
+        return current
+    rule = DecisionRule.default(dataset.task)
+    dataset = data.open_dataset(dataset.source, dataset.overrides, rule)
+    sketch_rules.refuse_rule(dataset.key, thresholds, (
+        f"{sentence} The rule “{RULE_NAMES[rule.rule]}” with "
+        f"“{NO_PREDICTION_NAMES[rule.no_prediction]}” is used instead."
+    ))
     return dataset
 
 
@@ -247,14 +274,11 @@ def _rule_from_widgets(task: str, binned: bool = False) -> DecisionRule:
 
 
 def _choices(task: str, binned: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The decision rules and no-prediction options offered: a sketch counts each class against
-    its own threshold (and the argmax), so rules that weigh classes against each other row by
-    row are left out for it."""
-    if not binned:
-        return RULES[task], NO_PREDICTION_OPTIONS[task]
-    if task == "multiclass":
-        return ("argmax",), NO_PREDICTION_OPTIONS[task]
-    return RULES[task], ("none",)
+    """The decision rules and no-prediction options offered: every one, for rows and for a
+    sketch alike. A sketch counts the rules that weigh classes against each other wherever its
+    bins tell each row's decision; thresholds, or a rule, chosen where they do not are not
+    taken, with the core's sentence (``ui.sketch_rules``)."""
+    return RULES[task], NO_PREDICTION_OPTIONS[task]
 
 
 def _overrides_from_widgets() -> Overrides:
@@ -528,3 +552,6 @@ def _decision_rule(dataset: Dataset) -> None:
             else "Give every row its most probable label even when none passes."
         ),
     )
+    if dataset.binned:
+        st.caption(sketch_rules.rule_caption(task))
+        sketch_rules.show_refused_rule(dataset.key, state.thresholds(dataset))

@@ -28,6 +28,8 @@ import streamlit as st
 
 from thresholdlab.decisions import RULES, NO_PREDICTION_OPTIONS
 from thresholdlab.ui.data import DEFAULT_SAMPLE, PRELOAD_ENV, Dataset, Overrides, samples
+from thresholdlab.ui.data import index_under
+from thresholdlab.ui import sketch_rules
 
 # Plain keys (never widget keys).
 THRESHOLDS = "thresholds"  # tuple of float, in the class order of THRESHOLD_CLASSES
@@ -193,10 +195,22 @@ def _pending_applies(pending: dict, dataset: Dataset) -> bool:
     return source.name == pending["file"]
 
 
-def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None) -> None:
-    """Replace every threshold (clipped to [0, 1], where probabilities live)."""
+def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None,
+                   rule=None) -> None:
+    """Replace every threshold (clipped to [0, 1], where probabilities live).
+
+    On a sketch, thresholds whose decisions its counts cannot tell under the rule are not
+    taken: the previous ones stay, and the core's sentence shows above the numbers
+    (see ``ui.sketch_rules``). ``rule``: the decision rule that comes with the thresholds when
+    it is about to replace the current one (a restored config's); they are checked under it."""
     ss = st.session_state
-    ss[THRESHOLDS] = tuple(min(1.0, max(0.0, float(v))) for v in values)
+    values = tuple(min(1.0, max(0.0, float(v))) for v in values)
+    dataset = ss.get(DATASET)
+    if dataset is not None and dataset.binned:
+        index = dataset.index if rule is None else index_under(dataset, rule)
+        if not sketch_rules.check_move(index, values, kept=(dataset.key, ss[THRESHOLDS])):
+            return
+    ss[THRESHOLDS] = values
     ss[OBJECTIVE] = objective
     ss[LOGIT_THRESHOLDS] = None if logit_thresholds is None else tuple(map(float, logit_thresholds))
     if objective == "manual":
