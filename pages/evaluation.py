@@ -9,6 +9,11 @@ from thresholdlab.ui import evaluation as ui_ev
 
 dataset = shell.dataset()
 SPLIT, SECOND = "Split this file", "A second file"
+if dataset.binned:
+    st.info("This data is a sketch: its bins keep counts, not rows, so it cannot be split into "
+            "tuning and evaluation rows. Open the prediction file to measure thresholds on rows "
+            "they were not chosen on.")
+    st.stop()
 
 st.title("Evaluation")
 st.caption(

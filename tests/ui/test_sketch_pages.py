@@ -85,9 +85,10 @@ def test_export_writes_the_same_config_format():
     np.testing.assert_array_equal(restored.thresholds, np.full(10, 0.5))
 
 
-@pytest.mark.parametrize("page", ["pages/confusion.py", "pages/calibration.py"])
+@pytest.mark.parametrize("page", ["pages/confusion.py", "pages/calibration.py",
+                                  "pages/evaluation.py", "pages/compare.py", "pages/export.py"])
 def test_other_pages_open_on_a_sketch(page):
     at = open_sketch("multiclass", page=page)
     assert not at.exception
-    if page.endswith("calibration.py"):
+    if page.endswith(("calibration.py", "evaluation.py")):
         assert "This data is a sketch" in " ".join(i.value for i in at.info)

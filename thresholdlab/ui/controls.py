@@ -546,7 +546,7 @@ def restore_config(raw: bytes, name: str) -> None:
         return
     state.set_thresholds(
         restored.thresholds, objective=restored.objective,
-        logit_thresholds=restored.logit_thresholds,
+        logit_thresholds=restored.logit_thresholds, rule=restored.rule,
     )
     values = restored.thresholds
     ss[state.MODE] = "global" if len(values) > 1 and np.ptp(values) == 0 else "per_class"
