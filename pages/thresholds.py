@@ -96,10 +96,13 @@ def live():
     name = dataset.classes[c]
     point = OperatingPoint.of(report, c)
     curve = data.plot_curve(dataset, c)
-    reference = data.one_vs_rest_curve(dataset, c) if dataset.rule.rule == "argmax" else None
     # While a big file's classes are being ranked, the job holds those ranked so far (the
     # report's copy was taken before it started).
     job = dataset.ranking_job
+    # Under argmax, the dotted one-vs-rest curve sorts the class's whole score column: on a
+    # big file it fills in with AP and ROC AUC, after the first view.
+    argmax = dataset.rule.rule == "argmax"
+    reference = data.one_vs_rest_curve(dataset, c) if argmax and job is None else None
     ranking = report.ranking if job is None else job.provisional()
     ap = ranking.average_precision[c]
     auc = ranking.roc_auc[c]
@@ -123,8 +126,8 @@ def live():
             "thr_charts", f"{dataset.key}|{c}|{dataset.ranking_job is None}", class_figures,
             figures.operating_point_moves(point, f1), html=tables.class_counts_html(report, c),
         )
-    if reference is not None:
-        curve_note = tables.argmax_curve_note(name, curve, ap, auc)
+    if argmax:
+        curve_note = tables.argmax_curve_note(name, curve, ap, auc, pending=reference is None)
     elif not dataset.rule.per_class:
         curve_note = (
             "Under this rule a class's decisions also depend on the other thresholds, so the "

@@ -58,6 +58,8 @@ OPTIONS = {"config": CONFIG, "theme": None}  # st.plotly_chart(fig, key=..., **O
 # narrower than 400 px (Streamlit stacks columns only below 640 px), so no chart is squeezed
 # until its titles and ticks collide.
 NARROW_SCREEN_STYLE = """<style>
+/* The element that loads plotly.js ahead of the charts (live_charts.load_plotly_js). */
+.st-key-plotly_ahead {display: none;}
 [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"])
   {flex-wrap: wrap;}
 [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stPlotlyChart"])

@@ -16,18 +16,22 @@ import sys
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from thresholdlab.ui import calibrated, data, figures, sidebar, state
+from thresholdlab.ui import calibrated, data, figures, live_charts, sidebar, state
 from thresholdlab.ui.data import Dataset
 
 _IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of one run
 
 
-def setup() -> Dataset:
-    """Page config, defaults, sidebar (loading included) and the URL, once per script run."""
+def setup(charts_ahead: bool = False) -> Dataset:
+    """Page config, defaults, sidebar (loading included) and the URL, once per script run;
+    ``charts_ahead``: the page draws live charts, whose plotly.js the browser starts loading
+    now, while the data loads (a big file's first view would wait for it otherwise)."""
     st.set_page_config(page_title="ThresholdLab", page_icon="🎚️", layout="wide")
     state.init()
     with st.sidebar:
         st.html(figures.NARROW_SCREEN_STYLE)
+        if charts_ahead:
+            live_charts.load_plotly_js("plotly_ahead")
         dataset = sidebar.load_requested()
         # A whole-data ranking that finished since the last run replaces the partial one.
         dataset = st.session_state[state.DATASET] = data.with_ranking(dataset)

@@ -242,14 +242,21 @@ def headlines(report: Report) -> list[Headline]:
     ]
 
 
-def argmax_curve_note(name: str, curve, average_precision: float, roc_auc: float) -> str:
-    """Multi-class argmax: why the reachable curve stops short of recall 1."""
+def argmax_curve_note(name: str, curve, average_precision: float, roc_auc: float,
+                      pending: bool = False) -> str:
+    """Multi-class argmax: why the reachable curve stops short of recall 1; ``pending``: the
+    one-vs-rest curve, AP and ROC AUC are still being computed (a big file's first view)."""
     reach = float(curve.recall[-1]) if len(curve.recall) else 0.0
-    return (
+    said = (
         f"Under argmax only rows whose top class is {name} can be predicted as {name}, so its "
-        f"threshold moves along the solid curve, which stops at recall {reach:.3f}. The dotted "
-        f"one-vs-rest curve over every row is the one AP ({format_value(average_precision)}) "
-        f"and ROC AUC ({format_value(roc_auc)}) rank."
+        f"threshold moves along the solid curve, which stops at recall {reach:.3f}."
+    )
+    if pending:
+        return (said + " The dotted one-vs-rest curve over every row, the one AP and ROC AUC "
+                "rank, is drawn once they are computed.")
+    return (
+        f"{said} The dotted one-vs-rest curve over every row is the one AP "
+        f"({format_value(average_precision)}) and ROC AUC ({format_value(roc_auc)}) rank."
     )
 
 

@@ -123,6 +123,12 @@ def _on_missing(key: str) -> None:
     st.session_state[_sent_key(key)] = None
 
 
+def load_plotly_js(key: str) -> None:
+    """An element that shows nothing and has the browser load plotly.js ahead of the charts
+    (hidden by ``figures.NARROW_SCREEN_STYLE``, which lists its key)."""
+    _component(key=key, data={"plotly_js": PLOTLY_JS_URL})
+
+
 def live_html(key: str, html: str) -> None:
     """Show ``html`` in one element that later runs update in place (see the module docstring).
     Give each block its own ``key``: the key is what keeps the element alive between runs."""
