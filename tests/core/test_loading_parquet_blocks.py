@@ -1,10 +1,10 @@
-"""Scores move a block of rows at a time, laid out column by column: a Parquet file's columns
-into the score matrix (noting the lowest and highest score on the way), and the matrix's rows
-into the row sums of the "do not sum to 1" warning.
+"""A Parquet file's scores move into the matrix a block of rows at a time (noting the lowest and
+highest score on the way), and the "do not sum to 1" warning counts rows from a sum in the
+scores' own precision, summing again in float64 only the rows near the tolerance.
 
 Every load here is compared with the whole-table reader, bit for bit or the same sentence, with
 blocks and column groups small enough that a few hundred rows cross many block and row-group
-boundaries; the row sums are compared with numpy's own ``sum(axis=1)`` to the last bit.
+boundaries; the count of rows off is compared with float64 row sums, row for row.
 """
 
 import numpy as np
@@ -15,7 +15,7 @@ import pytest
 import thresholdlab.loading.parquet as parquet_module
 import thresholdlab.loading.raw as raw_module
 from thresholdlab.loading import SUM_TOLERANCE, load, sum_warnings
-from thresholdlab.loading.scores import pairwise_row_sums
+from thresholdlab.loading.scores import rows_off
 
 from tests.core.test_loading_streaming import parquet_both, parquet_bytes
 
@@ -33,31 +33,65 @@ def _awkward(rng, shape, dtype):
     return (rng.random(shape) * 10.0 ** -rng.integers(0, 30, size=shape)).astype(dtype)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", [1, 2, 3, 7, 8, 9, 15, 16, 17, 20, 24, 50, 127, 128, 129, 136, 257, 300])
-def test_row_sums_are_numpys_to_the_last_bit(k, dtype):
-    rng = np.random.default_rng(k)
-    scores = np.concatenate([_awkward(rng, (400, k), dtype), rng.random((400, k)).astype(dtype)])
-    expected = np.asarray(scores, dtype=np.float64).sum(axis=1)
-    got = pairwise_row_sums(np.ascontiguousarray(scores.T), 0, k)
-    assert got.dtype == np.float64
-    assert np.array_equal(got.view(np.int64), expected.view(np.int64))
-
-
-@pytest.mark.parametrize("k", [2, 3, 20, 130])
-def test_rows_off_are_counted_as_numpys_row_sums_count_them(small_blocks, k):
-    rng = np.random.default_rng(k)
-    p = rng.random((2000, k)).astype(np.float32)
-    p /= p.sum(axis=1, keepdims=True)
-    # Rows on both sides of the tolerance, many a hair away from it.
-    p[:300, 0] += np.float32(SUM_TOLERANCE) * rng.uniform(0.999, 1.001, size=300).astype(np.float32)
-    p[300:400, 1] -= np.float32(2 * SUM_TOLERANCE)
-    p[400:500] = _awkward(rng, (100, k), np.float32)
+def _float64_count(p):
     sums = np.asarray(p, dtype=np.float64).sum(axis=1)
-    count = int(np.count_nonzero(np.abs(sums - 1.0) > SUM_TOLERANCE))
-    assert f"({count} of 2000 rows are off" in sum_warnings(p)[0]
-    assert f"({count} of 2000 rows are off" in sum_warnings(p.astype(np.float64))[0]
-    assert f"({count} of 2000 rows are off" in sum_warnings(np.asfortranarray(p))[0]
+    return int(np.count_nonzero(np.abs(sums - 1.0) > SUM_TOLERANCE))
+
+
+def _on_the_edge(rng, n, k, dtype):
+    """Rows whose float64 sum lies within a few units in the last place of 1 +- the tolerance,
+    where a sum in float32 (or in another order) can fall on either side."""
+    p = rng.random((n, k))
+    p /= p.sum(axis=1, keepdims=True)
+    p = p.astype(dtype)
+    target = 1.0 + SUM_TOLERANCE * rng.choice([-1.0, 1.0], size=n)
+    for _ in range(3):  # move the last column so that the float64 sum hits the target
+        gap = target - np.asarray(p, dtype=np.float64).sum(axis=1)
+        p[:, -1] = (p[:, -1].astype(np.float64) + gap).astype(dtype)
+    # Then a unit of the last column's precision up or down, or none.
+    step = rng.integers(-1, 2, size=n)
+    p[:, -1] = np.where(step == 0, p[:, -1],
+                        np.nextafter(p[:, -1], np.where(step > 0, 2, -1).astype(dtype)))
+    return np.clip(p, 0, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [2, 3, 7, 8, 9, 20, 50, 129, 300])
+def test_rows_off_are_those_of_float64_row_sums(k, dtype):
+    rng = np.random.default_rng(k)
+    p = np.concatenate([
+        _on_the_edge(rng, 3000, k, dtype),
+        _awkward(rng, (200, k), dtype),
+        rng.random((200, k)).astype(dtype),
+        np.full((5, k), 1.0 / k, dtype=dtype),
+    ])
+    p = p[rng.permutation(len(p))]
+    count = _float64_count(p)
+    assert 0 < count < len(p) and rows_off(p) == count
+    assert f"({count} of {len(p)} rows are off" in sum_warnings(p)[0]
+
+
+def test_rows_near_the_tolerance_are_summed_again_and_only_those(monkeypatch):
+    import thresholdlab.loading.scores as scores_module
+
+    rng = np.random.default_rng(4)
+    p = _on_the_edge(rng, 2000, 20, np.float32)
+    summed = []
+    real = scores_module._rows_off_float64
+    monkeypatch.setattr(scores_module, "_rows_off_float64",
+                        lambda rows: summed.append(len(rows)) or real(rows))
+    assert rows_off(p) == _float64_count(p)
+    assert len(summed) == 1 and 0 < summed[0] < 2000
+
+
+def test_rows_off_of_negative_or_missing_scores_are_summed_in_float64():
+    rng = np.random.default_rng(8)
+    p = rng.random((500, 4)) - 0.1
+    assert rows_off(p) == _float64_count(p)
+    p = rng.random((500, 4)).astype(np.float32)
+    p[7, 2] = np.nan
+    assert rows_off(p) == _float64_count(p)
+    assert rows_off(np.zeros((0, 3))) == 0
 
 
 def _multiclass(n=700, k=5, seed=3, dtype=np.float32):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresholdlab.loading.raw import Raw, ScoreSummary, column_block
+from thresholdlab.loading.raw import Raw, ScoreSummary
 from thresholdlab.loading.roles import Overrides
 from thresholdlab.predictions import PROBABILITY_SLACK, DataError
 
@@ -189,17 +189,7 @@ def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]
 
 def sum_warnings(probabilities: np.ndarray) -> list[str]:
     """Multi-class probabilities need not sum to 1; say so when many rows are far from it."""
-    # Row sums in float64 for float32 input too (a float32 sum rounds differently), added in
-    # the order numpy sums a float64 row (see pairwise_row_sums), so exactly as a float64
-    # array's rows would sum, without a float64 copy of the whole matrix. Each block of rows
-    # is summed column by column: numpy's sum(axis=1) makes a call per short row.
-    count = 0
-    block = column_block(probabilities.shape[1], probabilities.dtype)
-    for start in range(0, probabilities.shape[0], block.shape[1]):
-        rows = probabilities[start:start + block.shape[1]]
-        part = block[:, :rows.shape[0]]
-        np.copyto(part, rows.T)
-        count += count_rows_off(part)
+    count = rows_off(probabilities)
     if count > SUM_ROW_SHARE * probabilities.shape[0]:
         return [
             f"Scores do not sum to 1 per row ({count} of {probabilities.shape[0]} rows are off "
@@ -208,42 +198,40 @@ def sum_warnings(probabilities: np.ndarray) -> list[str]:
     return []
 
 
-def count_rows_off(columns: np.ndarray) -> int:
-    """Rows further than :data:`SUM_TOLERANCE` from summing to 1, from a block of rows laid out
-    column by column: ``columns[j]`` holds column j of the block, shape (K, m)."""
-    sums = pairwise_row_sums(columns, 0, columns.shape[0])
-    return int(np.count_nonzero(np.abs(sums - 1.0) > SUM_TOLERANCE))
+def rows_off(probabilities: np.ndarray) -> int:
+    """Rows whose sum is further than :data:`SUM_TOLERANCE` from 1, each row summed in float64
+    as ``np.asarray(rows, dtype=np.float64).sum(axis=1)`` sums it (float32 input included: a
+    float32 sum rounds differently).
 
-
-def pairwise_row_sums(columns: np.ndarray, first: int, stop: int) -> np.ndarray:
-    """float64 sums of ``columns[first:stop]`` at each position, added in the order numpy's
-    ``sum(axis=1)`` adds a contiguous float64 row (its pairwise summation: fewer than 8 values
-    one by one; up to 128 in 8 running sums combined as a tree; more split in two halves).
-
-    Same order, so the same sums to the last bit as ``np.asarray(rows, np.float64).sum(axis=1)``
-    (a test compares the two for 1 to 300 columns), and the same rows counted as off. Even
-    another order would move a sum of K probabilities by at most about K * 2**-53 (2e-15 for
-    20 classes), so it could only change the verdict on a row whose sum lies that close to
-    1 +- :data:`SUM_TOLERANCE`; the order is kept anyway, so that no file's warning can change.
+    Non-negative scores are first summed in their own precision, in one pass and without a
+    float64 copy; that sum differs from the float64 one by less than ``margin`` below (any
+    order of K additions of non-negative numbers is off by at most about K units in the last
+    place of the sum, each sum here by that, and the subtractions by less), so a row further
+    than that from the tolerance is on the same side of it either way, and only the rows
+    closer than that are summed again in float64, exactly as before. The count is therefore
+    the float64 count, to the row.
     """
-    n = stop - first
-    if n < 8:
-        total = np.zeros(columns.shape[1])
-        for j in range(first, stop):
-            total += columns[j]
-        return total
-    if n <= 128:
-        run = [columns[first + j].astype(np.float64) for j in range(8)]
-        j = 8
-        while j < n - n % 8:
-            for r in range(8):
-                run[r] += columns[first + j + r]
-            j += 8
-        total = ((run[0] + run[1]) + (run[2] + run[3])) + ((run[4] + run[5]) + (run[6] + run[7]))
-        for rest in range(first + j, stop):
-            total += columns[rest]
-        return total
-    half = n // 2
-    half -= half % 8
-    return (pairwise_row_sums(columns, first, first + half)
-            + pairwise_row_sums(columns, first + half, stop))
+    n, k = probabilities.shape
+    if n == 0:
+        return 0
+    if probabilities.dtype.kind != "f" or not probabilities.min() >= 0.0:
+        return _rows_off_float64(probabilities)
+    sums = np.einsum("ij->i", probabilities).astype(np.float64, copy=False)
+    off = np.abs(sums - 1.0)
+    margin = (sums + 1.0) * (2 * k * float(np.finfo(probabilities.dtype).eps))
+    near = np.flatnonzero(np.abs(off - SUM_TOLERANCE) <= margin)
+    count = int(np.count_nonzero(off > SUM_TOLERANCE))
+    if near.size:
+        count += _rows_off_float64(probabilities[near]) - int(np.count_nonzero(
+            off[near] > SUM_TOLERANCE))
+    return count
+
+
+def _rows_off_float64(probabilities: np.ndarray) -> int:
+    # Blocks of rows converted as a whole, so each row is summed exactly as a float64 array's
+    # row would be, without a float64 copy of the whole matrix.
+    count = 0
+    for start in range(0, probabilities.shape[0], _SUM_BLOCK_ROWS):
+        block = np.asarray(probabilities[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
+        count += int((np.abs(block.sum(axis=1) - 1.0) > SUM_TOLERANCE).sum())
+    return count
