@@ -203,27 +203,32 @@ def rows_off(probabilities: np.ndarray) -> int:
     as ``np.asarray(rows, dtype=np.float64).sum(axis=1)`` sums it (float32 input included: a
     float32 sum rounds differently).
 
-    Non-negative scores are first summed in their own precision, in one pass and without a
-    float64 copy; that sum differs from the float64 one by less than ``margin`` below (any
-    order of K additions of non-negative numbers is off by at most about K units in the last
-    place of the sum, each sum here by that, and the subtractions by less), so a row further
-    than that from the tolerance is on the same side of it either way, and only the rows
-    closer than that are summed again in float64, exactly as before. The count is therefore
-    the float64 count, to the row.
+    Non-negative scores are first summed in their own precision (one ``einsum`` per block of
+    rows, no float64 copy). Adding K non-negative numbers in any order, with machine epsilon
+    eps, lands within about K * eps / 2 times the sum of the exact sum, and the float64 sum is
+    as close or closer, so the two differ by less than ``margin`` = 2 K eps (sum + 1), which
+    also covers the rounding of ``|sum - 1|``. A row further than that from the tolerance is on
+    the same side of it either way; only the rows nearer than that are summed again in float64,
+    as before, so the count is the float64 count, row for row. (The tolerance alone would not
+    make the order irrelevant: rows within a unit in the last place of it, which a test builds,
+    are counted differently by hundreds when summed in float32, or in float64 in another order.)
     """
     n, k = probabilities.shape
-    if n == 0:
-        return 0
-    if probabilities.dtype.kind != "f" or not probabilities.min() >= 0.0:
+    if probabilities.dtype.kind != "f" or not (n == 0 or probabilities.min() >= 0.0):
         return _rows_off_float64(probabilities)
-    sums = np.einsum("ij->i", probabilities).astype(np.float64, copy=False)
-    off = np.abs(sums - 1.0)
-    margin = (sums + 1.0) * (2 * k * float(np.finfo(probabilities.dtype).eps))
-    near = np.flatnonzero(np.abs(off - SUM_TOLERANCE) <= margin)
-    count = int(np.count_nonzero(off > SUM_TOLERANCE))
-    if near.size:
-        count += _rows_off_float64(probabilities[near]) - int(np.count_nonzero(
-            off[near] > SUM_TOLERANCE))
+    reach = 2 * k * float(np.finfo(probabilities.dtype).eps)
+    count = 0
+    # Blocks of rows, so that the few temporaries per row stay small beside the matrix.
+    for start in range(0, n, _SUM_BLOCK_ROWS):
+        rows = probabilities[start:start + _SUM_BLOCK_ROWS]
+        sums = np.einsum("ij->i", rows).astype(np.float64, copy=False)
+        off = np.abs(sums - 1.0)
+        margin = (sums + 1.0) * reach
+        near = np.flatnonzero(np.abs(off - SUM_TOLERANCE) <= margin)
+        count += int(np.count_nonzero(off > SUM_TOLERANCE))
+        if near.size:
+            count += _rows_off_float64(rows[near]) - int(np.count_nonzero(
+                off[near] > SUM_TOLERANCE))
     return count
 
 
