@@ -154,7 +154,8 @@ def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
     filled = read(source, overrides)
     if filled is not None:
         raw = raw_from_table(filled.frame, source.file, overrides,
-                             filled=(filled.matrix, filled.matrix_columns))
+                             filled=(filled.matrix, filled.matrix_columns),
+                             summary=filled.summary)
         raw.notes[:0] = filled.notes
         return raw
     table, table_notes = read_table(source, fmt)

@@ -3,10 +3,12 @@
 The whole-table reader (:func:`~thresholdlab.loading.tables.read_table`) turns every column into
 a pandas column and then copies the score columns into the (n, K) matrix, so the scores are held
 twice before the frame goes. Here the columns role detection will read as scores (by their names
-and float type, :func:`~thresholdlab.loading.streaming.likely_score_columns`) are read a few at a
-time, on all cores, and copied into the preallocated matrix; only the other columns (id, labels,
-the rest) become a pandas frame, and the score columns join it as views of the matrix. The row
-count is in the file's footer, so the matrix is allocated once, at its size.
+and float type, :func:`~thresholdlab.loading.streaming.likely_score_columns`) are decoded a few
+at a time, on all cores, and copied into the preallocated matrix a block of rows at a time,
+which also gives the checks their lowest and highest score without a pass of their own; only
+the other columns (id, labels, the rest) become a pandas frame, and the score columns join it
+as views of the matrix. The row count is in the file's footer, so the matrix is allocated once,
+at its size.
 
 The values and types are those of the whole-table reader: float32 columns stay float32 (exact),
 anything else becomes float64, a missing value is NaN. Files the whole-table reader refuses
@@ -23,15 +25,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from thresholdlab.loading.raw import _copy_columns
+from thresholdlab.loading.raw import ScoreSummary, column_block
 from thresholdlab.loading.roles import Overrides
 from thresholdlab.loading.source import Source, release_arrow_memory
 from thresholdlab.loading.streaming import Streamed, likely_score_columns
 from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 
-GROUP_COLUMNS = 4
-"""Score columns decoded together (in parallel) before they are copied into the matrix: the
-decoded columns of one group are all that is held beside the matrix."""
+GROUP_COLUMNS = 10
+"""Score columns decoded together (in parallel) before they are copied into the matrix. Each
+group's copy writes a part of every row of the matrix, so fewer, wider groups copy faster (at
+1,000,000 x 20: about 0.035 s with groups of 4, 0.023 s with 10, 0.018 s with all 20); the
+decoded group and its decoding buffers are held beside the matrix, so narrower groups peak
+lower (load's peak 1.84x the float32 matrix with 4, 2.24x with 10, 2.7x with all 20; the
+budget is 3x)."""
 
 
 def read_parquet_filled(source: Source, ov: Overrides) -> Streamed | None:
@@ -69,12 +75,14 @@ def _fill(parquet: pq.ParquetFile, ov: Overrides) -> Streamed | None:
     # float32 stays float32 as in score_matrix: the float32 values are the data.
     all32 = all(pa.types.is_float32(kinds[c]) for c in scores)
     matrix = np.empty((rows, len(scores)), dtype=np.float32 if all32 else np.float64)
+    lows, highs = [], []
     for first in range(0, len(scores), GROUP_COLUMNS):
         group = scores[first:first + GROUP_COLUMNS]
         table = parquet.read(columns=group, use_threads=True)
-        # A missing value becomes NaN, as pandas reads it; check_finite names it.
-        _copy_columns(matrix, first, [table.column(c).to_numpy() for c in group])
+        _copy_group(matrix, first, [table.column(c) for c in group], lows, highs)
         del table
+    # np.min carries a NaN through, as matrix.min() would.
+    summary = ScoreSummary(matrix, np.min(lows), np.max(highs))
     # The other columns one at a time, on this thread, as tables._parquet_frame reads them.
     columns = [parquet.read(columns=[c], use_threads=False).column(0) for c in rest]
     table = pa.Table.from_arrays(
@@ -94,7 +102,38 @@ def _fill(parquet: pq.ParquetFile, ov: Overrides) -> Streamed | None:
         frame = frame.reset_index()
     frame.columns = [str(c) for c in frame.columns]
     frame.attrs[BLOCK_PER_COLUMN] = True
-    return Streamed(frame, [], matrix, list(scores))
+    return Streamed(frame, [], matrix, list(scores), summary)
+
+
+def _copy_group(matrix: np.ndarray, first: int, columns: list[pa.ChunkedArray],
+                lows: list, highs: list) -> None:
+    """Copy decoded score columns into ``matrix[:, first:first + len(columns)]``, a block of
+    rows at a time, and note each block's lowest and highest score while it is in the cache.
+
+    Values are those of assigning each column: float32 as it is, or converted exactly to
+    float64; a missing value becomes NaN, as pandas reads it, and check_finite names it.
+    """
+    block = column_block(len(columns), matrix.dtype)
+    step = block.shape[1]
+    for start, pieces in _aligned_pieces(columns):
+        for offset in range(0, len(pieces[0]), step):
+            stop = min(offset + step, len(pieces[0]))
+            part = block[:, :stop - offset]
+            for j, piece in enumerate(pieces):
+                part[j] = piece[offset:stop]
+            rows = slice(start + offset, start + stop)
+            np.copyto(matrix[rows, first:first + len(columns)], part.T)
+            lows.append(part.min())
+            highs.append(part.max())
+
+
+def _aligned_pieces(columns: list[pa.ChunkedArray]):
+    """(first row, one numpy array per column) over runs of rows that every column holds in
+    one chunk (a file's row groups), without a copy when a column has no missing values."""
+    ends = {int(e) for c in columns for e in np.cumsum([len(chunk) for chunk in c.chunks])}
+    bounds = sorted({0, *ends})
+    for start, stop in zip(bounds, bounds[1:]):
+        yield start, [c.slice(start, stop - start).to_numpy() for c in columns]
 
 
 def _plain_pandas_index(schema: pa.Schema) -> list[str] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresholdlab.loading.raw import Raw
+from thresholdlab.loading.raw import Raw, ScoreSummary
 from thresholdlab.loading.roles import Overrides
 from thresholdlab.predictions import PROBABILITY_SLACK, DataError
 
@@ -29,11 +29,21 @@ _MIN_CELLS_TO_JUDGE = 20
 """Below this many scores a share says little: a tiny file's scores outside [0, 1] are logits."""
 
 
+def score_range(raw: Raw) -> tuple[np.generic, np.generic]:
+    """``(raw.scores.min(), raw.scores.max())``, from the reader's summary when it has one;
+    computed once and kept otherwise, since several checks ask."""
+    summary = raw.summary
+    if summary is None or summary.scores is not raw.scores:
+        # min and max carry any NaN or inf through without an (n, K) temporary.
+        summary = ScoreSummary(raw.scores, raw.scores.min(), raw.scores.max())
+        raw.summary = summary
+    return summary.low, summary.high
+
+
 def check_finite(raw: Raw) -> None:
     """The first missing, NaN or infinite score (row order, then column order) is an error."""
-    # min and max carry any NaN or inf through without an (n, K) temporary; the boolean
-    # mask is only built on the error path.
-    low, high = raw.scores.min(), raw.scores.max()
+    # The boolean mask is only built on the error path.
+    low, high = score_range(raw)
     if np.isfinite(low) and np.isfinite(high):
         return
     finite = np.isfinite(raw.scores)
@@ -59,7 +69,7 @@ def decide_score_kind(raw: Raw, task: str, ov: Overrides, notes: list[str]) -> t
     error (a float32 softmax writes 1.0000001); they are clipped to [0, 1] and noted, since
     reading the whole file as logits for them would turn every probability into nonsense.
     """
-    low, high = float(raw.scores.min()), float(raw.scores.max())
+    low, high = (float(v) for v in score_range(raw))
     all_inside = low >= 0.0 and high <= 1.0
     if not all_inside and ov.score_kind != "logit" and (
         low >= -PROBABILITY_SLACK and high <= 1.0 + PROBABILITY_SLACK
@@ -150,9 +160,12 @@ def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]
     would turn into nonsense: an error when each row of scores sums to 100 (multi-class, or a
     negative and a positive column); a warning for single columns (binary, multi-label), where
     no row sum can tell. Nothing is said when the user chose the score kind."""
-    if kind != "logit" or ov.score_kind is not None or raw.scores.min() < 0.0:
-        return []  # logits nearly always include negative ones: one pass over them decides
-    high = float(raw.scores.max())
+    if kind != "logit" or ov.score_kind is not None:
+        return []
+    low, high = score_range(raw)
+    if low < 0.0:
+        return []  # logits nearly always include negative ones
+    high = float(high)
     if high > 100.0:
         return []
     n = raw.scores.shape[0]
@@ -176,16 +189,54 @@ def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]
 
 def sum_warnings(probabilities: np.ndarray) -> list[str]:
     """Multi-class probabilities need not sum to 1; say so when many rows are far from it."""
-    # Row sums in float64 for float32 input too (a float32 sum rounds differently), taken from
-    # blocks of rows converted as a whole, so each row is summed exactly as a float64 array's
-    # row would be, without a float64 copy of the whole matrix.
-    count = 0
-    for start in range(0, probabilities.shape[0], _SUM_BLOCK_ROWS):
-        block = np.asarray(probabilities[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
-        count += int((np.abs(block.sum(axis=1) - 1.0) > SUM_TOLERANCE).sum())
+    count = rows_off(probabilities)
     if count > SUM_ROW_SHARE * probabilities.shape[0]:
         return [
             f"Scores do not sum to 1 per row ({count} of {probabilities.shape[0]} rows are off "
             f"by more than {SUM_TOLERANCE:g}); thresholds still apply to them as given."
         ]
     return []
+
+
+def rows_off(probabilities: np.ndarray) -> int:
+    """Rows whose sum is further than :data:`SUM_TOLERANCE` from 1, each row summed in float64
+    as ``np.asarray(rows, dtype=np.float64).sum(axis=1)`` sums it (float32 input included: a
+    float32 sum rounds differently).
+
+    Non-negative scores are first summed in their own precision (one ``einsum`` per block of
+    rows, no float64 copy). Adding K non-negative numbers in any order, with machine epsilon
+    eps, lands within about K * eps / 2 times the sum of the exact sum, and the float64 sum is
+    as close or closer, so the two differ by less than ``margin`` = 2 K eps (sum + 1), which
+    also covers the rounding of ``|sum - 1|``. A row further than that from the tolerance is on
+    the same side of it either way; only the rows nearer than that are summed again in float64,
+    as before, so the count is the float64 count, row for row. (The tolerance alone would not
+    make the order irrelevant: rows within a unit in the last place of it, which a test builds,
+    are counted differently by hundreds when summed in float32, or in float64 in another order.)
+    """
+    n, k = probabilities.shape
+    if probabilities.dtype.kind != "f" or not (n == 0 or probabilities.min() >= 0.0):
+        return _rows_off_float64(probabilities)
+    reach = 2 * k * float(np.finfo(probabilities.dtype).eps)
+    count = 0
+    # Blocks of rows, so that the few temporaries per row stay small beside the matrix.
+    for start in range(0, n, _SUM_BLOCK_ROWS):
+        rows = probabilities[start:start + _SUM_BLOCK_ROWS]
+        sums = np.einsum("ij->i", rows).astype(np.float64, copy=False)
+        off = np.abs(sums - 1.0)
+        margin = (sums + 1.0) * reach
+        near = np.flatnonzero(np.abs(off - SUM_TOLERANCE) <= margin)
+        count += int(np.count_nonzero(off > SUM_TOLERANCE))
+        if near.size:
+            count += _rows_off_float64(rows[near]) - int(np.count_nonzero(
+                off[near] > SUM_TOLERANCE))
+    return count
+
+
+def _rows_off_float64(probabilities: np.ndarray) -> int:
+    # Blocks of rows converted as a whole, so each row is summed exactly as a float64 array's
+    # row would be, without a float64 copy of the whole matrix.
+    count = 0
+    for start in range(0, probabilities.shape[0], _SUM_BLOCK_ROWS):
+        block = np.asarray(probabilities[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
+        count += int((np.abs(block.sum(axis=1) - 1.0) > SUM_TOLERANCE).sum())
+    return count

@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from thresholdlab.loading.raw import ScoreSummary
 from thresholdlab.loading.roles import (
     ID_NAMES, Overrides, _is_label_name, _is_unnamed, _normal, _prefix, _resolve_names,
 )
@@ -67,6 +68,7 @@ class Streamed:
     notes: list[str]
     matrix: np.ndarray  # (n, len(matrix_columns)) float64, C-contiguous
     matrix_columns: list[str]
+    summary: ScoreSummary | None = None  # what the reader learnt of the matrix on the way
 
 
 def read_csv_blocks(source: Source, ov: Overrides, fmt: str = "csv") -> Streamed | None:
