@@ -118,6 +118,7 @@ class Source:
     name: str  # sample stem, or the file's name
     sha256: str
     raw: bytes | None = field(repr=False, compare=False, default=None)
+    path: Path | None = field(repr=False, compare=False, default=None)  # a "file" on disk
 
     @classmethod
     def sample(cls, stem: str) -> "Source":
@@ -130,9 +131,18 @@ class Source:
 
     @classmethod
     def file(cls, path: str | Path) -> "Source":
-        """A file on the server's disk (``thresholdlab app FILE``); OSError when unreadable."""
-        raw = Path(path).read_bytes()
-        return cls("file", Path(path).name, hashlib.sha256(raw).hexdigest(), raw)
+        """A file on the server's disk (``thresholdlab app FILE``); OSError when unreadable.
+
+        Its identity (``sha256``, the caches' key) is a digest of its path, size and change
+        time, not of its content: hashing a file of gigabytes before each cache lookup would
+        hold up its first view by seconds. Loading still hashes the content, on a second core
+        while it parses (``PredictionSet.sha256``, what configs record). The file is read by
+        the loader itself, straight from disk, never held as bytes."""
+        path = Path(path).resolve()
+        with path.open("rb"):  # unreadable: OSError now, in the sidebar's words
+            stat = path.stat()
+        identity = f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode()
+        return cls("file", path.name, hashlib.sha256(identity).hexdigest(), path=path)
 
     @property
     def file_name(self) -> str:
@@ -197,7 +207,9 @@ def table_columns(source: Source) -> list[str] | None:
     from thresholdlab import loading
 
     try:
-        file = loading.read_source(source.raw, source.file_name, len(source.raw) + 1)
+        data = source.raw if source.raw is not None else source.path
+        size = len(data) if isinstance(data, bytes) else Path(data).stat().st_size
+        file = loading.read_source(data, source.file_name, size + 1)
         fmt = loading.file_format(file.file)
         if fmt not in ("csv", "tsv", "parquet"):
             return None
@@ -282,6 +294,8 @@ def lazy_bytes(source: Source) -> "bytes | _Lazy":
     miss (:meth:`_Lazy.of`)."""
     from thresholdlab.ui import uploads
 
+    if source.path is not None:
+        return source.path  # the loader reads a file on disk itself
     return source.raw if source.raw is not None else _Lazy(lambda: uploads.file_bytes(source))
 
 
