@@ -60,7 +60,10 @@ def _freeze_imported() -> None:
     move, during which the run's last messages wait. After a run that imported new modules,
     one collection then ``gc.freeze()`` moves everything alive into a permanent generation
     that later passes skip. Frozen objects are still freed when their last reference goes;
-    only cycles among them are never collected, and right after a collection there are none.
+    only reference cycles among them that become garbage later are never collected (the
+    sessions alive at that moment could leave some). A freeze happens only after a run that
+    imported modules, a few times in a server's life (each page's first visit), so what can
+    stay is bounded.
     """
     global _modules_frozen
     if len(sys.modules) > _modules_frozen:
