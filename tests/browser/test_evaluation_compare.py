@@ -36,8 +36,18 @@ def test_evaluation_slices_and_compare(page, tmp_path):
 
     # Slices on the Thresholds page: the table and its worst slice.
     panel = page.get_by_test_id("stExpander").filter(has_text="Slices")
-    panel.locator("summary").click()
-    page.locator(".st-key-thr_slices_on label").click()
+    switch = page.locator(".st-key-thr_slices_on label")
+    # Opened once the page is idle; on a loaded machine a run still arriving from the upload
+    # may draw the panel afresh, closed: open it again then.
+    for _ in range(3):
+        wait_idle(page)
+        panel.locator("summary").click()
+        try:
+            expect(switch).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    switch.click()
     wait_idle(page)
     expect(panel.get_by_test_id("stDataFrame")).to_be_visible()
     expect(page.get_by_text("Worst slice: region = west")).to_be_visible()
