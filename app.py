@@ -9,6 +9,7 @@ import streamlit as st
 
 from thresholdlab.ui import shell
 
+shell.page_config()
 THRESHOLDS = st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:",
                      default=True)
 page = st.navigation(

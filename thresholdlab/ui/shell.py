@@ -22,11 +22,17 @@ from thresholdlab.ui.data import Dataset
 _IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of one run
 
 
+def page_config() -> None:
+    """Title, icon and width of the page. Before ``st.navigation``: else the page's menu icon
+    becomes the tab's icon, an image fetched from Google's servers."""
+    st.set_page_config(page_title="ThresholdLab", page_icon="🎚️", layout="wide")
+
+
 def setup(charts_ahead: bool = False) -> Dataset:
     """Page config, defaults, sidebar (loading included) and the URL, once per script run;
     ``charts_ahead``: the page draws live charts, whose plotly.js the browser starts loading
     now, while the data loads (a big file's first view would wait for it otherwise)."""
-    st.set_page_config(page_title="ThresholdLab", page_icon="🎚️", layout="wide")
+    page_config()
     state.init()
     with st.sidebar:
         st.html(figures.NARROW_SCREEN_STYLE)
