@@ -123,7 +123,7 @@ def live():
 
     with view:
         live_charts(
-            "thr_charts", f"{dataset.key}|{c}|{dataset.ranking_job is None}", class_figures,
+            "thr_charts", f"{dataset.key}|{c}|{job is None}", class_figures,
             figures.operating_point_moves(point, f1), html=tables.class_counts_html(report, c),
         )
     if argmax:

@@ -20,14 +20,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from thresholdlab.loading.streaming import HEAD_BYTES  # the head the CSV reader plans from
 from thresholdlab.predictions import DataError
 
 PEAK_PER_SCORE_BYTES = {"parquet": 4.0, "csv": 8.0}
 """Exact mode's peak per score value, as a multiple of the bytes of the file's score type
 (Parquet: 4 for float32 columns, 8 for float64; CSV: 4, against a float32 matrix, so 8.0 is
 Parquet's 4x on the float64 matrix CSV scores become)."""
-HEAD_BYTES = 1 << 20
-"""Bytes of a CSV file read to count its scores per row and its bytes per row."""
 MEMORY_ENV = "THRESHOLDLAB_MEMORY_MB"
 """Environment variable: the memory, in MB, one file may take in exact mode (overrides what the
 machine reports; a shared server can set it lower)."""
@@ -142,7 +141,7 @@ def _csv(raw: bytes | None, path: Path | None, file: str, fmt: str) -> MemoryEst
         rows, exact = int(round((size - header) / per_row)), False
     scores = load(head, name=file).n_classes
     peak = PEAK_PER_SCORE_BYTES["csv"] * 4 * rows * scores
-    return MemoryEstimate(file, "csv" if fmt == "csv" else "tsv", rows, scores, int(peak), exact)
+    return MemoryEstimate(file, fmt, rows, scores, int(peak), exact)
 
 
 def _surely_fits(source, name: str | None, available: int) -> bool:

@@ -42,7 +42,7 @@ bit for bit.
 Rules that weigh classes against each other row by row are counted where the per-class counts
 decide them, and refused with the reason elsewhere (multi-class ``threshold_argmax`` with
 per-class thresholds, multi-label ``at_least_one``; see
-:func:`thresholdlab.sketch_index.check_rule`). Multi-label subset accuracy and samples-F1 need
+:mod:`thresholdlab.sketch_index`). Multi-label subset accuracy and samples-F1 need
 every row and are not available from a sketch.
 """
 

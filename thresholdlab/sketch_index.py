@@ -1,6 +1,32 @@
 """A sketch's index, metrics and optimum: :class:`SketchIndex` stands where
 :class:`~thresholdlab.curves.CurveIndex` does for rows in memory (see :mod:`thresholdlab.sketch`
-for what a sketch keeps and how accurate it is; that module re-exports these names)."""
+for what a sketch keeps and how accurate it is; that module re-exports these names).
+
+Rules on a sketch. Nothing is refused before thresholds are known: every rule of SPEC §3 is
+counted by :meth:`SketchIndex.counts_at` wherever the sketch's counts decide it.
+
+A sketch keeps each class's probabilities apart (per class, and for multi-class the top
+class's), never a row's probabilities together. So:
+
+- binary, multi-label ``threshold`` and multi-class ``argmax`` (abstaining or falling
+  back): each class's decisions follow from its own probability and the top class's, at
+  any thresholds;
+- multi-class ``threshold_argmax``: a row's decision differs from ``argmax``'s only when
+  its top class misses its threshold while a less probable class k passes t_k, that is
+  ``t_k <= p_k <= p_top < t_top``. The sketch counts the rows where k passes without being
+  the top class, and the rows whose top class c lies in ``[t_k, t_c)``; when for every pair
+  (k, c) with ``t_k < t_c`` one of the two is zero, no row can differ and the counts are
+  exactly ``argmax``'s (always so with one threshold for every class). Otherwise it refuses
+  with the two numbers: whether a row is in both groups is a fact about one row's
+  probabilities together, which the sketch does not keep;
+- multi-label ``at_least_one``: a row with no label passing gets its top label, and how
+  many rows have no label passing is not a function of the per-label counts (two rows
+  with labels (0.9, 0.1) and (0.1, 0.9) and two with (0.9, 0.9) and (0.1, 0.1) give the
+  same counts; at 0.5 the second pair has an empty row, the first none), nor is which
+  label is a row's top. It is counted where no row can be empty (a label passed by every
+  row) or where the rule ignores the thresholds (one label: every row gets it), else
+  refused.
+"""
 
 from __future__ import annotations
 
@@ -18,32 +44,6 @@ if TYPE_CHECKING:  # annotations only: the sketch module imports this one
     from thresholdlab.sketch import Sketch
 
 
-def check_rule(sketch: Sketch, rule: DecisionRule) -> None:
-    """Nothing to refuse before thresholds are known: every rule of SPEC §3 is counted by
-    :meth:`SketchIndex.counts_at` wherever the sketch's counts decide it (see there).
-
-    A sketch keeps each class's probabilities apart (per class, and for multi-class the top
-    class's), never a row's probabilities together. So:
-
-    - binary, multi-label ``threshold`` and multi-class ``argmax`` (abstaining or falling
-      back): each class's decisions follow from its own probability and the top class's, at
-      any thresholds;
-    - multi-class ``threshold_argmax``: a row's decision differs from ``argmax``'s only when
-      its top class misses its threshold while a less probable class k passes t_k, that is
-      ``t_k <= p_k <= p_top < t_top``. The sketch counts the rows where k passes without being
-      the top class, and the rows whose top class c lies in ``[t_k, t_c)``; when for every pair
-      (k, c) with ``t_k < t_c`` one of the two is zero, no row can differ and the counts are
-      exactly ``argmax``'s (always so with one threshold for every class). Otherwise it refuses
-      with the two numbers: whether a row is in both groups is a fact about one row's
-      probabilities together, which the sketch does not keep;
-    - multi-label ``at_least_one``: a row with no label passing gets its top label, and how
-      many rows have no label passing is not a function of the per-label counts (two rows
-      with labels (0.9, 0.1) and (0.1, 0.9) and two with (0.9, 0.9) and (0.1, 0.1) give the
-      same counts; at 0.5 the second pair has an empty row, the first none), nor is which
-      label is a row's top. It is counted where no row can be empty (a label passed by every
-      row) or where the rule ignores the thresholds (one label: every row gets it), else
-      refused.
-    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +74,6 @@ class SketchIndex:
         rule = rule or DecisionRule.default(sketch.task)
         if rule.task != sketch.task:
             raise ValueError(f"a {rule.task} decision rule cannot index {sketch.task} data")
-        check_rule(sketch, rule)
         edges = sketch.edges  # built once here: every count and curve looks thresholds up in it
         edges.setflags(write=False)
         return cls(
@@ -147,7 +146,7 @@ class SketchIndex:
 
     def _check_threshold_argmax(self, i: np.ndarray) -> None:
         """DataError unless no row can decide otherwise under ``threshold_argmax`` than under
-        ``argmax`` at the edge indices ``i`` (see :func:`check_rule`)."""
+        ``argmax`` at the edge indices ``i`` (see the module's docstring)."""
         k = len(i)
         rows = np.arange(k)
         passing = self._tail_positive[rows, i] + self._tail_negative[rows, i]

@@ -270,10 +270,10 @@ def _steps() -> tuple[float, float, str]:
 def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=None,
                  disabled: str | None = None, below: str | None = None, unboxed: bool = False):
     """A slider with an exact number box beside it, both showing ``value``; ``disabled``: the
-    reason they are greyed out, shown as their help; ``below``: HTML drawn under the slider
-    (the class's score strip), as wide as its track; ``unboxed``: slider, number box and strip
-    go straight into the current container, in that order, for the page's style to place
-    (no columns: each element a run sends costs the browser a render of the page)."""
+    reason they are greyed out, shown as their help; ``unboxed``: slider, number box and
+    ``below`` (HTML: the class's score strip) go straight into the current container, in that
+    order, for the page's style to place (no columns: each element a run sends costs the
+    browser a render of the page)."""
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
     _seed(slider_key, float(value))
     _seed(number_key, float(value))
@@ -302,11 +302,9 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
         if below:
             st.html(below)
     else:
-        left, right = st.columns([4, 1.3], vertical_alignment="center" if below else "bottom")
+        left, right = st.columns([4, 1.3], vertical_alignment="bottom")
         with left:
             slider()
-            if below:
-                st.html(below)
         with right:
             number_box()
     typed = st.session_state.get(OUT_OF_RANGE, {}).get(number_key)
@@ -333,7 +331,8 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
     With many classes only the picked class's slider is drawn; the full grid follows a toggle
     (``<prefix>_all``). Every widget drawn is re-sent on each move, hidden or not, so a grid
     nobody looks at would cost more than the rest of the page. ``strips``: class index -> HTML
-    drawn under that class's slider (see ``ui.score_strip``); ``per_row``: sliders per row
+    drawn under the picked class's lone slider when ``unboxed`` (see ``ui.score_strip``);
+    ``per_row``: sliders per row
     (default: one up to four classes, else two); ``unboxed``: with one per row, each slider
     and its number box go straight into the current container (see :func:`_slider_pair`), and
     the page's style draws the strips (``score_strip.strips_style`` for :func:`listed_sliders`)
@@ -368,17 +367,16 @@ def threshold_sliders(dataset: Dataset, prefix: str, *, picked: int | None = Non
             _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,),
                          help=words(c), disabled=unused, unboxed=True)
         return
-    _grid(classes, values, prefix, per_row=per_row, disabled=unused, below=below)
+    _grid(classes, values, prefix, per_row=per_row, disabled=unused)
 
 
-def _grid(classes, values, prefix: str, per_row: int, disabled: str | None = None,
-          below=lambda c: None) -> None:
+def _grid(classes, values, prefix: str, per_row: int, disabled: str | None = None) -> None:
     for start in range(0, len(classes), per_row):
         cells = st.columns(per_row, gap="medium") if per_row > 1 else [st.container()]
         for cell, c in zip(cells, range(start, min(start + per_row, len(classes)))):
             with cell:
                 _slider_pair(classes[c], values[c], f"{prefix}_{c}", _on_threshold, (c,),
-                             disabled=disabled, below=below(c))
+                             disabled=disabled)
 
 
 # ----------------------------------------------------------------------------------- optimise

@@ -244,8 +244,7 @@ def index_under(dataset: Dataset, rule: DecisionRule):
     when that rule is chosen)."""
     if rule == dataset.rule:
         return dataset.index
-    data_key = f"{dataset.source.sha256}|{dataset.overrides.key}"
-    return _index(data_key, rule.rule, rule.no_prediction, dataset.predictions)
+    return _index(dataset.data_key, rule.rule, rule.no_prediction, dataset.predictions)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -376,10 +375,15 @@ def plot_curve(dataset: Dataset, c: int, max_points: int = MAX_PLOT_POINTS) -> C
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def _one_vs_rest_curve(data_key: str, c: int, _predictions: PredictionSet) -> Curve:
-    thresholds, tp, fp = binary_curve(_predictions.labels == c, _predictions.probabilities[:, c])
-    positives = int(_predictions.positives[c])
-    curve = Curve(thresholds, tp, fp, positives, _predictions.n_rows - positives)
-    return downsample(curve, MAX_PLOT_POINTS)
+    return downsample(full_one_vs_rest_curve(_predictions, c), MAX_PLOT_POINTS)
+
+
+def full_one_vs_rest_curve(predictions: PredictionSet, c: int) -> Curve:
+    """Multi-class class ``c``'s curve over every row, every distinct score (not cached: one sort
+    of the class's column; callers cache what they draw from it)."""
+    thresholds, tp, fp = binary_curve(predictions.labels == c, predictions.probabilities[:, c])
+    positives = int(predictions.positives[c])
+    return Curve(thresholds, tp, fp, positives, predictions.n_rows - positives)
 
 
 def one_vs_rest_curve(dataset: Dataset, c: int) -> Curve | None:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import base64
 import html
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
 
-from thresholdlab.metrics import binary_curve
 from thresholdlab.curves import Curve
 from thresholdlab.score_histogram import ScoreHistogram, score_histogram
-from thresholdlab.ui.data import Dataset
+from thresholdlab.ui.data import Dataset, full_one_vs_rest_curve
 
 POSITIVE, NEGATIVE, DEAD = "#2ca02c", "#9aa0a6", "#808495"
 WIDTH, HEIGHT = 400, 26  # viewBox units; the strip stretches to the slider's width
@@ -35,43 +34,48 @@ def _curve(dataset: Dataset, c: int) -> Curve:
         return dataset.index.curve(c)
     if dataset.binned:
         return dataset.index.one_vs_rest_curve(c)
-    p = dataset.predictions
-    thresholds, tp, fp = binary_curve(p.labels == c, p.probabilities[:, c])
-    positives = int(p.positives[c])
-    return Curve(thresholds, tp, fp, positives, p.n_rows - positives)
+    return full_one_vs_rest_curve(dataset.predictions, c)
+
+
+@dataclass(frozen=True)
+class _Strip:
+    histogram: ScoreHistogram
+    image: str  # SVG data URL
+    words: str  # what it shows, in a sentence or three
 
 
 @st.cache_resource(max_entries=1024, show_spinner=False)
-def _histogram(dataset_key: str, c: int, _dataset: Dataset) -> ScoreHistogram:
+def _strip(dataset_key: str, c: int, _dataset: Dataset) -> _Strip:
+    """Built once per data set, rule and class: a move re-sends the same text, computed once."""
     hist = score_histogram(_curve(_dataset, c))
     if _dataset.rule.ignores_thresholds(len(_dataset.classes)):
         # Every row gets the same decision whatever the thresholds (the sliders say why).
         hist = replace(hist, lowest=None, highest=None)
-    return hist
+    return _Strip(hist, _image(hist), _describe(hist, _dataset.classes[c]))
 
 
 def strip(dataset: Dataset, c: int) -> str:
     """Class ``c``'s strip as HTML (cached per data set, rule and class)."""
-    return strip_html(_histogram(dataset.key, c, dataset), dataset.classes[c])
+    return _strip_element(_strip(dataset.key, c, dataset))
 
 
 def description(dataset: Dataset, c: int) -> str:
     """Class ``c``'s strip in words: the counts it draws and where a threshold changes nothing."""
-    return _describe(_histogram(dataset.key, c, dataset), dataset.classes[c])
+    return _strip(dataset.key, c, dataset).words
 
 
 def strips_style(dataset: Dataset, slider_keys: dict[int, str]) -> str:
     """A ``<style>`` drawing class ``c``'s strip under the slider keyed ``slider_keys[c]``."""
     rules = []
     for c, key in slider_keys.items():
-        hist = _histogram(dataset.key, c, dataset)
+        drawn = _strip(dataset.key, c, dataset)
         # The counts and dead ranges drawn, exactly, for a reader of the page (and its tests).
         name = dataset.classes[c].replace("*/", "* /")
-        rules.append(f"/* Scores of {name}: {_data_attributes(hist)} */")
+        rules.append(f"/* Scores of {name}: {_data_attributes(drawn.histogram)} */")
         rules.append(
             f'.st-key-{key} [data-testid="stSlider"]::after {{content: ""; display: block; '
             f'height: {HEIGHT}px; margin: -0.35rem 0.45rem 0 0.45rem; '
-            f'background: url("{_image(hist)}") 0 0 / 100% 100% no-repeat;}}'
+            f'background: url("{drawn.image}") 0 0 / 100% 100% no-repeat;}}'
         )
     return "<style>" + "\n".join(rules) + "</style>"
 
@@ -136,13 +140,13 @@ def _image(hist: ScoreHistogram) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def strip_html(hist: ScoreHistogram, name: str) -> str:
+def _strip_element(drawn: _Strip) -> str:
     """The strip of one class as an element: the image, its words as a tooltip."""
     # An image, not inline SVG: the page's HTML sanitiser drops inline SVG, and an image keeps
     # the strip out of the page's layout work.
-    text = html.escape(_describe(hist, name), quote=True)
-    return (f'<div class="tl-strip" title="{text}" {_data_attributes(hist)}>'
-            f'<img alt="{text}" src="{_image(hist)}"></div>')
+    text = html.escape(drawn.words, quote=True)
+    return (f'<div class="tl-strip" title="{text}" {_data_attributes(drawn.histogram)}>'
+            f'<img alt="{text}" src="{drawn.image}"></div>')
 
 
 def _data_attributes(hist: ScoreHistogram) -> str:

@@ -16,6 +16,7 @@ import streamlit as st
 from thresholdlab.decisions import (
     NO_PREDICTION_NAMES, NO_PREDICTION_OPTIONS, RULE_NAMES, RULES, DecisionRule,
 )
+from thresholdlab.memory_fit import too_large_sentence
 from thresholdlab.predictions import DataError
 from thresholdlab.sketch import is_binned
 from thresholdlab.ui import data, sketch_rules, state, uploads
@@ -195,7 +196,7 @@ def _first_source() -> tuple[Source, str | None]:
     if path:
         try:
             # Before reading it: a file too large for exact mode is never read into memory.
-            if (too_large := _too_large_path(path)) is not None:
+            if (too_large := too_large_sentence(path)) is not None:
                 return Source.sample(ss[state.SAMPLE_CHOICE]), too_large
             return Source.file(path), None
         except OSError as e:
@@ -204,19 +205,9 @@ def _first_source() -> tuple[Source, str | None]:
     return Source.sample(ss[state.SAMPLE_CHOICE]), None
 
 
-def _too_large_path(path: str) -> str | None:
-    """The core's too-large sentence for `thresholdlab app FILE`'s file, from the file on disk
-    (its size, footer or first rows), before its bytes are read (a sketch is never too large)."""
-    from thresholdlab.memory_fit import too_large_sentence
-
-    return too_large_sentence(path)
-
-
 def _too_large(source: Source) -> str | None:
     """The core's sentence when a new file would not fit in memory in exact mode (it then
     names the sketch command), checked before the file is parsed; None otherwise."""
-    from thresholdlab.memory_fit import too_large_sentence
-
     ss = st.session_state
     if source.raw is None or source.kind in ("sample", "file"):
         # A kept upload that loaded before, a bundled sample, or `thresholdlab app FILE`'s file,

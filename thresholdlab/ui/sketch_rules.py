@@ -1,7 +1,7 @@
 """Decision rules on a sketch in the dashboard: thresholds whose decisions its counts cannot tell.
 
 A sketch counts per-class ``threshold_argmax`` and multi-label ``at_least_one`` only where its
-bins prove every row's decision (see :func:`thresholdlab.sketch_index.check_rule`); elsewhere its
+bins prove every row's decision (see :mod:`thresholdlab.sketch_index`); elsewhere its
 ``counts_at`` refuses with one sentence. So the dashboard offers a sketch every rule, as for
 rows, and never holds thresholds it cannot count:
 
