@@ -104,8 +104,10 @@ def interleaved(a: Callable[[], object], b: Callable[[], object], repeats: int, 
     return ma, mb, ta, tb
 
 
-def round_robin(fns: list[Callable[[], object]], repeats: int, warmup: int = 1):
-    """Medians and times of every function in ``fns``, timed in turn ``repeats`` times."""
+def round_robin(fns: list[Callable[[], object]], repeats: int, warmup: int = 1,
+                before: Callable[[], object] | None = None):
+    """Medians and times of every function in ``fns``, timed in turn ``repeats`` times;
+    ``before`` runs untimed before each timed call (to start every one from the same state)."""
     for _ in range(warmup):
         for fn in fns:
             fn()
@@ -113,6 +115,8 @@ def round_robin(fns: list[Callable[[], object]], repeats: int, warmup: int = 1):
     for _ in range(repeats):
         for fn, out in zip(fns, times):
             gc.collect()
+            if before is not None:
+                before()
             started = time.perf_counter()
             fn()
             out.append(time.perf_counter() - started)

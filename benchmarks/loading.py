@@ -1,16 +1,22 @@
 """Benchmark 3: loading a 1,000,000 x 20 prediction file, CSV and Parquet.
 
 ``thresholdlab.loading.load`` against the bare parsers it builds on, in the same run:
-``pandas.read_csv(engine="pyarrow")`` and ``pandas.read_parquet``. ``load`` also does what the
-bare parse does not: the file's sha256 (caches and configs key on it), role detection, label
-mapping, the finite/range checks of every score, and the float64 score matrix. No budget: the
-ratio shows what validation costs on top of parsing.
+``pandas.read_csv(engine="pyarrow")`` and ``pandas.read_parquet``, and for Parquet pyarrow alone
+(``pyarrow.parquet.read_table``, the yardstick of SPEC section 9's loading budget). ``load``
+also does what the bare parse does not: role detection, label mapping, the finite/range checks
+of every score, the sum-to-1 count and the score matrix. A file on disk is hashed when its
+digest is first asked for (a config), not by ``load``.
+
+Every timed call starts from the same state: Arrow's memory pool emptied, as in a process
+reading its first file (``load`` leaves it so itself, so that a parsed table stops counting
+in the process's memory). A pool still holding the pages of the previous read saves pyarrow
+about 10 ms at this size: pyarrow timed alone that way is reported too ("warm pool").
 
 The project reads a plain CSV with pyarrow's streaming reader, block by block straight into the
 score matrix (``thresholdlab/loading/streaming.py``), and anything unusual with the whole-table
 readers (``pandas.read_csv(engine="pyarrow")``, pandas' C engine to word an error); a Parquet
 file's score columns go from pyarrow straight into the matrix (``loading/parquet.py``). The
-table reports the C engine too, and for Parquet pyarrow alone (``pyarrow.parquet.read_table``).
+table reports the C engine too.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import Report, Row, Size, round_robin
+from benchmarks.common import Report, Row, Size, median_seconds, round_robin
 from benchmarks.make_data import make_file
 
 
@@ -49,6 +55,7 @@ def profile_load(path: Path, top: int = 12) -> str:
 
 def run(report: Report, size: Size, data_dir: Path) -> None:
     from thresholdlab.loading import load
+    from thresholdlab.loading.source import release_arrow_memory
 
     k = size.multiclass_classes
     for fmt in ("csv", "parquet"):
@@ -59,21 +66,29 @@ def run(report: Report, size: Size, data_dir: Path) -> None:
         if fmt == "csv":
             bare = lambda: pd.read_csv(path, engine="pyarrow")  # noqa: E731
             c_engine = lambda: pd.read_csv(path, engine="c")  # noqa: E731
-            (bare_s, ours_s, c_s), _ = round_robin([bare, ours, c_engine], size.repeats)
+            (bare_s, ours_s, c_s), _ = round_robin([bare, ours, c_engine], size.repeats,
+                                                  before=release_arrow_memory)
             bare_name = "pd.read_csv pyarrow"
         else:
             import pyarrow.parquet as pq
 
             bare = lambda: pd.read_parquet(path)  # noqa: E731
             arrow = lambda: pq.read_table(path)  # noqa: E731
-            (bare_s, ours_s, arrow_s), _ = round_robin([bare, ours, arrow], size.repeats)
+            (bare_s, ours_s, arrow_s), _ = round_robin([bare, ours, arrow], size.repeats,
+                                                      before=release_arrow_memory)
+            # pyarrow read after pyarrow read, its pool keeping the pages of the last one.
+            arrow_warm, _ = median_seconds(arrow, size.repeats)
             bare_name = "pd.read_parquet"
         report.add(Row("3", case, ours_s, "s", baseline=bare_s, baseline_name=bare_name,
-                       budget="(info)", note="load() = read + sha256 + parse + detection + validation"))
+                       budget="(info)", note="load() = read + parse + detection + validation"))
         if fmt == "parquet":
             report.add(Row("3", case, ours_s, "s", baseline=arrow_s,
-                           baseline_name="pyarrow.parquet.read_table", budget="(info)",
-                           note="the same load() against pyarrow alone"))
+                           baseline_name="pyarrow.parquet.read_table", budget="<= 1.5x",
+                           ok=ours_s <= 1.5 * arrow_s,
+                           note="SPEC 9 loading: the same load() against pyarrow alone"))
+            report.add(Row("3", case, ours_s, "s", baseline=arrow_warm,
+                           baseline_name="read_table, warm pool", budget="(info)",
+                           note="pyarrow timed alone, its pool keeping the pages of the last read"))
         if fmt == "csv":
             report.add(Row("3", "pd.read_csv C engine, same CSV", c_s, "s", baseline=bare_s,
                            baseline_name="pd.read_csv pyarrow", budget="(info)",

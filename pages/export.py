@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from thresholdlab.predictions import DataError
 from thresholdlab.ui import calibrated, controls, export, shell, state
 
 dataset = shell.dataset()
@@ -11,14 +12,18 @@ ss = st.session_state
 st.title("Export")
 thresholds = state.thresholds(dataset)
 stem = export.file_stem(dataset)
-config_text = export.config_json(
-    dataset,
-    thresholds,
-    objective=ss[state.OBJECTIVE],
-    logit_thresholds=ss[state.LOGIT_THRESHOLDS],
-    beta=ss[state.BETA],
-    costs=calibrated.class_costs(dataset) if ss[state.OBJECTIVE] == "cost:per_class" else None,
-)
+try:
+    config_text = export.config_json(
+        dataset,
+        thresholds,
+        objective=ss[state.OBJECTIVE],
+        logit_thresholds=ss[state.LOGIT_THRESHOLDS],
+        beta=ss[state.BETA],
+        costs=calibrated.class_costs(dataset) if ss[state.OBJECTIVE] == "cost:per_class" else None,
+    )
+except DataError as e:  # the file on disk changed since it was loaded: its digest is refused
+    st.error(str(e))
+    st.stop()
 
 st.subheader("Threshold config")
 st.caption(

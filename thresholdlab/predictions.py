@@ -7,7 +7,7 @@ Loading (the ``thresholdlab.loading`` package) turns a user's file into a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 
@@ -52,8 +52,9 @@ class PredictionSet:
     activation : {"none", "softmax", "sigmoid"}
     file : str
         Name of the file the data came from (for messages and configs).
-    sha256 : str
-        Hex digest of the file's bytes; caches and configs key on it.
+    digest : str or callable
+        The file's sha256 (hex), or a function returning it when first asked for: read it as
+        :attr:`sha256`.
     ids : ndarray or None, shape (n,)
         Values of the file's id column, when it has one.
     columns : dict
@@ -72,12 +73,20 @@ class PredictionSet:
     score_kind: ScoreKind = "probability"
     activation: Activation = "none"
     file: str = "<memory>"
-    sha256: str = ""
+    digest: str | Callable[[], str] = field(default="", repr=False)
     ids: np.ndarray | None = None
     columns: dict = field(default_factory=dict)
     label_mapping: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+    @property
+    def sha256(self) -> str:
+        """Hex digest of the file's bytes ("" for arrays); configs record it, caches key on it.
+
+        A file on disk is hashed when this is first read, not while it loads (see
+        :class:`~thresholdlab.loading.source.FileDigest`)."""
+        return self.digest if isinstance(self.digest, str) else self.digest()
 
     @property
     def n_rows(self) -> int:

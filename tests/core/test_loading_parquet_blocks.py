@@ -110,6 +110,13 @@ def test_rows_off_are_those_of_float64_row_sums(k, dtype):
     count = _float64_count(p)
     assert 0 < count < len(p) and rows_off(p) == count
     assert f"({count} of {len(p)} rows are off" in sum_warnings(p)[0]
+    # First sums taken elsewhere (a reader, a group of columns at a time) in any column order,
+    # in the scores' own precision: the same count.
+    for columns in (rng.permutation(k), np.arange(k)[::-1], np.arange(k)):
+        sums = np.zeros(len(p), dtype=dtype)
+        for start in range(0, k, 3):
+            sums += p[:, columns[start:start + 3]].sum(axis=1)
+        assert rows_off(p, p.min(), sums) == count
 
 
 def test_rows_near_the_tolerance_are_summed_again_and_only_those(monkeypatch):
@@ -239,3 +246,20 @@ def test_parquet_and_csv_of_the_same_numbers_load_the_same():
     assert same == {f: getattr(csv, f) for f in same}
     for field in ("scores", "probabilities", "labels", "ids"):
         assert np.array_equal(getattr(parquet, field), getattr(csv, field)), field
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_reader_takes_every_row_s_sum_on_its_threads(small_blocks, monkeypatch, threads):
+    from thresholdlab.loading.roles import Overrides
+    from thresholdlab.loading.source import read_source
+
+    monkeypatch.setattr(parquet_module, "COPY_THREADS", threads)
+    frame = _off(_multiclass(n=1000, k=8, dtype=np.float32), 100)
+    source = read_source(parquet_bytes(frame, row_group_size=300), "p.parquet", 1 << 30)
+    raw = loading.read_raw(source, "parquet", Overrides())
+    summary = raw.summary
+    assert summary.scores is raw.scores and summary.row_sums.dtype == np.float32
+    exact = raw.scores.astype(np.float64).sum(axis=1)
+    assert np.allclose(summary.row_sums, exact, rtol=1e-6, atol=0)
+    assert (summary.low, summary.high) == (raw.scores.min(), raw.scores.max())
+    assert rows_off(raw.scores, summary.low, summary.row_sums) == _float64_count(raw.scores)

@@ -35,7 +35,7 @@ back to the operating system before :func:`load` returns.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 
 from thresholdlab.loading.arrays import read_npz, read_pt
@@ -55,7 +55,8 @@ from thresholdlab.loading.scores import (
     percent_warnings, sum_warnings,
 )
 from thresholdlab.loading.source import (
-    DEFAULT_MAX_BYTES, FORMATS, Source, file_format, read_source, release_arrow_memory,
+    DEFAULT_MAX_BYTES, FORMATS, FileDigest, Source, file_format, read_source,
+    release_arrow_memory,
 )
 from thresholdlab.loading.streaming import read_csv_blocks
 from thresholdlab.loading.tables import REPEATED_NAMES, read_table, sniff_dialect
@@ -85,6 +86,7 @@ def load(
     score_kind: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     limits: Limits | None = None,
+    sha256: str | None = None,
 ) -> PredictionSet:
     """Read a prediction file, detect what its columns mean and validate every value.
 
@@ -102,6 +104,12 @@ def load(
         Files larger than this are refused before they are parsed.
     limits : Limits, optional
         Ceilings on data rows, columns and classes; past one, a DataError says which.
+    sha256 : str, optional
+        The hex sha256 of the file's bytes, when the caller already has it (an upload it hashed
+        to key a cache): ``PredictionSet.sha256`` is then this, as given, since configs record
+        it to recognise the file it must be the digest of these very bytes. Otherwise bytes
+        are hashed while they parse, and a file on disk when its digest is first asked for
+        (:class:`~thresholdlab.loading.source.FileDigest`).
 
     Returns
     -------
@@ -117,20 +125,32 @@ def load(
     fmt = file_format(source.file)
     if fmt in ("npz", "pt"):
         source = source.in_memory()  # pyarrow reads Parquet and plain CSV by itself
-    # hashlib releases the GIL, so hashing a large file overlaps with parsing it.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(source.sha256)
+        digest = _digest(source, sha256, pool)
         raw = read_raw(source, fmt, overrides)
         if limits is not None:
             limits.check_table(source.file, raw.scores.shape[0], _column_count(raw))
         # The parsed table is gone by now; give its memory back before the labels are built.
         release_arrow_memory()
-        pset = finish(raw, overrides, sha256=digest.result())
+        if isinstance(digest, Future):
+            digest = digest.result()
+        pset = finish(raw, overrides, digest=digest)
     if limits is not None:
         limits.check_classes(source.file, pset.n_classes)
     del raw  # its truth and label columns may still be Arrow memory
     release_arrow_memory()
     return pset
+
+
+def _digest(source: Source, sha256: str | None, pool: ThreadPoolExecutor):
+    """What ``PredictionSet.sha256`` will read: ``sha256`` when given; for a file on disk, a
+    :class:`FileDigest` that hashes it when first asked for; bytes are hashed on ``pool`` while
+    they parse (hashlib releases the GIL)."""
+    if sha256 is not None:
+        return sha256
+    if source.path is not None:
+        return FileDigest(source.path, source.shown)
+    return pool.submit(source.sha256)
 
 
 def _column_count(raw: Raw) -> int:

@@ -15,7 +15,7 @@ from thresholdlab.loading.scores import (
 from thresholdlab.predictions import DataError, PredictionSet, sigmoid, softmax
 
 
-def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
+def finish(raw: Raw, ov: Overrides, digest="") -> PredictionSet:
     """Decide the task, map labels to classes, decide the score kind; build the PredictionSet."""
     check_finite(raw)
     notes, warnings = raw.notes, []
@@ -70,7 +70,7 @@ def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
         probabilities = scores
     warnings += class_balance_warnings(task, classes, labels)
     if task == "multiclass" and activation == "none":
-        warnings += sum_warnings(scores)
+        warnings += sum_warnings(scores, raw.summary)
 
     # float64, or float32 for float32 probabilities (from_arrays keeps those the same way).
     return PredictionSet(
@@ -82,7 +82,7 @@ def finish(raw: Raw, ov: Overrides, sha256: str = "") -> PredictionSet:
         score_kind=kind,
         activation=activation,
         file=raw.file,
-        sha256=sha256,
+        digest=digest,
         ids=raw.ids,
         columns=columns,
         label_mapping=mapping,

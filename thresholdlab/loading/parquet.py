@@ -4,11 +4,11 @@ The whole-table reader (:func:`~thresholdlab.loading.tables.read_table`) turns e
 a pandas column and then copies the score columns into the (n, K) matrix, so the scores are held
 twice before the frame goes. Here the columns role detection will read as scores (by their names
 and float type, :func:`~thresholdlab.loading.streaming.likely_score_columns`) are decoded a few
-at a time, on all cores, and copied into the preallocated matrix a block of rows at a time,
-which also gives the checks their lowest and highest score without a pass of their own; only
-the other columns (id, labels, the rest) become a pandas frame, and the score columns join it
-as views of the matrix. The row count is in the file's footer, so the matrix is allocated once,
-at its size.
+at a time, on all cores (the other columns with the first few), and copied into the
+preallocated matrix a block of rows at a time, on all cores too, which also gives the checks
+their lowest and highest score without a pass of their own; only the other columns (id,
+labels, the rest) become a pandas frame, and the score columns join it as views of the matrix.
+The row count is in the file's footer, so the matrix is allocated once, at its size.
 
 The values and types are those of the whole-table reader: float32 columns stay float32 (exact),
 anything else becomes float64, a missing value is NaN. Files the whole-table reader refuses
@@ -19,6 +19,8 @@ columns return None, and that reader words what it makes of them.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -33,11 +35,13 @@ from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 
 GROUP_COLUMNS = 10
 """Score columns decoded together (in parallel) before they are copied into the matrix. Each
-group's copy writes a part of every row of the matrix, so fewer, wider groups copy faster (at
-1,000,000 x 20: about 0.035 s with groups of 4, 0.023 s with 10, 0.018 s with all 20); the
+group's copy writes a part of every row of the matrix, so fewer, wider groups copy faster; the
 decoded group and its decoding buffers are held beside the matrix, so narrower groups peak
-lower (load's peak 1.84x the float32 matrix with 4, 2.24x with 10, 2.7x with all 20; the
-budget is 3x)."""
+lower (1,000,000 x 20: load's peak 2.45x the float32 matrix with groups of 10, the budget is
+3x)."""
+
+COPY_THREADS = min(os.cpu_count() or 1, 4)
+"""Threads that copy a decoded group into the matrix, each a run of blocks of rows."""
 
 
 def read_parquet_filled(source: Source, ov: Overrides) -> Streamed | None:
@@ -76,21 +80,20 @@ def _fill(parquet: pq.ParquetFile, ov: Overrides) -> Streamed | None:
     all32 = all(pa.types.is_float32(kinds[c]) for c in scores)
     matrix = np.empty((rows, len(scores)), dtype=np.float32 if all32 else np.float64)
     lows, highs = [], []
+    row_sums = np.empty(rows, dtype=matrix.dtype)
     for first in range(0, len(scores), GROUP_COLUMNS):
         group = scores[first:first + GROUP_COLUMNS]
-        table = parquet.read(columns=group, use_threads=True)
-        _copy_group(matrix, first, [table.column(c) for c in group], lows, highs)
+        # The other columns decode with the first group, so that every read uses every core.
+        extra = rest if first == 0 else []
+        table = parquet.read(columns=group + extra, use_threads=True)
+        if extra:
+            table, others = table.select(group), table.select(extra)
+        _copy_group(matrix, first, [table.column(c) for c in group], lows, highs, row_sums)
         del table
     # np.min carries a NaN through, as matrix.min() would.
-    summary = ScoreSummary(matrix, np.min(lows), np.max(highs))
-    # The other columns one at a time, on this thread, as tables._parquet_frame reads them.
-    columns = [parquet.read(columns=[c], use_threads=False).column(0) for c in rest]
-    table = pa.Table.from_arrays(
-        columns, schema=pa.schema([schema.field(c) for c in rest], metadata=schema.metadata)
-    )
-    del columns
-    others = table.to_pandas(split_blocks=True, self_destruct=True)
-    del table
+    summary = ScoreSummary(matrix, np.min(lows), np.max(highs), row_sums)
+    # The file's pandas metadata comes along, as in tables._read_parquet.
+    others = others.to_pandas(split_blocks=True, self_destruct=True)
     release_arrow_memory()
     place = {c: j for j, c in enumerate(scores)}
     frame = pd.DataFrame(
@@ -106,25 +109,51 @@ def _fill(parquet: pq.ParquetFile, ov: Overrides) -> Streamed | None:
 
 
 def _copy_group(matrix: np.ndarray, first: int, columns: list[pa.ChunkedArray],
-                lows: list, highs: list) -> None:
+                lows: list, highs: list, row_sums: np.ndarray | None = None) -> None:
     """Copy decoded score columns into ``matrix[:, first:first + len(columns)]``, a block of
-    rows at a time, and note each block's lowest and highest score while it is in the cache.
+    rows at a time, and note each block's lowest and highest score while it is in the cache;
+    with ``row_sums``, also add the group's scores of each row to it (set it, for the first).
 
     Values are those of assigning each column: float32 as it is, or converted exactly to
     float64; a missing value becomes NaN, as pandas reads it, and check_finite names it.
     """
-    block = column_block(len(columns), matrix.dtype)
-    step = block.shape[1]
-    for start, pieces in _aligned_pieces(columns):
-        for offset in range(0, len(pieces[0]), step):
-            stop = min(offset + step, len(pieces[0]))
-            part = block[:, :stop - offset]
-            for j, piece in enumerate(pieces):
-                part[j] = piece[offset:stop]
-            rows = slice(start + offset, start + stop)
-            np.copyto(matrix[rows, first:first + len(columns)], part.T)
-            lows.append(part.min())
-            highs.append(part.max())
+    step = column_block(len(columns), matrix.dtype).shape[1]
+    blocks = [(start + offset, [piece[offset:offset + step] for piece in pieces])
+              for start, pieces in _aligned_pieces(columns)
+              for offset in range(0, len(pieces[0]), step)]
+    # numpy copies and reduces without holding the GIL, so consecutive runs of blocks copy on
+    # all cores at once (two groups of ten float32 columns of 1,000,000 rows, into a new
+    # matrix: 0.033 s on one core, 0.022 s on two).
+    runs = [run for run in np.array_split(np.arange(len(blocks)), COPY_THREADS) if run.size]
+    with ThreadPoolExecutor(len(runs)) as pool:
+        done = pool.map(lambda run: _copy_blocks(matrix, first, [blocks[b] for b in run],
+                                                 row_sums), runs)
+        for low, high in done:
+            lows += low
+            highs += high
+
+
+def _copy_blocks(matrix: np.ndarray, first: int, blocks: list,
+                 row_sums: np.ndarray | None) -> tuple[list, list]:
+    """One thread's share of :func:`_copy_group`: (lowest, highest) score of each block."""
+    width = len(blocks[0][1])
+    block = column_block(width, matrix.dtype)
+    lows, highs = [], []
+    for row, pieces in blocks:
+        part = block[:, :len(pieces[0])]
+        for j, piece in enumerate(pieces):
+            part[j] = piece
+        rows = slice(row, row + part.shape[1])
+        np.copyto(matrix[rows, first:first + width], part.T)
+        if row_sums is not None:
+            # Added in the order the groups come: rows_off takes its first sums in any order.
+            if first == 0:
+                row_sums[rows] = part.sum(axis=0)
+            else:
+                row_sums[rows] += part.sum(axis=0)
+        lows.append(part.min())
+        highs.append(part.max())
+    return lows, highs
 
 
 def _aligned_pieces(columns: list[pa.ChunkedArray]):

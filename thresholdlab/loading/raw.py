@@ -36,11 +36,15 @@ class ScoreSummary:
         The matrix summarised.
     low, high : numpy scalar
         ``scores.min()`` and ``scores.max()``, NaN when any score is NaN.
+    row_sums : ndarray, shape (n,), optional
+        Each row's scores added in their own precision, in any order (what
+        :func:`~thresholdlab.loading.scores.rows_off` starts from), when the reader took them.
     """
 
     scores: np.ndarray
     low: np.generic
     high: np.generic
+    row_sums: np.ndarray | None = None
 
 
 COLUMN_BLOCK_BYTES = 1 << 20

@@ -187,9 +187,13 @@ def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]
     ]
 
 
-def sum_warnings(probabilities: np.ndarray) -> list[str]:
-    """Multi-class probabilities need not sum to 1; say so when many rows are far from it."""
-    count = rows_off(probabilities)
+def sum_warnings(probabilities: np.ndarray, summary: ScoreSummary | None = None) -> list[str]:
+    """Multi-class probabilities need not sum to 1; say so when many rows are far from it.
+    ``summary``: what the reader found about these very probabilities, if anything."""
+    if summary is not None and summary.scores is probabilities:
+        count = rows_off(probabilities, summary.low, summary.row_sums)
+    else:
+        count = rows_off(probabilities)
     if count > SUM_ROW_SHARE * probabilities.shape[0]:
         return [
             f"Scores do not sum to 1 per row ({count} of {probabilities.shape[0]} rows are off "
@@ -198,7 +202,7 @@ def sum_warnings(probabilities: np.ndarray) -> list[str]:
     return []
 
 
-def rows_off(probabilities: np.ndarray) -> int:
+def rows_off(probabilities: np.ndarray, low=None, row_sums: np.ndarray | None = None) -> int:
     """Rows whose sum is further than :data:`SUM_TOLERANCE` from 1, each row summed in float64
     as ``np.asarray(rows, dtype=np.float64).sum(axis=1)`` sums it (float32 input included: a
     float32 sum rounds differently).
@@ -212,16 +216,24 @@ def rows_off(probabilities: np.ndarray) -> int:
     as before, so the count is the float64 count, row for row. (The tolerance alone would not
     make the order irrelevant: rows within a unit in the last place of it, which a test builds,
     are counted differently by hundreds when summed in float32, or in float64 in another order.)
+
+    ``low`` is ``probabilities.min()`` and ``row_sums`` the first sums (in the scores' own
+    precision, in any order), when a reader took them while filling the matrix.
     """
     n, k = probabilities.shape
-    if probabilities.dtype.kind != "f" or not (n == 0 or probabilities.min() >= 0.0):
+    if low is None and probabilities.dtype.kind == "f" and n:
+        low = probabilities.min()
+    if probabilities.dtype.kind != "f" or not (n == 0 or low >= 0.0):
         return _rows_off_float64(probabilities)
     reach = 2 * k * float(np.finfo(probabilities.dtype).eps)
     count = 0
     # Blocks of rows, so that the few temporaries per row stay small beside the matrix.
     for start in range(0, n, _SUM_BLOCK_ROWS):
         rows = probabilities[start:start + _SUM_BLOCK_ROWS]
-        sums = np.einsum("ij->i", rows).astype(np.float64, copy=False)
+        if row_sums is None:
+            sums = np.einsum("ij->i", rows).astype(np.float64, copy=False)
+        else:
+            sums = row_sums[start:start + _SUM_BLOCK_ROWS].astype(np.float64, copy=False)
         off = np.abs(sums - 1.0)
         margin = (sums + 1.0) * reach
         near = np.flatnonzero(np.abs(off - SUM_TOLERANCE) <= margin)

@@ -135,8 +135,8 @@ class Source:
 
         Its identity (``sha256``, the caches' key) is a digest of its path, size and change
         time, not of its content: hashing a file of gigabytes before each cache lookup would
-        hold up its first view by seconds. Loading still hashes the content, on a second core
-        while it parses (``PredictionSet.sha256``, what configs record). The file is read by
+        hold up its first view by seconds. Its content is hashed when a config or a comparison
+        first asks for it (``PredictionSet.sha256``, what configs record). The file is read by
         the loader itself, straight from disk, never held as bytes."""
         path = Path(path).resolve()
         with path.open("rb"):  # unreadable: OSError now, in the sidebar's words
@@ -228,8 +228,12 @@ def _load(sha256: str, name: str, overrides_key: str, _raw, _overrides: Override
     from thresholdlab.loading import load
 
     raw = _Lazy.of(_raw)
+    # An upload's or sample's key is the sha256 of its bytes, so the loader need not hash them
+    # again; a file on disk is keyed by its path, size and change time, and hashed when a
+    # config or a comparison first asks for its digest.
+    digest = None if isinstance(_raw, (str, Path)) else sha256
     # A sketch file opens like a prediction file (as a Sketch, which describes itself alike).
-    return open_data(raw, name=name, load=partial(load, limits=_limits),
+    return open_data(raw, name=name, load=partial(load, limits=_limits, sha256=digest),
                      **_overrides.load_kwargs())
 
 

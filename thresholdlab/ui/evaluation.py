@@ -207,7 +207,8 @@ def comparison(dataset: Dataset, others: list[tuple[str, PredictionSet]], object
     base = dataset.uncalibrated or dataset
     names = (base.source.file_name, *(n for n, _ in others))
     sets = (base.predictions, *(p for _, p in others))
-    return _comparison(base.key, tuple(p.sha256 for p in sets), names, objective,
+    # The loaded data is in the key already; a file on disk is not hashed for it.
+    return _comparison(base.key, tuple(p.sha256 for _, p in others), names, objective,
                        int(resamples), int(seed), sets, base)
 
 
