@@ -27,10 +27,12 @@ FIELDS = ("task", "classes", "score_kind", "activation", "file", "sha256", "colu
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of 512 bytes and a 2 KiB head; records which reads streamed and grew."""
+    """Blocks of 512 bytes, pieces of 1,500 and a 2 KiB head; records which reads streamed and
+    grew."""
     seen = {"streamed": 0, "grew": 0}
     monkeypatch.setattr(streaming, "HEAD_BYTES", 2048)
     monkeypatch.setattr(streaming, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(streaming, "PIECE_BYTES", 1500)
     read, grow = streaming.read_csv_blocks, streaming._grow
 
     def counted_read(*args, **kwargs):
@@ -246,10 +248,11 @@ def test_unusual_files_are_left_to_the_whole_table_readers(small_blocks, data):
     seed=st.integers(0, 2**16),
     sep=st.sampled_from([",", ";", "\t"]),
     block=st.sampled_from([256, 512, 4096]),
+    piece=st.sampled_from([7, 100, 1000, 1 << 22]),
     head=st.sampled_from([600, 2048, 1 << 20]),
     blank=st.floats(0, 0.2),
 )
-def test_random_tables_load_the_same_both_ways(n, seed, sep, block, head, blank):
+def test_random_tables_load_the_same_both_ways(n, seed, sep, block, piece, head, blank):
     rng = np.random.default_rng(seed)
     p = rng.dirichlet(np.ones(3), size=n).round(rng.integers(1, 17))
     y = rng.integers(0, 3, size=n)
@@ -259,12 +262,12 @@ def test_random_tables_load_the_same_both_ways(n, seed, sep, block, head, blank)
         if rng.random() < blank:
             lines.append("")
     data = ("\n".join(lines) + "\n").encode()
-    saved = streaming.HEAD_BYTES, streaming.BLOCK_BYTES
-    streaming.HEAD_BYTES, streaming.BLOCK_BYTES = head, block
+    saved = streaming.HEAD_BYTES, streaming.BLOCK_BYTES, streaming.PIECE_BYTES
+    streaming.HEAD_BYTES, streaming.BLOCK_BYTES, streaming.PIECE_BYTES = head, block, piece
     try:
         assert_same(outcome(data, "t.csv"), whole_table(data, "t.csv"))
     finally:
-        streaming.HEAD_BYTES, streaming.BLOCK_BYTES = saved
+        streaming.HEAD_BYTES, streaming.BLOCK_BYTES, streaming.PIECE_BYTES = saved
 
 
 def test_a_file_on_disk_streams_from_its_path(small_blocks, tmp_path):
@@ -372,3 +375,25 @@ def test_parquet_missing_score_and_files_left_to_the_whole_table_reader(filled_r
     for data in left:
         assert isinstance(parquet_both(data), str)
     assert filled_reads["filled"] == 1
+
+
+@pytest.mark.parametrize("piece", [1, 40, 97, 1500, 1 << 22])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_pieces_of_any_size_parse_the_rows_they_cut_between(small_blocks, monkeypatch, piece,
+                                                            newline):
+    parsed = []
+    real = streaming.pacsv.read_csv
+    monkeypatch.setattr(streaming, "PIECE_BYTES", piece)
+    monkeypatch.setattr(streaming.pacsv, "read_csv",
+                        lambda *a, **k: parsed.append(1) or real(*a, **k))
+    data = _multiclass_csv(n=120, newline=newline, bom=True, text_labels=True)
+    streamed = outcome(data, "preds.csv")
+    assert small_blocks["streamed"] == 1
+    # The head, then one parse per piece: many when pieces are smaller than the file.
+    assert len(parsed) > 3 if piece <= 1500 else len(parsed) == 2
+    assert_same(streamed, whole_table(data, "preds.csv"))
+    # A row of spaces far into the file stops the read in its piece: the whole-table readers
+    # word it.
+    lines = data.split(newline.encode())
+    lines.insert(100, b"   ")
+    both(newline.encode().join(lines))

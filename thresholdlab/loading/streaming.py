@@ -2,11 +2,12 @@
 
 A 1,000,000 x 20 score file is 250 MB of text. Parsed as a whole table and then copied into the
 score matrix, it held the text's parse buffers, the table and the matrix at once: about 9x the
-float32 scores at the peak. Here pyarrow's streaming reader hands over blocks of a few hundred
-rows, and each block's score columns are written into one preallocated (n, K) float64 matrix,
-which is what :class:`~thresholdlab.loading.raw.Raw` holds; the other columns (id, labels,
-anything else) are kept as Arrow blocks and become pandas columns at the end. At the peak the
-process holds the matrix, those few columns and one block of text.
+float32 scores at the peak. Here the text is parsed a few MB at a time, each piece by pyarrow's
+reader on all cores while the last piece's rows are copied (:func:`_batches`), and each block of
+rows has its score columns written into one preallocated (n, K) float64 matrix, which is what
+:class:`~thresholdlab.loading.raw.Raw` holds; the other columns (id, labels, anything else) are
+kept as Arrow blocks and become pandas columns at the end. At the peak the process holds the
+matrix, those few columns and two pieces of text and their rows.
 
 Scores stay float64: the text ``0.3`` is the float64 nearest 0.3, and a float32 would read it as
 0.30000001192..., so thresholds, ties and every metric would no longer be those of the file's
@@ -24,6 +25,7 @@ messages), comment lines and every error message come from there, worded as they
 from __future__ import annotations
 
 import codecs
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,9 +45,11 @@ from thresholdlab.loading.tables import (
 HEAD_BYTES = 1 << 20
 """Column types are inferred from the file's first MiB, as pyarrow's ``read_csv`` infers them
 from its first block; the rest of the file is converted to those types."""
-BLOCK_BYTES = 1 << 18
-"""Text per streamed block: small enough that a block's parse buffers cost little beside the
-matrix, large enough that the per-block Python work stays a few percent of the parse."""
+BLOCK_BYTES = 1 << 20
+"""Text per block pyarrow parses on one of its threads."""
+PIECE_BYTES = 1 << 22
+"""Text parsed at a time (:func:`_batches`): small enough that two pieces' text and tables
+cost little beside the matrix, large enough to keep every core busy."""
 _SPARE_ROWS = 1.25
 """The matrix is allocated for this many times the rows the head's row length predicts. Pages
 that are never written cost no memory, so the estimate errs high; a file with longer rows than
@@ -188,12 +192,7 @@ def _stream(source: Source, plan: _Plan) -> Streamed | None:
     # value that does not fit stops the read (and the whole-table readers take over).
     types = dict(zip(plan.names, plan.types))
     with source.arrow_file() as handle:
-        reader = pacsv.open_csv(
-            handle, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
-            parse_options=_parse_options(plan.sep),
-            convert_options=_convert_options(plan.decimal, types),
-        )
-        for batch in reader:
+        for batch in _batches(handle, plan, types):
             rows = batch.num_rows
             if n + rows > matrix.shape[0]:
                 matrix = _grow(matrix, n + rows)
@@ -237,6 +236,51 @@ def _stream(source: Source, plan: _Plan) -> Streamed | None:
     frame.attrs[REPEATED_NAMES] = {}
     frame.attrs[BLOCK_PER_COLUMN] = True
     return Streamed(frame, plan.notes, matrix, list(plan.matrix_columns))
+
+
+def _batches(handle: pa.NativeFile, plan: _Plan, types: dict):
+    """The file's rows as record batches, parsed a piece of text at a time on all cores, the
+    next piece while the caller copies the last one's batches.
+
+    pyarrow's streaming reader (``open_csv``) parses on one core, its whole-table reader on
+    all. Each piece ends at a line end: a row never holds a line break (``newlines_in_values``
+    is off, as pyarrow's readers cut their blocks); a row longer than a piece makes the piece
+    longer. Later pieces are parsed with the header's names and the head's column types.
+    """
+    parse_options = _parse_options(plan.sep)
+    convert_options = _convert_options(plan.decimal, types)
+
+    def parse(text: bytes, header: bool) -> pa.Table:
+        read_options = pacsv.ReadOptions(
+            block_size=BLOCK_BYTES, use_threads=True,
+            column_names=None if header else plan.names,
+        )
+        return pacsv.read_csv(pa.BufferReader(text), read_options=read_options,
+                              parse_options=parse_options, convert_options=convert_options)
+
+    def pieces():
+        carry = b""
+        while True:
+            data = handle.read(PIECE_BYTES)
+            text = carry + data
+            cut = text.rfind(b"\n") + 1 if data else len(text)
+            text, carry = text[:cut], text[cut:]
+            if text:
+                yield text
+            if not data:
+                return
+
+    with ThreadPoolExecutor(max_workers=1) as parser:
+        header = True
+        pending = None
+        for text in pieces():
+            parsed = parser.submit(parse, text, header)
+            header = False
+            if pending is not None:
+                yield from pending.result().to_batches()
+            pending = parsed
+        if pending is not None:
+            yield from pending.result().to_batches()
 
 
 class _Numbers:
