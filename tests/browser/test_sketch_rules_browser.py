@@ -45,7 +45,8 @@ def test_a_key_press_the_sketch_cannot_count_is_not_taken_and_said(page, tmp_pat
     expect(sidebar).to_contain_text("Binned data")
     expect(sidebar.get_by_role("combobox", name="Rule")).to_have_value(
         "Most probable class passing its threshold")
-    assert exact_value(page, "thr_0") == 0.6
+    # The link's thresholds are taken in the run the file loads in; the box may be drawn later.
+    expect(page.locator(".st-key-thr_0_number input")).to_have_value("0.6")
 
     main = page.get_by_test_id("stMain")
     refusal = main.get_by_test_id("stAlert").filter(has_text="A sketch cannot count the rule")
