@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from thresholdlab.ui import controls, data, figures, shell, state, tables
+from thresholdlab.ui import thresholds_layout as layout
 from thresholdlab.ui.slices import slice_panel
 
 dataset = shell.dataset()
@@ -22,16 +23,43 @@ st.caption(
 )
 
 
+# Up to eight classes, the sliders sit beside the matrix, as on the Thresholds page, so that a
+# move keeps both in view; more classes and the grid of labels need the page's whole width.
+BESIDE = dataset.task != "multilabel" and k <= 8
+if BESIDE:
+    st.html(f"<style>{layout.COMPACT_PAGE}{layout.panels_style('cm')}</style>")
+
+
 @st.fragment
 def live():
-    with st.expander("Adjust thresholds", expanded=k <= 3):
+    if BESIDE:
+        with st.container(key="cm_panels", horizontal=True, gap="medium"):
+            controls_panel = st.container(key="cm_controls")
+            view = st.container(key="cm_view")
+    else:
+        controls_panel = st.expander("Adjust thresholds", expanded=k <= 3)
+        view = st.container()
+    with controls_panel:
         controls.mode_picker(dataset, "cm")
         many = k > controls.MANY_CLASSES
         picked = controls.class_picker(dataset, "cm", "Class") if many else None
-        controls.threshold_sliders(dataset, "cm", picked=picked)
+        if BESIDE:
+            with st.container(key="cm_slider_list"):
+                controls.threshold_sliders(dataset, "cm", picked=picked, per_row=1,
+                                           unboxed=True)
+        else:
+            controls.threshold_sliders(dataset, "cm", picked=picked)
     report = data.report(dataset, state.thresholds(dataset), st.session_state[state.BETA])
     counts = report.counts
+    with view:
+        _matrices(report, counts)
+    slice_panel(dataset, counts.thresholds, "cm")
+    state.sync_url(dataset)
 
+
+def _matrices(report, counts):
+    """The matrices at the current thresholds: 2 x 2 (binary), K x K and no prediction
+    (multi-class), counts and row-normalised; a grid of 2 x 2, one per label (multi-label)."""
     if dataset.task == "multilabel":
         shown = dataset.classes
         if k > controls.MANY_CLASSES:
@@ -47,8 +75,6 @@ def live():
             indices = [dataset.classes.index(c) for c in shown]
             st.plotly_chart(figures.multilabel_grid(report, indices, normalise=normalise),
                             key="cm_grid", **figures.OPTIONS)
-        slice_panel(dataset, counts.thresholds, "cm")
-        state.sync_url(dataset)
         return
 
     if dataset.task == "binary":
@@ -60,21 +86,16 @@ def live():
         matrix = counts.confusion
         rows = list(dataset.classes)
         columns = [*dataset.classes, "no prediction"]
-    side_by_side = k <= 8
-    cells = st.columns(2) if side_by_side else (st.container(), st.container())
-    for cell, normalise, title, key in (
-        (cells[0], False, "Counts", "cm_counts"),
-        (cells[1], True, "Row-normalised", "cm_normalised"),
-    ):
-        cell.plotly_chart(
+    # Counts first, in view beside the sliders; the row-normalised matrix under them.
+    for normalise, title, key in ((False, "Counts", "cm_counts"),
+                                  (True, "Row-normalised", "cm_normalised")):
+        st.plotly_chart(
             figures.confusion_figure(np.asarray(matrix), rows, columns, normalise=normalise,
                                      title=title),
             key=key, **figures.OPTIONS,
         )
     if note := tables.coverage_note(report):
         st.caption(note)
-    slice_panel(dataset, counts.thresholds, "cm")
-    state.sync_url(dataset)
 
 
 live()

@@ -152,3 +152,30 @@ def test_the_per_class_table_shows_every_column_and_row_at_1400(page):
     assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], sizes
     for header in ("recall 95% CI", "prevalence"):
         expect(table.locator("th", has_text=header)).to_be_visible()
+
+
+@pytest.mark.parametrize("sample", [BINARY, MULTICLASS])
+def test_the_confusion_page_keeps_a_moved_slider_and_its_counts_in_view(page, sample):
+    width, height = 1366, 768
+    view(page, width, height)
+    open_page(page, "confusion", f"?sample={sample}")
+    key = MOVED[sample].replace("thr_", "cm_")
+    thumb = page.locator(f".st-key-{key}").get_by_role("slider")
+    counts = page.locator(".st-key-cm_counts")
+    expect(counts).to_be_visible()
+    before = counts.inner_text()
+    thumb.focus()
+    for _ in range(30):  # far enough for some count to change
+        thumb.press("ArrowRight")
+    wait_idle(page)
+    expect(counts).not_to_have_text(before)
+    boxes = page.evaluate("""([key]) => {
+      const box = (el) => { const b = el.getBoundingClientRect();
+                            return {left: b.left, top: b.top, right: b.right, bottom: b.bottom}; };
+      return {slider: box(document.querySelector(`.st-key-${key} [data-testid=stSlider]`)),
+              counts: box(document.querySelector(".st-key-cm_counts")),
+              scrolled: document.querySelector("[data-testid=stMain]").scrollTop + window.scrollY};
+    }""", [key])
+    assert boxes["scrolled"] == 0
+    for part in ("slider", "counts"):
+        assert inside(boxes[part], width, height), (part, boxes[part])

@@ -6,7 +6,8 @@ The page draws a keyed container per region and this style places them: ``thr_he
 mode, popovers), ``thr_tiles`` (headline numbers), ``thr_panels`` holding ``thr_controls``
 (class picker, sliders with their score strips) beside ``thr_view`` (the class's counts and
 the live charts). Tiles, notes and the table are HTML blocks (``tl-tiles``, ``tl-note``,
-``tl-metrics``) that a move updates in place.
+``tl-metrics``) that a move updates in place. The Confusion page puts its sliders beside its
+matrices the same way (:func:`panels_style`).
 """
 
 CHART_HEIGHT = 300  # px: two charts and the counts fit beside the sliders at 768 px high
@@ -17,9 +18,43 @@ STRIP_NOTE = (
     "score every row passes; above the highest, none does)."
 )
 
-STYLE = """<style>
+COMPACT_PAGE = """
 /* Less page padding: the loop has to fit 768 px. */
 [data-testid="stMainBlockContainer"] {padding: 3.6rem 1.5rem 4rem 1.5rem;}
+"""
+
+
+def panels_style(prefix: str) -> str:
+    """Sliders beside what they move: ``<prefix>_controls`` (the slider list
+    ``<prefix>_slider_list``, sliders drawn ``unboxed``) beside ``<prefix>_view`` in
+    ``<prefix>_panels``, stacked when the two do not fit side by side. CSS rules, no tag."""
+    return f"""
+/* Sliders beside what they move; stacked when the two do not fit side by side. */
+.st-key-{prefix}_panels > div:has(> .st-key-{prefix}_controls) {{
+  flex: 1 1 18rem; min-width: min(18rem, 100%); max-width: 100%;}}
+.st-key-{prefix}_panels > div:has(> .st-key-{prefix}_view) {{
+  flex: 2 1 37rem; min-width: min(37rem, 100%); max-width: 100%;}}
+.st-key-{prefix}_controls [data-testid="stSliderTickBar"] {{display: none;}}
+.st-key-{prefix}_class_row > div:has([data-testid="stSelectbox"]) {{flex: 1 1 9rem; min-width: 9rem;}}
+.st-key-{prefix}_controls [data-testid="stNumberInputContainer"] button {{display: none;}}
+/* Many sliders scroll inside their list, so what they move stays in view. The list holds each
+   slider, its number box and its strip one after another (no row of columns per class): a
+   grid puts the box beside the slider and the strip under the track; anything else in the
+   list (a note, the "show all" switch) takes the whole width. */
+.st-key-{prefix}_slider_list {{max-height: calc(100vh - 19rem); overflow-y: auto;
+  overflow-x: hidden; padding-right: 0.4rem; display: grid !important;
+  grid-template-columns: minmax(0, 1fr) 5.6rem; column-gap: 0.75rem; row-gap: 0.25rem;
+  align-items: center;}}
+.st-key-{prefix}_slider_list > * {{grid-column: 1 / -1; min-width: 0;}}
+.st-key-{prefix}_slider_list > :has([data-testid="stSlider"]),
+.st-key-{prefix}_slider_list > :has(.tl-strip) {{grid-column: 1;}}
+.st-key-{prefix}_slider_list > :has([data-testid="stNumberInput"]) {{grid-column: 2;}}
+.st-key-{prefix}_slider_list > :has(.tl-strip) {{margin-bottom: 0.5rem;}}
+"""
+
+
+STYLE = """<style>
+""" + COMPACT_PAGE + """
 .st-key-thr_head h1 {font-size: 1.75rem; padding: 0; margin: 0 1rem 0 0;}
 .st-key-thr_head [data-testid="stHeadingWithActionElements"] {margin: 0;}
 .st-key-thr_head > div:has(> .st-key-thr_scores_line) {flex: 1 1 14rem; min-width: 12rem;}
@@ -43,28 +78,7 @@ STYLE = """<style>
 .tl-warnings summary {cursor: pointer;}
 .tl-warnings ul {margin: 0.5rem 0 0 0;}
 .tl-heading {font-size: 1.5rem; font-weight: 600; margin: 0.5rem 0 0.5rem 0; padding: 0;}
-/* Sliders beside the charts; stacked when the two do not fit side by side. */
-.st-key-thr_panels > div:has(> .st-key-thr_controls) {flex: 1 1 18rem; min-width: min(18rem, 100%);
-                                                      max-width: 100%;}
-.st-key-thr_panels > div:has(> .st-key-thr_view) {flex: 2 1 37rem; min-width: min(37rem, 100%);
-                                                  max-width: 100%;}
-.st-key-thr_controls [data-testid="stSliderTickBar"] {display: none;}
-.st-key-thr_class_row > div:has([data-testid="stSelectbox"]) {flex: 1 1 9rem; min-width: 9rem;}
-.st-key-thr_controls [data-testid="stNumberInputContainer"] button {display: none;}
-/* Many sliders scroll inside their list, so the charts stay in view. The list holds each
-   slider, its number box and its strip one after another (no row of columns per class): a
-   grid puts the box beside the slider and the strip under the track; anything else in the
-   list (a note, the "show all" switch) takes the whole width. */
-.st-key-thr_slider_list {max-height: calc(100vh - 19rem); overflow-y: auto;
-                         overflow-x: hidden; padding-right: 0.4rem;
-                         display: grid !important; grid-template-columns: minmax(0, 1fr) 5.6rem;
-                         column-gap: 0.75rem; row-gap: 0.25rem; align-items: center;}
-.st-key-thr_slider_list > * {grid-column: 1 / -1; min-width: 0;}
-.st-key-thr_slider_list > :has([data-testid="stSlider"]),
-.st-key-thr_slider_list > :has(.tl-strip) {grid-column: 1;}
-.st-key-thr_slider_list > :has([data-testid="stNumberInput"]) {grid-column: 2;}
-.st-key-thr_slider_list > :has(.tl-strip) {margin-bottom: 0.5rem;}
-/* auto-fill, not auto-fit: the first chart is drawn while it is alone in the grid, and must
+""" + panels_style("thr") + """/* auto-fill, not auto-fit: the first chart is drawn while it is alone in the grid, and must
    get the width it keeps once the others join it (plotly sizes a chart when it draws it). */
 .st-key-thr_charts .tl-live-charts {grid-template-columns: repeat(auto-fill, minmax(290px, 1fr));
                                     gap: 0.75rem;}
