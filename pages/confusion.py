@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from thresholdlab.ui import controls, data, figures, shell, state, tables
+from thresholdlab.ui import controls, data, figures, shell, sketch_rules, state, tables
 from thresholdlab.ui import thresholds_layout as layout
 from thresholdlab.ui.slices import slice_panel
 
@@ -49,7 +49,9 @@ def live():
                                            unboxed=True)
         else:
             controls.threshold_sliders(dataset, "cm", picked=picked)
-    report = data.report(dataset, state.thresholds(dataset), st.session_state[state.BETA])
+    thresholds = state.thresholds(dataset)
+    sketch_rules.show_refused_move(dataset, thresholds)  # a move a sketch could not count
+    report = data.report(dataset, thresholds, st.session_state[state.BETA])
     counts = report.counts
     with view:
         _matrices(report, counts)

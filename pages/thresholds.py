@@ -8,7 +8,8 @@ the class whose slider moved last. The table, notes and slices follow below.
 import streamlit as st
 
 from thresholdlab.ui import (
-    calibrated, controls, data, figures, ranking_job, score_strip, shell, state, tables,
+    calibrated, controls, data, figures, ranking_job, score_strip, shell, sketch_rules, state,
+    tables,
 )
 from thresholdlab.ui import thresholds_layout as layout
 from thresholdlab.ui.figures import OperatingPoint
@@ -66,6 +67,7 @@ def live():
     thresholds = state.thresholds(dataset)
     beta = st.session_state[state.BETA]
     st.session_state[DRAWN] = (tuple(thresholds), beta)
+    sketch_rules.show_refused_move(dataset, thresholds)  # a move a sketch could not count
     report = data.report(dataset, thresholds, beta)
     c = state.selected_index(dataset)
 

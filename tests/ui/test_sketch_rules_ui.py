@@ -147,6 +147,9 @@ def test_a_move_the_sketch_cannot_count_is_not_taken_and_the_page_says_why():
     move(at, 0, CLASHING[0], prefix="cm")
     assert sentence in warnings(at) and not errors(at)
     assert thresholds(at) == [0.55, 0.7, 0.8]
+    # The sentence is about a slider: pages without sliders do not repeat it.
+    at.switch_page("pages/export.py").run()
+    assert not warnings(at) and not errors(at)
 
 
 def test_choosing_threshold_argmax_where_the_bins_cannot_tell_keeps_the_previous_rule():

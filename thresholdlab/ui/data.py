@@ -23,7 +23,6 @@ from thresholdlab.curves import Curve, CurveIndex, downsample
 from thresholdlab.decisions import DecisionRule
 from thresholdlab.metrics import Report, RankingMetrics, binary_curve
 from thresholdlab.predictions import PredictionSet
-from thresholdlab.ui import sketch_rules
 from thresholdlab.ui.ranking_job import RankingJob
 from thresholdlab.sketch import (
     build_index,
@@ -351,13 +350,8 @@ def open_dataset(
 # --------------------------------------------------------------------- queries at thresholds
 def report(dataset: Dataset, thresholds: np.ndarray, beta: float = 1.0) -> Report:
     """Every metric at ``thresholds``: O(K log n) for per-class rules, rows untouched
-    (multi-label subset accuracy and samples-F1 excepted, and only for data that is small).
-
-    On a sketch, a move refused (the thresholds stayed) is said here, above the numbers it
-    kept, until the next move (see ``ui.sketch_rules``)."""
+    (multi-label subset accuracy and samples-F1 excepted, and only for data that is small)."""
     p = dataset.predictions
-    if dataset.binned:
-        sketch_rules.show_refused_move(dataset.key, thresholds)
     return evaluate_index(
         dataset.index,
         thresholds,

@@ -58,12 +58,15 @@ def check_move(index, thresholds, kept: tuple[str, tuple]) -> bool:
     return sentence is None
 
 
-def show_refused_move(key: str, thresholds) -> None:
-    """The sentence of the last move not taken, while the thresholds it left in place are in
-    effect on the same data and rule: a rerun the browser sends by itself keeps it; the next
-    move taken, or another rule, clears it."""
+def show_refused_move(dataset, thresholds) -> None:
+    """On a page with sliders, above the numbers: the sentence of the last move not taken on
+    the sketch ``dataset``, while the thresholds it left in place are in effect on the same
+    data and rule. A rerun the browser sends by itself keeps it; the next move taken, or
+    another rule, clears it. Nothing for rows in memory."""
     note = st.session_state.get(REFUSED_MOVE)
-    if note and note[0] == key and note[1] == tuple(float(t) for t in thresholds):
+    if not dataset.binned or not note:
+        return
+    if note[0] == dataset.key and note[1] == tuple(float(t) for t in thresholds):
         st.warning(f"{note[2]} The thresholds stay at the last ones it could count.",
                    icon=":material/view_week:")
 
