@@ -214,9 +214,13 @@ def _reporter(progress):
     return report, bar.close
 
 
-def _polled(con, sql: str, report, fetch, every: float = 0.25):
-    """``fetch(con, sql)`` in a worker thread, polling ``con.query_progress()`` every ``every``
-    seconds; ``report`` gets the share done (never lower than before), and 1 at the end."""
+_POLL_SECONDS = 0.25
+
+
+def _polled(con, sql: str, report, fetch):
+    """``fetch(con, sql)`` in a worker thread, polling ``con.query_progress()`` every
+    :data:`_POLL_SECONDS`; ``report`` gets the share done (never lower than before), and 1 at
+    the end."""
     result: dict = {}
 
     def work():
@@ -229,7 +233,7 @@ def _polled(con, sql: str, report, fetch, every: float = 0.25):
     worker.start()
     shown = 0.0
     while worker.is_alive():
-        worker.join(every)
+        worker.join(_POLL_SECONDS)
         try:
             done = con.query_progress()  # percent; -1 before the query starts and after it ends
         except Exception:  # noqa: BLE001 - progress is a courtesy
@@ -403,8 +407,8 @@ class _Tally:
         n = table["n"].to_numpy()
         for i in range(k):
             self.bad[i] += int(n[key == -(i + 1)].sum())
-        self._range(_nan_to(np.nanmin, table["low"].to_numpy(zero_copy_only=False), None),
-                    _nan_to(np.nanmax, table["high"].to_numpy(zero_copy_only=False), None))
+        self._range(_finite(np.min, table["low"].to_numpy(zero_copy_only=False)),
+                    _finite(np.max, table["high"].to_numpy(zero_copy_only=False)))
         labels = pc.dictionary_encode(table["y"], null_encoding="encode").combine_chunks()
         ids = labels.indices.to_numpy(zero_copy_only=False)
         good = key >= 0
@@ -484,12 +488,13 @@ def _aggregate(con, plan, source, n_bins, kind, report, shown, parts=None,
     return answer
 
 
-def _nan_to(reduce, values, default):
-    """``reduce`` over the values that are numbers, ``default`` when none is."""
+def _finite(reduce, values):
+    """``reduce`` over the values that are finite numbers; None when none is."""
     import numpy as np
 
     values = np.asarray(values, dtype=np.float64)
-    return float(reduce(values[np.isfinite(values)])) if np.isfinite(values).any() else default
+    finite = values[np.isfinite(values)]
+    return float(reduce(finite)) if finite.size else None
 
 
 def _assemble(plan: Plan, answer: _Answer, n_bins: int, kind: str, note, paths) -> Sketch:
