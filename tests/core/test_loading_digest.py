@@ -95,3 +95,13 @@ def test_arrays_record_no_digest():
 
     predictions = from_arrays(np.array([[0.2], [0.9]]), np.array([0, 1]), task="binary")
     assert predictions.sha256 == ""
+
+
+def test_a_loaded_file_pickles_with_its_digest_to_come(tmp_path):
+    import pickle
+
+    path = _file(tmp_path, "parquet")
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    back = pickle.loads(pickle.dumps(load(path)))
+    assert back.sha256 == expected
+    assert np.array_equal(back.scores, load(path).scores)

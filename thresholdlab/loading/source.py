@@ -109,6 +109,15 @@ class FileDigest:
                 self._value = value
             return self._value
 
+    # A PredictionSet may be pickled (a notebook's cache): the lock is not, and a new one
+    # does as well.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
 
 def _stamp(path: Path, shown: str) -> tuple[int, int, int]:
     with _file_errors(shown):
