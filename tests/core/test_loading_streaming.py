@@ -397,3 +397,18 @@ def test_pieces_of_any_size_parse_the_rows_they_cut_between(small_blocks, monkey
     lines = data.split(newline.encode())
     lines.insert(100, b"   ")
     both(newline.encode().join(lines))
+
+
+@pytest.mark.parametrize("piece", [50, 300, 1000, 1 << 22])
+def test_quoted_line_breaks_load_as_the_whole_table_readers_load_them(small_blocks,
+                                                                     monkeypatch, piece):
+    # A piece or block may end inside a quoted value: that read stops, and the whole-table
+    # readers read the file; either way the same PredictionSet.
+    monkeypatch.setattr(streaming, "PIECE_BYTES", piece)
+    rng = np.random.default_rng(0)
+    rows = ["id,label,note,p_a,p_b"]
+    for i in range(300):
+        p = rng.random()
+        note = '"two\nlines"' if i % 37 == 0 else "plain"
+        rows.append(f"{i},{int(p > 0.5)},{note},{p!r},{1 - p!r}")
+    assert not isinstance(both(("\n".join(rows) + "\n").encode()), str)
