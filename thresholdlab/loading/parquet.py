@@ -3,7 +3,7 @@
 The whole-table reader (:func:`~thresholdlab.loading.tables.read_table`) turns every column into
 a pandas column and then copies the score columns into the (n, K) matrix, so the scores are held
 twice before the frame goes. Here the columns role detection will read as scores (by their names
-and float type, :func:`~thresholdlab.loading.streaming.likely_score_columns`) are decoded a few
+and float type, :func:`~thresholdlab.loading.roles.likely_score_columns`) are decoded a few
 at a time, on all cores (the other columns with the first few), and copied into the
 preallocated matrix a block of rows at a time, on all cores too, which also gives the checks
 their lowest and highest score without a pass of their own; only the other columns (id,
@@ -28,9 +28,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from thresholdlab.loading.raw import ScoreSummary, column_block
-from thresholdlab.loading.roles import Overrides
+from thresholdlab.loading.roles import Overrides, likely_score_columns
 from thresholdlab.loading.source import Source, release_arrow_memory
-from thresholdlab.loading.streaming import Streamed, likely_score_columns
+from thresholdlab.loading.streaming import Streamed
 from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 
 GROUP_COLUMNS = 10

@@ -529,3 +529,27 @@ def _check_distinct_classes(scores, classes, file) -> None:
                 f"'{k}'; choose one of them with --score-cols."
             )
         seen[k.lower()] = s
+
+
+def likely_score_columns(columns: list[str], floats: set[str], ov: Overrides) -> list[str]:
+    """The float columns role detection will most likely read as scores, in its order.
+
+    For the readers that fill the score matrix while they read (``loading.streaming``,
+    ``loading.parquet``), before the table exists: the same naming rules as
+    :func:`detect_roles`, the columns the user named, else those with a score prefix, else
+    every float column that is no id or label. A guess that turns out wrong costs a copy of the
+    scores, never a different result.
+    """
+    ov = _resolve_names(ov, columns)
+    if ov.score_cols:
+        wanted = list(ov.score_cols)
+        return wanted if all(c in floats for c in wanted) else []
+    claimed = set(ov.columns)
+    free = [c for c in columns
+            if c not in claimed and _normal(c) not in ID_NAMES and not _is_unnamed(c)]
+    prefixes = {c: _prefix(c) for c in columns}
+    prefixed = [c for c in free if prefixes[c][0] == "score"]
+    if prefixed:
+        return [c for c in prefixed if c in floats]
+    return [c for c in free if c in floats and prefixes[c][0] is None
+            and not _is_label_name(c, prefixes)]

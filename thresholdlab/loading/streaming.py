@@ -34,9 +34,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from thresholdlab.loading.raw import ScoreSummary
-from thresholdlab.loading.roles import (
-    ID_NAMES, Overrides, _is_label_name, _is_unnamed, _normal, _prefix, _resolve_names,
-)
+from thresholdlab.loading.roles import Overrides, likely_score_columns
 from thresholdlab.loading.source import Source, release_arrow_memory
 from thresholdlab.loading.tables import (
     _SEP_LINE, BLOCK_PER_COLUMN, REPEATED_NAMES, _repeated_names, sniff_dialect,
@@ -142,28 +140,6 @@ def _plan(head: bytes, size: int, fmt: str, ov: Overrides) -> _Plan | None:
     rows = table.num_rows if whole else int((size - (len(head) - body)) / per_row * _SPARE_ROWS)
     return _Plan(sep, decimal, notes, names, types, likely_score_columns(shown, floats, ov),
                  max(rows, 1) + 1024)
-
-
-def likely_score_columns(columns: list[str], floats: set[str], ov: Overrides) -> list[str]:
-    """The float columns role detection will most likely read as scores, in its order.
-
-    The same naming rules as :func:`~thresholdlab.loading.roles.detect_roles`: the columns the
-    user named, else those with a score prefix, else every float column that is no id or label.
-    A guess that turns out wrong costs a copy of the scores, never a different result.
-    """
-    ov = _resolve_names(ov, columns)
-    if ov.score_cols:
-        wanted = list(ov.score_cols)
-        return wanted if all(c in floats for c in wanted) else []
-    claimed = set(ov.columns)
-    free = [c for c in columns
-            if c not in claimed and _normal(c) not in ID_NAMES and not _is_unnamed(c)]
-    prefixes = {c: _prefix(c) for c in columns}
-    prefixed = [c for c in free if prefixes[c][0] == "score"]
-    if prefixed:
-        return [c for c in prefixed if c in floats]
-    return [c for c in free if c in floats and prefixes[c][0] is None
-            and not _is_label_name(c, prefixes)]
 
 
 def _parse_options(sep: str) -> pacsv.ParseOptions:

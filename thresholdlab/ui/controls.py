@@ -236,17 +236,16 @@ def _on_pin(key: str) -> None:
     st.session_state[PINNED] = bool(st.session_state[key])
 
 
-def pin_toggle(dataset: Dataset, prefix: str) -> bool:
+def pin_toggle(dataset: Dataset, prefix: str) -> None:
     """"Pin this class": the charts stay on the picked class whichever slider moves."""
     if len(dataset.classes) == 1:
-        return False
+        return
     key = f"{prefix}_pin"
     _seed(key, bool(st.session_state.get(PINNED, False)))
     st.toggle(
         "Pin this class", key=key, on_change=_on_pin, args=(key,),
         help="Off: the charts follow the slider you moved last. On: they stay on this class.",
     )
-    return bool(st.session_state.get(PINNED, False))
 
 
 def _on_global(key: str, partner: str) -> None:
