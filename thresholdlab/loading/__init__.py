@@ -6,7 +6,8 @@ result. A file walks through the modules of this package in order::
 
     path, upload or bytes
       -> source     Source: display name, size, bytes or path; format by extension
-      -> streaming  plain CSV / TSV, block by block: score columns straight into the matrix
+      -> streaming  plain CSV / TSV, a few MB at a time on all cores: score columns straight
+                    into the matrix
          parquet    Parquet: score columns straight into the matrix (others -> DataFrame)
          tables     anything else, CSV / TSV / Parquet -> DataFrame (encodings, delimiters,
                     ragged rows, and every parse error's wording)
