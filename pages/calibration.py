@@ -5,6 +5,7 @@ import streamlit as st
 
 from thresholdlab.cost_config import cost_matrix_config
 from thresholdlab.costs import confusion_cost, optimise_costs, pos_weight_sentence
+from thresholdlab.predictions import DataError
 from thresholdlab.ui import calibrated, controls, data, export, figures, shell, state, tables
 
 dataset = shell.dataset()
@@ -136,11 +137,15 @@ if dataset.task == "multiclass":
                                  title="Confusion under the cost matrix"),
         key="cm_confusion", **figures.OPTIONS,
     )
-    config = cost_matrix_config(raw.predictions, matrix, calibration=dataset.calibration,
-                                metrics={**result.report.to_dict(),
-                                         "total_cost": result.total_cost})
-    st.download_button(
-        "Download the cost-matrix config (JSON)", config.to_json() + "\n",
-        file_name=f"cost_matrix_{export.file_stem(dataset)}.json", mime="application/json",
-        key="cm_download", on_click="ignore", icon=":material/download:",
-    )
+    try:
+        config = cost_matrix_config(raw.predictions, matrix, calibration=dataset.calibration,
+                                    metrics={**result.report.to_dict(),
+                                             "total_cost": result.total_cost})
+    except DataError as e:  # the file on disk changed since it was loaded: its digest is refused
+        st.error(str(e))
+    else:
+        st.download_button(
+            "Download the cost-matrix config (JSON)", config.to_json() + "\n",
+            file_name=f"cost_matrix_{export.file_stem(dataset)}.json", mime="application/json",
+            key="cm_download", on_click="ignore", icon=":material/download:",
+        )

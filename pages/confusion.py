@@ -33,9 +33,7 @@ if BESIDE:
 @st.fragment
 def live():
     if BESIDE:
-        with st.container(key="cm_panels", horizontal=True, gap="medium"):
-            controls_panel = st.container(key="cm_controls")
-            view = st.container(key="cm_view")
+        controls_panel, view = layout.panels("cm")
     else:
         controls_panel = st.expander("Adjust thresholds", expanded=k <= 3)
         view = st.container()
@@ -50,18 +48,18 @@ def live():
         else:
             controls.threshold_sliders(dataset, "cm", picked=picked)
     thresholds = state.thresholds(dataset)
-    sketch_rules.show_refused_move(dataset, thresholds)  # a move a sketch could not count
     report = data.report(dataset, thresholds, st.session_state[state.BETA])
-    counts = report.counts
     with view:
-        _matrices(report, counts)
-    slice_panel(dataset, counts.thresholds, "cm")
+        sketch_rules.show_refused_move(dataset, thresholds)  # above the numbers it kept
+        _matrices(report)
+    slice_panel(dataset, report.counts.thresholds, "cm")
     state.sync_url(dataset)
 
 
-def _matrices(report, counts):
+def _matrices(report):
     """The matrices at the current thresholds: 2 x 2 (binary), K x K and no prediction
     (multi-class), counts and row-normalised; a grid of 2 x 2, one per label (multi-label)."""
+    counts = report.counts
     if dataset.task == "multilabel":
         shown = dataset.classes
         if k > controls.MANY_CLASSES:

@@ -76,9 +76,7 @@ def live():
     live_html("thr_tiles", tables.tiles_html(tables.headlines(report)))
 
     # Sliders beside the charts: the slider moved, its class's charts and counts, one screen.
-    with st.container(key="thr_panels", horizontal=True, gap="medium"):
-        controls_panel = st.container(key="thr_controls")
-        view = st.container(key="thr_view")
+    controls_panel, view = layout.panels("thr")
     with controls_panel:
         if len(dataset.classes) > 1:
             with st.container(key="thr_class_row", horizontal=True, vertical_alignment="bottom"):

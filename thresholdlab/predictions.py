@@ -85,7 +85,8 @@ class PredictionSet:
         """Hex digest of the file's bytes ("" for arrays); configs record it, caches key on it.
 
         A file on disk is hashed when this is first read, not while it loads (see
-        :class:`~thresholdlab.loading.source.FileDigest`)."""
+        :class:`~thresholdlab.loading.source.FileDigest`); that first read raises DataError
+        when the file is gone or has changed since it was loaded."""
         return self.digest if isinstance(self.digest, str) else self.digest()
 
     @property

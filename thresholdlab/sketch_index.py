@@ -44,8 +44,6 @@ if TYPE_CHECKING:  # annotations only: the sketch module imports this one
     from thresholdlab.sketch import Sketch
 
 
-
-
 @dataclass(frozen=True, eq=False)
 class SketchIndex:
     """A :class:`Sketch` behind the interface of :class:`~thresholdlab.curves.CurveIndex`.

@@ -65,3 +65,14 @@ def test_the_export_page_records_a_file_s_digest_and_refuses_a_changed_file(tmp_
         f"File '{path.resolve()}' changed on disk after it was loaded; load it again before "
         "saving or comparing its thresholds."
     ]
+
+
+def test_the_cost_matrix_config_of_a_changed_file_is_refused_in_one_sentence(tmp_path,
+                                                                             monkeypatch):
+    path = _parquet(tmp_path, "costs.parquet")
+    monkeypatch.setenv("THRESHOLDLAB_FILE", str(path))
+    at = open_app()
+    path.write_bytes(path.read_bytes() + b" ")
+    at.switch_page("pages/calibration.py").run()
+    assert not at.exception
+    assert any("changed on disk after it was loaded" in e.value for e in at.error)

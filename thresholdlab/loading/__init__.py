@@ -133,9 +133,8 @@ def load(
             limits.check_table(source.file, raw.scores.shape[0], _column_count(raw))
         # The parsed table is gone by now; give its memory back before the labels are built.
         release_arrow_memory()
-        if isinstance(digest, Future):
-            digest = digest.result()
-        pset = finish(raw, overrides, digest=digest)
+        pset = finish(raw, overrides, digest=digest.result() if isinstance(digest, Future)
+                      else digest)
     if limits is not None:
         limits.check_classes(source.file, pset.n_classes)
     del raw  # its truth and label columns may still be Arrow memory
@@ -144,14 +143,15 @@ def load(
 
 
 def _digest(source: Source, sha256: str | None, pool: ThreadPoolExecutor):
-    """What ``PredictionSet.sha256`` will read: ``sha256`` when given; for a file on disk, a
-    :class:`FileDigest` that hashes it when first asked for; bytes are hashed on ``pool`` while
-    they parse (hashlib releases the GIL)."""
+    """What ``PredictionSet.sha256`` will read: ``sha256`` when given; bytes in memory (an
+    upload, a ``.npz`` read whole) hashed on ``pool`` while they parse (hashlib releases the
+    GIL); a file read from its path, a :class:`FileDigest` that hashes it when first asked
+    for."""
     if sha256 is not None:
         return sha256
-    if source.path is not None:
-        return FileDigest(source.path, source.shown)
-    return pool.submit(source.sha256)
+    if source.data is not None:
+        return pool.submit(source.sha256)
+    return FileDigest(source)
 
 
 def _column_count(raw: Raw) -> int:

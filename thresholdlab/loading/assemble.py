@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from thresholdlab.loading.labels import (
@@ -15,8 +17,9 @@ from thresholdlab.loading.scores import (
 from thresholdlab.predictions import DataError, PredictionSet, sigmoid, softmax
 
 
-def finish(raw: Raw, ov: Overrides, digest="") -> PredictionSet:
-    """Decide the task, map labels to classes, decide the score kind; build the PredictionSet."""
+def finish(raw: Raw, ov: Overrides, digest: str | Callable[[], str] = "") -> PredictionSet:
+    """Decide the task, map labels to classes, decide the score kind; build the PredictionSet
+    (``digest``: its ``PredictionSet.digest``)."""
     check_finite(raw)
     notes, warnings = raw.notes, []
     task = decide_task(raw, ov)

@@ -6,9 +6,9 @@ twice before the frame goes. Here the columns role detection will read as scores
 and float type, :func:`~thresholdlab.loading.roles.likely_score_columns`) are decoded a few
 at a time, on all cores (the other columns with the first few), and copied into the
 preallocated matrix a block of rows at a time, on all cores too, which also gives the checks
-their lowest and highest score without a pass of their own; only the other columns (id,
-labels, the rest) become a pandas frame, and the score columns join it as views of the matrix.
-The row count is in the file's footer, so the matrix is allocated once, at its size.
+their lowest and highest score and each row's sum without a pass of their own; only the other
+columns (id, labels, the rest) become a pandas frame, and the score columns join it as views of
+the matrix. The row count is in the file's footer, so the matrix is allocated once, at its size.
 
 The values and types are those of the whole-table reader: float32 columns stay float32 (exact),
 anything else becomes float64, a missing value is NaN. Files the whole-table reader refuses
@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from thresholdlab.loading.raw import ScoreSummary, column_block
+from thresholdlab.loading.raw import ScoreSummary, column_block, column_block_rows
 from thresholdlab.loading.roles import Overrides, likely_score_columns
 from thresholdlab.loading.source import Source, release_arrow_memory
 from thresholdlab.loading.streaming import Streamed
@@ -80,14 +80,16 @@ def _fill(parquet: pq.ParquetFile, ov: Overrides) -> Streamed | None:
     all32 = all(pa.types.is_float32(kinds[c]) for c in scores)
     matrix = np.empty((rows, len(scores)), dtype=np.float32 if all32 else np.float64)
     lows, highs = [], []
-    row_sums = np.empty(rows, dtype=matrix.dtype)
+    # Each row's sum, for the sum-to-1 count of several probabilities per row.
+    row_sums = np.empty(rows, dtype=matrix.dtype) if len(scores) > 1 else None
     for first in range(0, len(scores), GROUP_COLUMNS):
         group = scores[first:first + GROUP_COLUMNS]
-        # The other columns decode with the first group, so that every read uses every core.
-        extra = rest if first == 0 else []
-        table = parquet.read(columns=group + extra, use_threads=True)
-        if extra:
-            table, others = table.select(group), table.select(extra)
+        if first == 0:
+            # The other columns decode with the first group, so that every read uses every core.
+            table = parquet.read(columns=group + rest, use_threads=True)
+            table, others = table.select(group), table.select(rest)
+        else:
+            table = parquet.read(columns=group, use_threads=True)
         _copy_group(matrix, first, [table.column(c) for c in group], lows, highs, row_sums)
         del table
     # np.min carries a NaN through, as matrix.min() would.
@@ -117,7 +119,7 @@ def _copy_group(matrix: np.ndarray, first: int, columns: list[pa.ChunkedArray],
     Values are those of assigning each column: float32 as it is, or converted exactly to
     float64; a missing value becomes NaN, as pandas reads it, and check_finite names it.
     """
-    step = column_block(len(columns), matrix.dtype).shape[1]
+    step = column_block_rows(len(columns), matrix.dtype)
     blocks = [(start + offset, [piece[offset:offset + step] for piece in pieces])
               for start, pieces in _aligned_pieces(columns)
               for offset in range(0, len(pieces[0]), step)]

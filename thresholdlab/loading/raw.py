@@ -63,9 +63,14 @@ def column_block(k: int, dtype) -> np.ndarray:
     matrix[rows], block.T)``) about twice as fast as one strided column at a time, and the
     block's columns are contiguous for whole-column arithmetic.
     """
-    itemsize = np.dtype(dtype).itemsize
-    rows = int(np.clip(COLUMN_BLOCK_BYTES // (k * itemsize), *_COLUMN_BLOCK_ROWS))
+    rows = column_block_rows(k, dtype)
     return np.empty((k, rows + _COLUMN_BLOCK_PAD), dtype=dtype)[:, :rows]
+
+
+def column_block_rows(k: int, dtype) -> int:
+    """Rows of a :func:`column_block` of ``k`` columns."""
+    itemsize = np.dtype(dtype).itemsize
+    return int(np.clip(COLUMN_BLOCK_BYTES // (k * itemsize), *_COLUMN_BLOCK_ROWS))
 
 
 @dataclass

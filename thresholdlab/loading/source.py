@@ -90,20 +90,20 @@ class FileDigest:
     refused with a DataError rather than recorded for data it does not describe.
     """
 
-    def __init__(self, path: Path, shown: str):
-        self._path, self._shown = path, shown
-        self._stamp = _stamp(path, shown)
+    def __init__(self, source: Source):
+        self._source = source  # a file on disk: its path, never its bytes
+        self._stamp = _stamp(source)
         self._value: str | None = None
         self._lock = threading.Lock()  # two pages asking at once hash the file once
 
     def __call__(self) -> str:
+        """The digest; raises DataError when the file is gone or changed since it was loaded."""
         with self._lock:
             if self._value is None:
-                with _file_errors(self._shown), self._path.open("rb") as f:
-                    value = hashlib.file_digest(f, "sha256").hexdigest()
-                if _stamp(self._path, self._shown) != self._stamp:
+                value = self._source.sha256()
+                if _stamp(self._source) != self._stamp:
                     raise DataError(
-                        f"File '{self._shown}' changed on disk after it was loaded; "
+                        f"File '{self._source.shown}' changed on disk after it was loaded; "
                         "load it again before saving or comparing its thresholds."
                     )
                 self._value = value
@@ -119,9 +119,9 @@ class FileDigest:
         self._lock = threading.Lock()
 
 
-def _stamp(path: Path, shown: str) -> tuple[int, int, int]:
-    with _file_errors(shown):
-        st = path.stat()
+def _stamp(source: Source) -> tuple[int, int, int]:
+    with _file_errors(source.shown):
+        st = source.path.stat()
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 

@@ -226,7 +226,7 @@ def _batches(handle: pa.NativeFile, plan: _Plan, types: dict):
     parse_options = _parse_options(plan.sep)
     convert_options = _convert_options(plan.decimal, types)
 
-    def parse(text: bytes, header: bool) -> pa.Table:
+    def parse(text, header: bool) -> pa.Table:
         read_options = pacsv.ReadOptions(
             block_size=BLOCK_BYTES, use_threads=True,
             column_names=None if header else plan.names,
@@ -238,11 +238,12 @@ def _batches(handle: pa.NativeFile, plan: _Plan, types: dict):
         carry = b""
         while True:
             data = handle.read(PIECE_BYTES)
-            text = carry + data
+            text = carry + data if carry else data
             cut = text.rfind(b"\n") + 1 if data else len(text)
-            text, carry = text[:cut], text[cut:]
-            if text:
-                yield text
+            # A view of the piece, not a copy; only the partial line after the cut is copied.
+            piece, carry = memoryview(text)[:cut], text[cut:]
+            if len(piece):
+                yield piece
             if not data:
                 return
 

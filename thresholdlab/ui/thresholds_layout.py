@@ -10,6 +10,8 @@ the live charts). Tiles, notes and the table are HTML blocks (``tl-tiles``, ``tl
 matrices the same way (:func:`panels_style`).
 """
 
+import streamlit as st
+
 CHART_HEIGHT = 300  # px: two charts and the counts fit beside the sliders at 768 px high
 
 STRIP_NOTE = (
@@ -17,6 +19,13 @@ STRIP_NOTE = (
     "rows in grey below. Hatched: thresholds there change nothing (at or below the lowest "
     "score every row passes; above the highest, none does)."
 )
+
+def panels(prefix: str):
+    """(controls, view): the two containers :func:`panels_style` sets side by side, in a
+    ``<prefix>_panels`` row drawn where this is called."""
+    with st.container(key=f"{prefix}_panels", horizontal=True, gap="medium"):
+        return st.container(key=f"{prefix}_controls"), st.container(key=f"{prefix}_view")
+
 
 COMPACT_PAGE = """
 /* Less page padding: the loop has to fit 768 px. */
