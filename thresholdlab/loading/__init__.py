@@ -56,12 +56,12 @@ from thresholdlab.loading.scores import (
     percent_warnings, sum_warnings,
 )
 from thresholdlab.loading.source import (
-    DEFAULT_MAX_BYTES, FORMATS, FileDigest, Source, file_format, read_source,
-    release_arrow_memory,
+    DEFAULT_MAX_BYTES, FORMATS, FileDigest, Source, file_format, out_of_memory_sentence,
+    read_source, release_arrow_memory,
 )
 from thresholdlab.loading.streaming import read_csv_blocks
 from thresholdlab.loading.tables import REPEATED_NAMES, read_table, sniff_dialect
-from thresholdlab.predictions import PredictionSet
+from thresholdlab.predictions import DataError, PredictionSet
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "FORMATS", "ID_NAMES", "LABEL_NAMES", "Limits",
@@ -119,11 +119,23 @@ def load(
     Raises
     ------
     DataError
-        One sentence naming the file, column and row, ending with what to do.
+        One sentence naming the file, column and row, ending with what to do; also for a
+        file whose rows do not fit in the memory free (no other reader is tried then).
     """
     source = read_source(source, name, max_bytes)
     overrides = Overrides.checked(label_col, label_cols, score_cols, task, score_kind)
     fmt = file_format(source.file)
+    try:
+        return _load(source, fmt, overrides, limits, sha256)
+    except MemoryError:
+        # Readers never retry a file that ran out of memory with another reader: those
+        # need more of it.
+        release_arrow_memory()
+        raise DataError(out_of_memory_sentence(source.file, fmt)) from None
+
+
+def _load(source: Source, fmt: str, overrides: Overrides, limits: Limits | None,
+          sha256: str | None) -> PredictionSet:
     if fmt in ("npz", "pt"):
         source = source.in_memory()  # pyarrow reads Parquet and plain CSV by itself
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -18,6 +18,8 @@ def read_npz(data: bytes, file: str) -> dict[str, Any]:
     """Arrays of an NPZ archive; pickled (object) arrays are refused, never loaded."""
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
+    except MemoryError:
+        raise
     except Exception:
         raise DataError(
             f"File '{file}' is not a valid NPZ file; "
@@ -33,6 +35,8 @@ def read_npz(data: bytes, file: str) -> dict[str, Any]:
         for key in archive.files:
             try:
                 arrays[key] = archive[key]
+            except MemoryError:
+                raise
             except ValueError:
                 raise DataError(
                     f"File '{file}', array '{key}' holds Python objects, which are never "
@@ -61,6 +65,8 @@ def read_pt(data: bytes, file: str) -> dict[str, Any]:
         ) from None
     try:
         obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    except MemoryError:
+        raise
     except Exception:
         raise DataError(
             f"File '{file}' could not be loaded safely: only tensors, numbers, strings, lists "

@@ -52,6 +52,8 @@ def read_parquet_filled(source: Source, ov: Overrides) -> Streamed | None:
     try:
         with source.arrow_file() as handle:
             return _fill(pq.ParquetFile(handle, pre_buffer=False), ov)
+    except MemoryError:
+        raise  # the whole-table reader would need more still: load words it
     except Exception:
         # Whatever pyarrow or pandas stumble on is worded by the whole-table reader.
         release_arrow_memory()

@@ -172,6 +172,18 @@ def _check_size(file: str, size: int, max_bytes: int) -> None:
         )
 
 
+def out_of_memory_sentence(file: str, fmt: str) -> str:
+    """What to do with a file whose rows do not fit in the memory free here."""
+    if fmt in ("csv", "tsv", "parquet"):
+        return (
+            f"File '{file}' does not fit in the memory free on this machine; make a sketch of "
+            f"it with `thresholdlab sketch {file} -o {Path(file).stem}-sketch.parquet` "
+            "(DuckDB, out of core) and open that file instead, or load a sample of its rows."
+        )
+    return (f"File '{file}' does not fit in the memory free on this machine; load a sample "
+            "of its rows.")
+
+
 def _human_size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"

@@ -81,6 +81,8 @@ def read_csv_blocks(source: Source, ov: Overrides, fmt: str = "csv") -> Streamed
         if plan is None:
             return None
         return _stream(source, plan)
+    except MemoryError:
+        raise  # the whole-table readers would need more still: load words it
     except Exception:
         # Any parse or conversion error: the whole-table readers word it from the whole file.
         release_arrow_memory()

@@ -101,6 +101,8 @@ def _read_plain_csv(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]] 
         names = table.column_names
         if any(not n.strip() for n in names) or len(set(names)) != len(names):
             return None
+    except MemoryError:
+        raise  # the other readers would need more still: load words it
     except Exception:
         return None
     if table.num_rows == 0 or any(
@@ -145,7 +147,7 @@ def _read_parquet(source: Source) -> pd.DataFrame:
     try:
         with source.arrow_file() as handle:
             frame = _parquet_frame(handle, file)
-    except DataError:
+    except (DataError, MemoryError):
         raise
     except Exception:  # pyarrow raises many types; the user only needs to know it is not Parquet
         raise DataError(
@@ -358,6 +360,8 @@ def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
         return pd.read_csv(
             io.BytesIO(data), engine="pyarrow", sep=sep, decimal=decimal, **_NA_OPTIONS
         )
+    except MemoryError:
+        raise
     except Exception:
         pass
     # pyarrow's messages name neither the row nor (for short rows) the problem in a form a
@@ -372,6 +376,8 @@ def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
         raise DataError(_not_utf8_message(file, data, exc.start)) from None
     except pd.errors.EmptyDataError:
         raise _empty_error(file) from None
+    except MemoryError:
+        raise
     except Exception as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise DataError(
