@@ -1,6 +1,7 @@
 """Cached access to the core: load once per file content, index once per decision rule.
 
-Every cache is keyed by plain strings (the file's sha256, the override options, the rule); the
+Every cache is keyed by plain strings (the file's key, ``Source.sha256``: the digest of an
+upload's bytes, or of a file's path, size and change time; the override options, the rule); the
 big objects ride along in ``_``-prefixed parameters so Streamlit never hashes them (its hashing
 samples large arrays, so two different files of one shape could collide). ``st.cache_resource``
 hands every session the same read-only object: never mutate what these functions return.
