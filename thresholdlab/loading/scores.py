@@ -170,10 +170,8 @@ def percent_warnings(raw: Raw, task: str, kind: str, ov: Overrides) -> list[str]
         return []
     n = raw.scores.shape[0]
     if task != "multilabel" and raw.scores.shape[1] > 1:
-        near = 0
-        for start in range(0, n, _SUM_BLOCK_ROWS):
-            block = np.asarray(raw.scores[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
-            near += int((np.abs(block.sum(axis=1) - 100.0) <= PERCENT_SUM_TOLERANCE).sum())
+        # Every score is finite by now (check_finite), so a row not off is near 100.
+        near = n - _rows_off_float64(raw.scores, 100.0, PERCENT_SUM_TOLERANCE)
         if near >= (1.0 - SUM_ROW_SHARE) * n:
             raise DataError(
                 f"File '{raw.file}': the scores of each row sum to 100, so they look like "
@@ -244,11 +242,13 @@ def rows_off(probabilities: np.ndarray, low=None, row_sums: np.ndarray | None = 
     return count
 
 
-def _rows_off_float64(probabilities: np.ndarray) -> int:
+def _rows_off_float64(scores: np.ndarray, total: float = 1.0,
+                      tolerance: float = SUM_TOLERANCE) -> int:
+    """Rows whose float64 sum is further than ``tolerance`` from ``total``."""
     # Blocks of rows converted as a whole, so each row is summed exactly as a float64 array's
     # row would be, without a float64 copy of the whole matrix.
     count = 0
-    for start in range(0, probabilities.shape[0], _SUM_BLOCK_ROWS):
-        block = np.asarray(probabilities[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
-        count += int((np.abs(block.sum(axis=1) - 1.0) > SUM_TOLERANCE).sum())
+    for start in range(0, scores.shape[0], _SUM_BLOCK_ROWS):
+        block = np.asarray(scores[start:start + _SUM_BLOCK_ROWS], dtype=np.float64)
+        count += int((np.abs(block.sum(axis=1) - total) > tolerance).sum())
     return count
