@@ -1,3 +1,3 @@
-from thresholdlab.cli import main
+from thresholdlab.cli import run
 
-raise SystemExit(main())
+run()

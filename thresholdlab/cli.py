@@ -4,7 +4,7 @@ Subcommands: ``app``, ``inspect``, ``optimize``, ``evaluate``, ``apply``, ``comp
 ``calibrate``, ``sketch``. Every subcommand takes
 the overrides of the detected column roles (``--label-col``, ``--score-cols``, ...).
 
-Errors are handled in one place, :func:`main`: bad input (:class:`DataError`, a ``ValueError``
+Errors are handled in one place, :func:`main` (:func:`run` is the installed command): bad input (:class:`DataError`, a ``ValueError``
 from argument validation in the core, an ``OSError`` such as a missing file) prints one line
 ``thresholdlab: error: <sentence>`` on stderr and exits with code 2, never with a traceback.
 """
@@ -90,6 +90,25 @@ def main(argv: list[str] | None = None) -> int:
             "and set THRESHOLDLAB_DEBUG=1 to see the traceback."
         )
         return EXIT_INTERNAL
+
+
+def run() -> None:
+    """The ``thresholdlab`` command: :func:`main`, then leave without finalizing Python.
+
+    pyarrow's CSV reader may let go of the file it read on one of its own threads a moment
+    after the read returned. When that moment falls in the interpreter's shutdown, the thread
+    cannot take the GIL and the process aborts (exit 134, "terminate called without an active
+    exception") after the command has done and written everything. Commands close what they
+    write and stop what they start (DuckDB, Spark, the dashboard's process) before returning,
+    so once the output is flushed nothing is left that finalizing would do.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the reader went away, or the stream was closed
+            pass
+    os._exit(code)
 
 
 def _stdout_to_devnull() -> None:
