@@ -75,6 +75,26 @@ def test_a_failed_upload_keeps_data_thresholds_and_url(name, content):
     assert thresholds_in_state(at)[0] == 0.5 and at.query_params["file"] == "mine.csv"
 
 
+@pytest.mark.parametrize("name,content", [BAD_FILES[0], BAD_FILES[1], ("thresholds.json", None)],
+                         ids=["garbage", "empty", "config"])
+def test_removing_a_refused_file_from_the_uploader_keeps_the_data_shown(name, content):
+    at = chosen_state()
+    if content is None:  # a threshold config dropped on the data uploader
+        content = export.config_json(at.session_state["dataset"], [0.2, 0.3, 0.4]).encode()
+    upload(at, "upload_widget", name, content)
+    before = snapshot(at)
+    at.file_uploader(key="upload_widget").set_value(None).run()  # the x on the refused file
+    assert not at.exception and not errors(at)
+    assert snapshot(at) == before
+
+
+def test_removing_the_file_shown_goes_back_to_the_sample():
+    at = chosen_state()
+    at.file_uploader(key="upload_widget").set_value(None).run()
+    assert not at.exception
+    assert at.session_state["dataset"].source.kind == "sample"
+
+
 BAD_CONFIGS = [
     ("broken.json", b"{not json"),
     ("deep.json", b"[" * 100_000),

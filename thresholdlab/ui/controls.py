@@ -217,6 +217,16 @@ def _snapped(value: float) -> float:
 PINNED = "charts_pinned"  # True: the charts stay on the picked class when another slider moves
 
 
+def _if_current(drawn_for: str | None, callback, *args) -> None:
+    """Run a threshold widget's ``callback`` only while the data it was drawn for is shown.
+
+    A key press on a slider can reach the server after other data replaced the data it showed
+    (pressed while a new file loads): its class and value belong to data no longer shown, so
+    the press is dropped."""
+    if state.data_key() == drawn_for:
+        callback(*args)
+
+
 def _on_threshold(i: int, key: str, partner: str) -> None:
     value = _user_value(key, partner)
     if value is not None and _in_range(key, value):
@@ -274,6 +284,9 @@ def _slider_pair(label: str, value: float, prefix: str, on_change, args, help=No
     order, for the page's style to place (no columns: each element a run sends costs the
     browser a render of the page)."""
     slider_key, number_key = f"{prefix}_slider", f"{prefix}_number"
+    # The callbacks run only on the data the widgets were drawn for (see _if_current).
+    args = (state.data_key(), on_change, *args)
+    on_change = _if_current
     _seed(slider_key, float(value))
     _seed(number_key, float(value))
     slider_step, number_step, shown = _steps()
@@ -399,6 +412,8 @@ def objective_for(key: str) -> Objective:
 
 def _on_optimise(dataset: Dataset, kind: str) -> None:
     ss = st.session_state
+    if state.data_key() != dataset.key:
+        return  # a button of the data shown before a new file loaded (see _if_current)
     mode = ss[state.MODE] if len(dataset.classes) > 1 else "per_class"
     try:
         result = optimise_index(dataset.index, objective_for(kind), mode=mode)

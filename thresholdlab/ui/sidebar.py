@@ -68,9 +68,13 @@ def load_requested() -> Dataset:
         upload = ss.get(state.W_UPLOAD)
         _forget_pending()
         if upload is None:
+            # The uploader holds one file: the last one tried. Removing a file that was refused
+            # (or a config) only clears its error; removing the file shown goes back to the
+            # chosen sample.
+            removed_shown = ss[state.UPLOAD_SEEN] == ss.get(state.UPLOAD_SHOWN)
             ss[state.UPLOAD_SEEN] = None
             ss[state.LOAD_ERROR] = None
-            if current.source.kind == "upload":  # upload removed: back to the chosen sample
+            if current.source.kind == "upload" and removed_shown:
                 source, overrides = Source.sample(ss[state.SAMPLE_CHOICE]), Overrides()
         elif upload.file_id != ss[state.UPLOAD_SEEN]:
             ss[state.UPLOAD_SEEN] = upload.file_id
@@ -88,6 +92,10 @@ def load_requested() -> Dataset:
         opened = _try_open(source, overrides, current)
         if opened is not None:
             _forget_pending()
+            if request == "upload":
+                ss[state.UPLOAD_SHOWN] = ss[state.UPLOAD_SEEN]
+            elif opened.source.kind != "upload":  # a sample; new overrides keep the upload
+                ss[state.UPLOAD_SHOWN] = None
         elif current is not None and source != current.source:
             _keep_pending(source, overrides)
         dataset = opened or current

@@ -45,6 +45,7 @@ OVERRIDES = "overrides"  # the committed Overrides
 LOAD_ERROR = "load_error"  # one sentence, shown under the uploader until the next good load
 LOAD_REQUEST = "load_request"  # set by data-source widgets' callbacks
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload tried
+UPLOAD_SHOWN = "upload_shown"  # file_id of the upload whose data is shown, if any
 PENDING = "pending"  # {"t", "file", "sha"}: a link's thresholds, waiting for data they fit
 AWAITED_UPLOAD = "awaited_upload"  # {"name", "sha"} when the URL names an upload
 URL_NOTES = "url_notes"  # sentences about a link that could not be restored in full
@@ -103,6 +104,7 @@ def init() -> None:
     ss[LOAD_ERROR] = None
     ss[LOAD_REQUEST] = None
     ss[UPLOAD_SEEN] = None
+    ss[UPLOAD_SHOWN] = None
     ss[PENDING] = None
     ss[AWAITED_UPLOAD] = None
     ss[URL_NOTES] = []
@@ -206,6 +208,8 @@ def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None,
     ss = st.session_state
     values = tuple(min(1.0, max(0.0, float(v))) for v in values)
     dataset = ss.get(DATASET)
+    if dataset is not None and len(values) != len(dataset.classes):
+        return  # thresholds of other data (a button pressed before a new file loaded)
     if dataset is not None and dataset.binned:
         index = dataset.index if rule is None else index_under(dataset, rule)
         if not sketch_rules.check_move(index, values, kept=(dataset.key, ss[THRESHOLDS])):
@@ -217,18 +221,26 @@ def set_thresholds(values, *, objective: str = "manual", logit_thresholds=None,
         ss[OPTIMUM] = None
 
 
-
 def set_least_cost(best) -> None:
     """Move every slider to its class's least-cost threshold (a button's callback); ``best`` is
     a :class:`thresholdlab.costs.CostOptimum`."""
     set_thresholds(best.thresholds, objective="cost:per_class",
                    logit_thresholds=best.logit_thresholds)
 
+
 def set_threshold(i: int, value: float) -> None:
     """Change one class's threshold by hand."""
     values = list(st.session_state[THRESHOLDS])
+    if i >= len(values):
+        return  # a class of other data (see controls._if_current)
     values[i] = value
     set_thresholds(values)
+
+
+def data_key() -> str | None:
+    """The key of the data shown now (``Dataset.key``), None before any."""
+    dataset = st.session_state.get(DATASET)
+    return None if dataset is None else dataset.key
 
 
 def selected_index(dataset: Dataset) -> int:
