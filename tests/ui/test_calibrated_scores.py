@@ -112,6 +112,23 @@ def test_config_upload_switches_the_calibration_on():
     assert at.session_state["thresholds"] == (0.2, 0.4, 0.4)
 
 
+def test_both_costs_at_zero_are_refused_in_one_sentence():
+    at = open_app(BY_TASK["binary"], page=PAGE)
+    at.number_input(key=calibrated.W_FN).set_value(3.0).run()
+    at.number_input(key=calibrated.W_FP).set_value(0.0).run()
+    at.number_input(key=calibrated.W_FN).set_value(0.0).run()
+    assert not at.exception
+    assert [w.value for w in at.warning if "Both costs" in w.value] == [
+        "Both costs of class 'malignant' are 0, so no threshold costs less than another; make at "
+        "least one above 0. The previous costs stay."]
+    assert at.number_input(key=calibrated.W_FN).value == 3.0
+    assert at.session_state[calibrated.COSTS]["malignant"] == (0.0, 3.0, None)
+    # The next costs are taken, and the sentence goes.
+    at.number_input(key=calibrated.W_FN).set_value(2.0).run()
+    assert not [w for w in at.warning if "Both costs" in w.value]
+    assert at.session_state[calibrated.COSTS]["malignant"] == (0.0, 2.0, None)
+
+
 def test_cost_inputs_give_the_exact_optimum_and_the_bayes_threshold():
     stem = BY_TASK["binary"]
     at = open_app(stem, page=PAGE)
