@@ -92,3 +92,18 @@ def test_other_pages_open_on_a_sketch(page):
     assert not at.exception
     if page.endswith(("calibration.py", "evaluation.py")):
         assert "This data is a sketch" in " ".join(i.value for i in at.info)
+
+
+def test_a_sketch_as_the_second_file_is_refused_in_one_sentence():
+    """Compare and Evaluation rank and resample the rows of the file they are given."""
+    sketch = ("wine-sketch.parquet", sketch_bytes("multiclass_wine_logits"),
+              "application/octet-stream")
+    sentence = ("'wine-sketch.parquet' is a sketch: its bins keep counts, not rows, which this "
+                "page needs; upload the prediction file it was made from.")
+    at = open_app("multiclass_wine_logits", page="pages/compare.py")
+    at.file_uploader(key="cmp_upload").set_value([sketch]).run()
+    assert not at.exception and errors(at) == [sentence]
+    at = open_app("multiclass_wine_logits", page="pages/evaluation.py")
+    at.button_group(key="ev_source").set_value("A second file").run()
+    at.file_uploader(key="ev_upload").set_value(sketch).run()
+    assert not at.exception and errors(at) == [sentence]

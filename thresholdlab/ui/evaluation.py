@@ -19,7 +19,8 @@ from thresholdlab import slices as core_slices
 from thresholdlab.calibration_fit import calibrate
 from thresholdlab.curves import CurveIndex, downsample
 from thresholdlab.optimise import optimise
-from thresholdlab.predictions import PredictionSet
+from thresholdlab.predictions import DataError, PredictionSet
+from thresholdlab.sketch import is_binned
 from thresholdlab.ui import data
 from thresholdlab.ui.data import MAX_PLOT_POINTS, Dataset, Source, load_predictions
 from thresholdlab.ui.figures import POINT, _base_layout, _f32
@@ -61,8 +62,13 @@ def held_out_split(dataset: Dataset, share: float, seed: int, objective: str, mo
 
 
 def other_file(dataset: Dataset, name: str, raw: bytes) -> PredictionSet:
-    """A second prediction file, read with the loaded file's overrides; raises DataError."""
-    return load_predictions(Source.upload(name, raw), dataset.overrides)
+    """A second prediction file, read with the loaded file's overrides; raises DataError,
+    also for a sketch: measuring and comparing here rank and resample rows."""
+    other = load_predictions(Source.upload(name, raw), dataset.overrides)
+    if is_binned(other):
+        raise DataError(f"'{name}' is a sketch: its bins keep counts, not rows, which this "
+                        "page needs; upload the prediction file it was made from.")
+    return other
 
 
 def held_out_file(dataset: Dataset, other: PredictionSet, objective: str, mode: str,
