@@ -105,8 +105,9 @@ current = dataset.index.counts_at(thresholds)
 st.dataframe(
     tables.costs_frame(best, current), hide_index=True, key="cost_table",
 )
+unused = controls.unused_thresholds_reason(dataset)
 st.button("Set the thresholds to the least cost", key="cost_apply", icon=":material/savings:",
-          on_click=state.set_least_cost, args=(best,))
+          on_click=state.set_least_cost, args=(best,), disabled=unused is not None, help=unused)
 
 # ------------------------------------------------------------------------------ cost matrix
 if dataset.task == "multiclass":

@@ -81,8 +81,9 @@ st.plotly_chart(ui_ev.held_out_figure(result), key="ev_chart", **figures.OPTIONS
 st.dataframe(ui_ev.held_out_frame(result), hide_index=True, key="ev_table")
 st.caption(f"Bootstrap: {result.intervals.method} Wilson intervals need no resampling and "
            "assume the rows are independent draws.")
-st.button("Use these thresholds", key="ev_use",
-          help="Set every slider to the thresholds chosen on the tuning rows.",
+unused = controls.unused_thresholds_reason(dataset)
+st.button("Use these thresholds", key="ev_use", disabled=unused is not None,
+          help=unused or "Set every slider to the thresholds chosen on the tuning rows.",
           on_click=ui_ev.use_thresholds, args=(tuple(result.optimum.thresholds),
                                                result.optimum.objective.text))
 

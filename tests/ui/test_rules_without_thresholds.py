@@ -55,3 +55,27 @@ def test_multilabel_at_least_one_keeps_its_sliders():
     at.selectbox(key="nopred_widget").set_value("at_least_one").run()
     sliders, _ = _threshold_widgets(at)
     assert sliders and not any(w.disabled for w in sliders)
+
+
+def test_argmax_with_fallback_disables_what_only_sets_thresholds_on_every_page():
+    at = open_app(MULTICLASS)
+    at.selectbox(key="nopred_widget").set_value("fallback_argmax").run()
+    reason = "every row gets its argmax"
+    # Thresholds page: the per class / global switch and the optimiser's costs and targets;
+    # beta stays (the table's F-beta uses it).
+    switch = [w for w in at.get("button_group") if w.key == "thr_mode"]
+    assert switch and switch[0].disabled and reason in switch[0].help
+    for key in ("opt_cost_fp", "opt_cost_fn", "opt_precision", "opt_recall"):
+        assert at.number_input(key=key).disabled, key
+    assert not at.number_input(key="opt_beta").disabled
+    at.switch_page("pages/calibration.py").run()
+    assert not at.exception
+    assert at.button(key="cost_apply").disabled and reason in at.button(key="cost_apply").help
+    at.switch_page("pages/evaluation.py").run()
+    assert not at.exception
+    assert at.button(key="ev_use").disabled and reason in at.button(key="ev_use").help
+    # back to abstaining: they work again
+    at.switch_page("pages/thresholds.py").run()
+    at.selectbox(key="nopred_widget").set_value("abstain").run()
+    assert not [w for w in at.get("button_group") if w.key == "thr_mode"][0].disabled
+    assert not at.number_input(key="opt_cost_fp").disabled

@@ -156,6 +156,7 @@ def mode_picker(dataset: Dataset, prefix: str, compact: bool = False) -> str:
         return ss[state.MODE]
     key = f"{prefix}_mode"
     _seed(key, ss[state.MODE])
+    unused = unused_thresholds_reason(dataset)
     st.segmented_control(
         "Thresholds",
         list(MODE_NAMES),
@@ -163,7 +164,8 @@ def mode_picker(dataset: Dataset, prefix: str, compact: bool = False) -> str:
         key=key,
         on_change=_on_mode,
         args=(key,),
-        help=(
+        disabled=unused is not None,
+        help=unused or (
             "Global: one threshold for every class (the optimiser maximises the macro "
             "objective). Per class: a threshold each (the optimiser treats classes one by one)."
         ),
@@ -448,18 +450,20 @@ def optimise_panel(dataset: Dataset) -> None:
     a.number_input("β (F-β)", 0.05, 20.0, step=0.5, format="%.6g", key="opt_beta",
                    on_change=_on_beta,
                    help="β > 1 weighs recall more, β < 1 precision; the table's F-β uses it.")
+    # The cost and targets only feed the optimiser (beta also feeds the table's F-beta).
+    unused = unused_thresholds_reason(dataset)
+    off = {"disabled": unused is not None}
     b.number_input("Cost of a false positive", 0.0, 1e9, step=1.0, format="%.6g",
-                   **state.kept("opt_cost_fp"))
+                   **state.kept("opt_cost_fp"), **off)
     c.number_input("Cost of a false negative", 0.0, 1e9, step=1.0, format="%.6g",
-                   **state.kept("opt_cost_fn"),
+                   **state.kept("opt_cost_fn"), **off,
                    help="With class weights or pos_weight in training, use the same ratio here.")
     # %g: a target of 0.999 shows as 0.999, not rounded to the step's two decimals
     d.number_input("Target precision", 0.0, 1.0, step=0.05, format="%.6g",
-                   **state.kept("opt_precision"))
+                   **state.kept("opt_precision"), **off)
     e.number_input("Target recall", 0.0, 1.0, step=0.05, format="%.6g",
-                   **state.kept("opt_recall"))
+                   **state.kept("opt_recall"), **off)
 
-    unused = unused_thresholds_reason(dataset)
     box = st.container(key="opt_buttons")
     buttons = box.columns(3) + box.columns(3)
     for cell, kind in zip(buttons, OBJECTIVE_BUTTONS):
