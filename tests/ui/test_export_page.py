@@ -112,6 +112,33 @@ def test_page_offers_the_json_and_restores_every_slider(task):
         assert at.number_input(key=f"thr_{c}_number").value == wanted[c]
 
 
+MARKUP = "see [the fix](http://evil.example/login) ![x](http://evil.example/t.png)"
+
+
+@pytest.mark.parametrize("objective, kept", [
+    ("fbeta:2", "fbeta:2"), ("F1", "f1"), ("cost:per_class", "cost:per_class"),
+    (MARKUP, None), ("fbeta:0", None), ("precision>=2", None), ("x" * 100_000, None),
+])
+def test_a_config_s_objective_is_restored_only_when_thresholdlab_writes_it(objective, kept):
+    """A shared config is anyone's to write: text that is no objective never reaches a page."""
+    at = open_app(MULTICLASS)
+    at.switch_page("pages/export.py").run()
+    ds = at.session_state["dataset"]
+    doc = json.loads(export.config_json(ds, [0.2, 0.3, 0.4]))
+    doc["objective"] = objective
+    doc["data"] = {**doc["data"], "sha256": "0" * 64, "file": MARKUP}
+    config_upload(at, "shared.json", json.dumps(doc))
+    assert not at.exception and not errors(at)
+    said = " ".join(s.value for s in at.success)
+    assert at.session_state["objective"] == (kept or "manual")
+    assert ("is not one ThresholdLab writes" in said) == (kept is None)
+    assert "evil.example" not in said and "'another file'" in said
+    at.run()
+    shown = " ".join(e.value for kind in (at.caption, at.markdown, at.success, at.info)
+                     for e in kind)
+    assert "evil.example" not in shown
+
+
 def test_page_download_buttons_and_json_preview():
     at = open_app(MULTICLASS)
     at.slider(key="thr_2_slider").set_value(0.45).run()

@@ -14,7 +14,8 @@ import numpy as np
 from thresholdlab.config import ThresholdConfig
 from thresholdlab.decisions import DecisionRule, decide, decisions_frame
 from thresholdlab.spreadsheet_safety import safe_csv
-from thresholdlab.ui import sketch_rules
+from thresholdlab.optimise import Objective
+from thresholdlab.ui import sketch_rules, state
 from thresholdlab.ui.data import Dataset, index_under, report
 
 
@@ -83,9 +84,12 @@ def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
     notes = []
     data = config.data or {}
     if data.get("sha256") and data["sha256"] != dataset.predictions.sha256:
+        made_on = data.get("file")
+        if not isinstance(made_on, str) or not made_on or state.has_markup(made_on):
+            made_on = "another file"  # a config is anyone's to write: no stranger's links shown
         notes.append(
-            f"The config was made on {data.get('file') or 'another file'!r}, not on this data, "
-            "so the metrics here differ from those stored in it."
+            f"The config was made on {made_on!r}, not on this data, so the metrics here differ "
+            "from those stored in it."
         )
     if config.score_kind != dataset.predictions.score_kind:
         notes.append(
@@ -101,14 +105,32 @@ def restore(text: bytes | str, name: str, dataset: Dataset) -> Restored:
     logits = None
     if config.logit_thresholds is not None and dataset.predictions.activation == "sigmoid":
         logits = np.array([config.logit_thresholds[c] for c in classes], dtype=np.float64)
+    objective = known_objective(config.objective)
+    if objective is None:
+        objective = "manual"
+        notes.append("Its objective is not one ThresholdLab writes, so the thresholds count as "
+                     "set by hand.")
     return Restored(
         thresholds=thresholds,
         rule=config.rule,
-        objective=config.objective,
+        objective=objective,
         logit_thresholds=logits,
         notes=tuple(notes),
         calibration_method=None if config.calibration is None else config.calibration.method,
     )
+
+
+def known_objective(text: str) -> str | None:
+    """A config's ``objective`` as the dashboard shows and writes it, when it is one the
+    dashboard or the command line writes (by hand, the optimiser's ``f1``, ``fbeta:2``, ...,
+    least cost per class, equal recall); None for any other text, which is anyone's to write
+    and is never shown."""
+    if text in ("manual", "cost:per_class", "equal_recall"):
+        return text
+    try:
+        return Objective.parse(text).text
+    except ValueError:
+        return None
 
 
 def decisions_csv(dataset: Dataset, thresholds) -> bytes:

@@ -255,6 +255,14 @@ def selected_index(dataset: Dataset) -> int:
 # A link is anyone's to write; a page must not show a stranger's "sign in here" link or load a
 # tracking image because someone followed it.
 _MARKUP = re.compile(r"[\[\]<>`\\]|://|\bwww\.", re.IGNORECASE)
+
+
+def has_markup(text: str) -> bool:
+    """Whether ``text`` (from a link or a shared config) holds what Streamlit's Markdown would
+    draw as a link, an image or HTML."""
+    return bool(_MARKUP.search(text))
+
+
 _NAMED_PARAMS = ("sample", "file", "sha", "task", "kind", "label_col", "label_cols", "score_cols",
                  "class", "rule", "nopred", "mode")
 
@@ -264,7 +272,7 @@ def _markup_free_params(qp) -> dict[str, str]:
     out = {}
     for key in _NAMED_PARAMS:
         value = qp.get(key)
-        if value is not None and not _MARKUP.search(value) and len(value) <= 1000:
+        if value is not None and not has_markup(value) and len(value) <= 1000:
             out[key] = value
     return out
 
