@@ -669,6 +669,37 @@ def test_npz_class_named_twice_is_one_sentence(tmp_path, names):
         load(path)
 
 
+def test_npz_bytes_classes_and_labels_are_read_as_text(tmp_path):
+    # numpy saves byte strings (dtype "S") as they are: np.array([b"cat", b"dog"]).
+    path = tmp_path / "bytes.npz"
+    np.savez(path, scores=np.eye(3)[[0, 2, 1, 2]], labels=np.array([b"cat", b"bird", b"dog", b"Bird"]),
+             classes=np.array([b"cat", b"dog", b"bird"]))
+    pset = load(path)
+    assert pset.classes == ("cat", "dog", "bird")
+    assert pset.labels.tolist() == [0, 2, 1, 2]
+    assert pset.label_mapping == {"cat": "cat", "dog": "dog", "bird": "bird", "Bird": "bird"}
+
+
+def test_npz_bytes_binary_labels_and_bytes_that_are_no_text(tmp_path):
+    path = tmp_path / "bin.npz"
+    np.savez(path, scores=np.array([0.1, 0.9, 0.4]), labels=np.array([b"no", b"yes", b"no"]))
+    pset = load(path)
+    assert pset.classes == ("yes",) and pset.labels[:, 0].tolist() == [False, True, False]
+    np.savez(path, scores=np.eye(2), labels=np.array([0, 1]), classes=np.array([b"\xff", b"b"]))
+    with pytest.raises(DataError, match=r"^File 'bin.npz', 'classes' holds bytes that are not "
+                                        r"UTF-8 text; save the class names as UTF-8 strings "
+                                        r"\(or numbers\)\.$"):
+        load(path)
+
+
+def test_pt_classes_as_bytes_are_read_as_text(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "val.pt"
+    torch.save({"scores": torch.eye(3), "labels": torch.tensor([0, 1, 2]),
+                "classes": [b"a", b"b", b"c"]}, path)
+    assert load(path).classes == ("a", "b", "c")
+
+
 def test_npz_binary_without_classes_is_named_by_positive_label(tmp_path):
     path = tmp_path / "bin.npz"
     np.savez(path, scores=np.array([0.1, 0.9, 0.4]), labels=np.array([0, 1, 0]))

@@ -241,6 +241,8 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     # Arrays saved on a big-endian machine come back in its byte order; numbers are numbers,
     # but pandas' factorize and torch take native order only.
     scores, labels = (_native(np.asarray(arrays[key])) for key in ("scores", "labels"))
+    # Labels saved as bytes (numpy's "S" strings, a list of bytes) are names like any others.
+    labels = _decoded(labels, file, f"{noun} 'labels'", "labels")
     if scores.dtype.kind not in "biuf":
         raise DataError(
             f"File '{file}', {noun} 'scores' holds {scores.dtype} values, not numbers; "
@@ -308,13 +310,35 @@ def _native(array: np.ndarray) -> np.ndarray:
     return array.astype(array.dtype.newbyteorder("="))
 
 
+def _decoded(array: np.ndarray, file: str, where: str, what: str) -> np.ndarray:
+    """``array`` with its bytes values as UTF-8 text (``np.array([b"cat"])`` names class
+    "cat", not "b'cat'"); anything else as it is."""
+    if array.dtype.kind == "S":
+        array = array.astype(object)
+    elif array.dtype.kind != "O":
+        return array
+    try:
+        return np.array(
+            [v.decode("utf-8") if isinstance(v, bytes) else v for v in array.reshape(-1)],
+            dtype=object,
+        ).reshape(array.shape)
+    except UnicodeDecodeError:
+        raise DataError(
+            f"File '{file}', {where} holds bytes that are not UTF-8 text; "
+            f"save the {what} as UTF-8 strings (or numbers)."
+        ) from None
+
+
 def _array_classes(classes, k: int, label_ndim: int, file: str):
     """Class names from the optional ``classes`` array; binary may name [negative, positive]."""
     if classes is None:
         if label_ndim == 1 and k <= 2:
             return None, False  # binary: named after the positive label later
         return [f"class_{j}" for j in range(k)], False
-    names = [str(c) for c in np.asarray(classes, dtype=object).reshape(-1)]
+    names = [
+        str(c) for c in _decoded(np.asarray(classes, dtype=object).reshape(-1), file,
+                                 "'classes'", "class names")
+    ]
     twice = next((name for j, name in enumerate(names) if name in names[:j]), None)
     if twice is not None:
         raise DataError(
