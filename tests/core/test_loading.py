@@ -500,6 +500,46 @@ def test_parquet_with_bool_labels(tmp_path):
     assert pset.scores.dtype == np.float32
 
 
+def test_parquet_decimal_scores_read_as_the_same_digits_in_a_csv(tmp_path):
+    # SQL exports write NUMERIC(9, 6) scores as Parquet decimals; each must be the float64
+    # nearest its digits, as the CSV holding those digits gives (pyarrow's direct cast is not).
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(7)
+    text = [f"0.{v:06d}" for v in rng.integers(0, 10**6, 400)]
+    labels = rng.integers(0, 2, 400)
+    table = pa.table({
+        "id": pa.array([decimal.Decimal(i) for i in range(400)], pa.decimal128(12, 0)),
+        "label": pa.array([decimal.Decimal(int(v)) for v in labels], pa.decimal128(1, 0)),
+        "score": pa.array([decimal.Decimal(t) for t in text], pa.decimal128(9, 6)),
+    })
+    pq.write_table(table, tmp_path / "sql.parquet")
+    pset = load(tmp_path / "sql.parquet")
+    csv = load_text(tmp_path, "id,label,score\n" + "".join(
+        f"{i},{y},{t}\n" for i, (y, t) in enumerate(zip(labels, text))))
+    assert pset.task == "binary" and pset.columns["scores"] == ["score"]
+    assert pset.scores.dtype == np.float64
+    np.testing.assert_array_equal(pset.scores, csv.scores)
+    np.testing.assert_array_equal(pset.labels, csv.labels)
+    assert pset.ids.dtype == np.int64 and pset.ids.tolist() == list(range(400))
+
+
+def test_parquet_missing_decimal_score_names_its_row(tmp_path):
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    scores = pa.array([decimal.Decimal("0.25"), None, decimal.Decimal("0.5")], pa.decimal128(9, 6))
+    pq.write_table(pa.table({"label": [0, 1, 1], "score": scores}), tmp_path / "gap.parquet")
+    with pytest.raises(DataError, match=r"^File 'gap.parquet', column 'score', row 2: the score "
+                                        r"is missing or NaN"):
+        load(tmp_path / "gap.parquet")
+
+
 def _score_frame(task, scores, labels, dtype):
     """A prediction table with score columns of ``dtype`` (float32 values either way)."""
     k = scores.shape[1]
