@@ -712,7 +712,8 @@ def test_npz_class_named_twice_is_one_sentence(tmp_path, names):
 def test_npz_bytes_classes_and_labels_are_read_as_text(tmp_path):
     # numpy saves byte strings (dtype "S") as they are: np.array([b"cat", b"dog"]).
     path = tmp_path / "bytes.npz"
-    np.savez(path, scores=np.eye(3)[[0, 2, 1, 2]], labels=np.array([b"cat", b"bird", b"dog", b"Bird"]),
+    labels = np.array([b"cat", b"bird", b"dog", b"Bird"])
+    np.savez(path, scores=np.eye(3)[[0, 2, 1, 2]], labels=labels,
              classes=np.array([b"cat", b"dog", b"bird"]))
     pset = load(path)
     assert pset.classes == ("cat", "dog", "bird")
@@ -1010,6 +1011,31 @@ def test_yes_no_labels_are_true_false(tmp_path):
     assert pset.labels[:, 0].tolist() == [True, False, True]
     assert "Labels are yes/no: Yes is the positive class 'churn'." in pset.notes
     truth = load_text(tmp_path, "y_a,y_b,p_a,p_b\nyes,no,.9,.1\nno,yes,.2,.8\n")
+    assert truth.labels.tolist() == [[True, False], [False, True]]
+
+
+@pytest.mark.parametrize(
+    ("positive", "negative", "how"),
+    [("Positive", "Negative", "positive/negative"), ("POSITIVE", "negative", "positive/negative"),
+     ("pos", "neg", "pos/neg"), ("Pos", "NEG", "pos/neg")],
+)
+def test_positive_negative_labels_are_true_false(tmp_path, positive, negative, how):
+    pset = load_text(tmp_path, f"label,score\n{positive},.8\n{negative},.1\n{positive},.6\n")
+    assert pset.task == "binary" and pset.classes == (positive,)
+    assert pset.labels[:, 0].tolist() == [True, False, True]
+    assert pset.label_mapping == {negative: f"not {positive}", positive: positive}
+    assert f"Labels are {how}: {positive} is the positive class '{positive}'." in pset.notes
+    named = load_text(tmp_path, f"label,p_spam\n{positive},.8\n{negative},.1\n")
+    assert named.classes == ("spam",) and named.labels[:, 0].tolist() == [True, False]
+
+
+def test_labels_naming_the_class_win_over_positive_negative_words(tmp_path):
+    # A score column named after "negative" says which label it scores.
+    pset = load_text(tmp_path, "label,p_negative\npositive,.1\nnegative,.9\n")
+    assert pset.classes == ("negative",) and pset.labels[:, 0].tolist() == [False, True]
+    two = load_text(tmp_path, "label,p_neg,p_pos\npos,.1,.9\nneg,.8,.2\nneg,.7,.3\n")
+    assert two.classes == ("pos",) and two.labels[:, 0].tolist() == [True, False, False]
+    truth = load_text(tmp_path, "y_a,y_b,p_a,p_b\npos,neg,.9,.1\nNegative,Positive,.2,.8\n")
     assert truth.labels.tolist() == [[True, False], [False, True]]
 
 

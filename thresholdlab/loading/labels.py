@@ -1,5 +1,5 @@
-"""Step 5: read the labels: class names, 1- or 0-based class numbers, 0/1, True/False, -1/1,
-one-hot and multi-hot truth columns, each mapping told in a note.
+"""Step 5: read the labels: class names, 1- or 0-based class numbers, 0/1, True/False (or
+yes/no, positive/negative, pos/neg), -1/1, one-hot and multi-hot truth columns, each mapping told in a note.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from thresholdlab.loading.roles import _is_numeric
 from thresholdlab.loading.spelling import _NA_TEXT, _MAX_LISTED, _cell, _plain, _quoted, _spell
 from thresholdlab.predictions import DataError
 
-_TRUE_WORDS = frozenset({"true", "yes"})
-_FALSE_WORDS = frozenset({"false", "no"})
+_WORD_PAIRS = (("yes", "no"), ("positive", "negative"), ("pos", "neg"), ("true", "false"))
+"""Ways a file spells True/False in its labels (any case): the first pair any label uses names
+the mapping in its note ("Labels are pos/neg: ...")."""
+_TRUE_WORDS = frozenset(true for true, _ in _WORD_PAIRS)
+_FALSE_WORDS = frozenset(false for _, false in _WORD_PAIRS)
 
 
 def _factorize(values: pd.Series, file: str, where: str, names=()) -> tuple[np.ndarray, list]:
@@ -149,8 +152,9 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
     ``classes`` is [name] for one score column, [negative, positive] for two, or None (arrays
     without names). Accepted: 0/1, True/False, -1/1, or values naming the class (two columns:
     each of the two classes; one column: the positive class plus at most one other value).
-    True/False may be spelled yes/no. Labels that name the classes are read by name even when
-    they are also true/false words: with columns ``p_yes, p_no`` the label "no" is class "no".
+    True/False may be spelled yes/no, positive/negative or pos/neg (any case). Labels that name
+    the classes are read by name even when they are also true/false words: with columns
+    ``p_yes, p_no`` the label "no" is class "no".
     """
     codes, uniques = _factorize(values, file, where, classes or ())
     spelled = [_spell(u) for u in uniques]
@@ -171,10 +175,12 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         name_the_classes = named and bool(names) and names[0] in lowered
     if all(b is not None for b in bools) and not name_the_classes:
         is_pos = bools
-        true_spelling = next((s for s, b in zip(spelled, bools) if b), "True")
+        words = next((pair for pair in _WORD_PAIRS if set(pair) & set(lowered)), ("true", "false"))
+        how = "/".join(words)
+        # A file of negatives only: yes/no and true/false files have always named it "True".
+        unseen = "True" if how in ("yes/no", "true/false") else words[0]
+        true_spelling = next((s for s, b in zip(spelled, bools) if b), unseen)
         positive = positive_name(true_spelling)
-        yes_no = any(s in ("yes", "no") for s in lowered)
-        how = "yes/no" if yes_no else "true/false"
     elif names and any(s in names for s in lowered):
         positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where)
         how = "name"
@@ -230,7 +236,8 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         if pos_spelled:
             shown = pos_spelled[0]
         else:
-            shown = {"true/false": "True", "yes/no": "yes"}.get(how, "1")
+            words = {"/".join(pair): pair[0] for pair in _WORD_PAIRS}
+            shown = {**words, "true/false": "True"}.get(how, "1")
         notes.append(f"Labels are {how}: {shown} is the positive class '{positive}'.")
     lookup = np.asarray(is_pos, dtype=bool)
     return positive, lookup[codes], mapping, notes
