@@ -1,5 +1,6 @@
 """Step 5: read the labels: class names, 1- or 0-based class numbers, 0/1, True/False (or
-yes/no, positive/negative, pos/neg), -1/1, one-hot and multi-hot truth columns, each mapping told in a note.
+yes/no, positive/negative, pos/neg), -1/1, one-hot and multi-hot truth columns, each mapping
+told in a note.
 """
 
 from __future__ import annotations
