@@ -52,6 +52,10 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
     else:
         sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
     repeated = _repeated_names(text_head, sep)
+    empty_rows, empty_bytes = empty_tail(data[-TAIL_BYTES:], sep)
+    if empty_rows:
+        data = data[:len(data) - empty_bytes]
+        notes.append(empty_tail_note(empty_rows))
     frame = _read_csv(data, file, sep, decimal)
     release_arrow_memory()  # pyarrow's parse buffers and table, freed by now (see load)
     _check_decoded(frame, file)
@@ -92,6 +96,8 @@ def _read_plain_csv(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]] 
         sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
         if _repeated_names(text_head, sep):
             return None
+        if empty_tail(tail(source), sep)[0]:
+            return None  # rows of empty cells at the end: read_table leaves them out
         # Only an empty cell is missing, as in _NA_OPTIONS.
         convert = pacsv.ConvertOptions(null_values=[""], strings_can_be_null=True,
                                        decimal_point=decimal)
@@ -130,6 +136,51 @@ def _head(source: Source) -> bytes:
         return source.data[:_SNIFF_BYTES]
     with source.path.open("rb") as f:
         return f.read(_SNIFF_BYTES)
+
+
+TAIL_BYTES = 64 * 1024
+"""The end of a file searched for rows of empty cells (:func:`empty_tail`)."""
+
+
+def tail(source: Source) -> bytes:
+    """The file's last :data:`TAIL_BYTES`."""
+    if source.data is not None:
+        return source.data[-TAIL_BYTES:]
+    with source.path.open("rb") as f:
+        f.seek(max(source.size - TAIL_BYTES, 0))
+        return f.read(TAIL_BYTES)
+
+
+def empty_tail(ending: bytes, sep: str) -> tuple[int, int]:
+    """Rows at the very end of a CSV whose every cell is empty, and the bytes they take.
+
+    Excel writes a row of delimiters (``,,``) for each formatted but empty row below the data;
+    such rows are no samples, so both CSV readers leave them out. Only rows below the last one
+    holding a value go, so every other row keeps the number messages give it (an empty row
+    between data rows is still named as a missing value). ``ending`` is the file's end (see
+    :func:`tail`); its first line, the header or a line the tail may have cut, is never cut. A
+    line is an empty row when it holds nothing but delimiters, spaces and quotes; a blank line
+    (which the parsers skip) is cut with them but not counted.
+    """
+    allowed = frozenset(f"{sep} \t\r\"".encode())
+    rows, cut, end = 0, len(ending), len(ending)
+    while end > 0:
+        start = ending.rfind(b"\n", 0, end) + 1
+        if start == 0:
+            break  # the header, or a line the tail may have cut
+        line = ending[start:end]
+        if not allowed.issuperset(line):
+            break
+        rows += line not in (b"", b"\r")
+        cut, end = start, start - 1
+    return rows, len(ending) - cut if rows else 0
+
+
+def empty_tail_note(rows: int) -> str:
+    """The note for :func:`empty_tail`'s rows left out."""
+    if rows == 1:
+        return "The last row has only empty cells and is ignored."
+    return f"The last {rows} rows have only empty cells and are ignored."
 
 
 def _empty_error(file: str) -> DataError:
