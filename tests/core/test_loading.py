@@ -52,7 +52,7 @@ def test_bad_input_raises_one_sentence(bad_input, tmp_path):
     [
         (b"1,0.5,0.5,caf\xe9\n", "column 'note', row 5001: the text is not UTF-8"),
         (b"1,0.5,0.5\n", "row 5001: 3 fields but the header has 4"),
-        (b"1,0.5,x,ok\n", "column 'p_b', row 5001: 'x' is not a number."),
+        (b"1,0.5,x,ok\n", "column 'p_b', row 5001: 'x' is not a number; fix the value"),
         (b"1,0.5,,ok\n", "column 'p_b', row 5001: the score is missing or NaN"),
     ],
 )
@@ -707,6 +707,77 @@ def test_npz_class_named_twice_is_one_sentence(tmp_path, names):
     with pytest.raises(DataError, match=r"^File 'twice.npz': 'classes' names class '\w' twice; "
                                         r"give each score column its own name\.$"):
         load(path)
+
+
+def _save_arrays(path, **arrays):
+    if path.suffix == ".pt":
+        torch = pytest.importorskip("torch")
+        torch.save({k: torch.as_tensor(v) if isinstance(v, np.ndarray) and v.dtype.kind in "biuf"
+                    else v for k, v in arrays.items()}, path)
+    else:
+        np.savez(path, **arrays)
+    return path
+
+
+_NPZ_EXAMPLE = "such as numpy.savez(path, scores=..., labels=..., classes=[...])."
+_PT_EXAMPLE = "such as torch.save({'scores': ..., 'labels': ..., 'classes': [...]}, path)."
+
+
+@pytest.mark.parametrize(("name", "scores", "labels", "message"), [
+    ("m.npz", np.eye(3), np.array(["cat", "dog", "bird"]),
+     "File 'm.npz', array 'labels' holds text labels ('bird', 'cat', 'dog') but the file has no "
+     "'classes' array naming the score columns; save one with one name per score column, in "
+     "their order, " + _NPZ_EXAMPLE),
+    ("m.pt", np.eye(3), ["cat", "dog", "bird"],
+     "File 'm.pt', tensor 'labels' holds text labels ('bird', 'cat', 'dog') but the dict has no "
+     "'classes' entry naming the score columns; save one with one name per score column, in "
+     "their order, " + _PT_EXAMPLE),
+    ("b.npz", np.array([0.2, 0.9]), np.array(["ham", "spam"]),
+     "File 'b.npz', array 'labels' holds text labels ('ham', 'spam') but the file has no "
+     "'classes' array naming the score columns; save one with the names of the negative and "
+     "the positive class, in that order, " + _NPZ_EXAMPLE),
+    ("b.npz", np.eye(3), np.array([0, 1, 5]),
+     "File 'b.npz', array 'labels', row 3: label '5' matches no class; labels must name a class "
+     "(class_0, class_1, class_2) or number them 0..2 (or 1..3), so fix the label."),
+    ("c.npz", np.array([0.2, 0.9, 0.5]), np.array([0, 1, 3]),
+     "File 'c.npz', array 'labels', row 3: label '3' matches no class; binary labels must be "
+     "0/1, True/False or -1/1, so fix the label."),
+])
+def test_array_label_errors_say_what_to_save_not_which_columns(tmp_path, name, scores, labels,
+                                                               message):
+    path = _save_arrays(tmp_path / name, scores=scores, labels=labels)
+    with pytest.raises(DataError) as info:
+        load(path)
+    assert str(info.value) == message
+
+
+def test_array_labels_matching_no_saved_class_name_it(tmp_path):
+    path = _save_arrays(tmp_path / "n.npz", scores=np.eye(3), labels=np.array(["a", "b", "z"]),
+                        classes=np.array(["a", "b", "c"]))
+    with pytest.raises(DataError, match=re.escape(
+            "File 'n.npz', array 'labels', row 3: label 'z' matches no class; labels must name a "
+            "class (a, b, c) or number them 0..2 (or 1..3), so fix the label or the class names "
+            "saved under 'classes'.")):
+        load(path)
+
+
+@pytest.mark.parametrize(("arrays", "overrides", "message"), [
+    ({"scores": np.eye(2), "labels": np.array([0, 1])}, {"label_col": "labels"},
+     "File 'a.npz' holds arrays, not columns, so --label-col, --label-cols and --score-cols do "
+     "not apply; leave them out, as the scores, labels and class names are read from the "
+     "entries named 'scores', 'labels' and 'classes'."),
+    ({"scores": np.ones((2, 2, 2)), "labels": np.array([0, 1])}, {},
+     "File 'a.npz', array 'scores' has 3 dimensions; save it with shape (rows,) or "
+     "(rows, classes)."),
+    ({"scores": np.eye(3), "labels": np.eye(3)[:, :2]}, {},
+     "File 'a.npz': array 'labels' has 2 columns but 'scores' has 3; save one 0/1 truth column "
+     "per score column (multi-label) or one label per row."),
+])
+def test_array_shape_and_option_errors_say_what_to_do(tmp_path, arrays, overrides, message):
+    path = _save_arrays(tmp_path / "a.npz", **arrays)
+    with pytest.raises(DataError) as info:
+        load(path, **overrides)
+    assert str(info.value) == message
 
 
 def test_npz_bytes_classes_and_labels_are_read_as_text(tmp_path):

@@ -42,14 +42,15 @@ def finish(raw: Raw, ov: Overrides, digest: str | Callable[[], str] = "") -> Pre
     elif task == "multiclass":
         classes = list(raw.classes)
         labels, mapping, label_notes = map_labels(
-            raw.label, classes, file=raw.file, where=raw.label_name
+            raw.label, classes, file=raw.file, where=raw.label_name, arrays=raw.arrays,
+            named=raw.named,
         )
     else:
         two = scores.shape[1] == 2
         names = raw.classes if raw.classes is not None else None
         positive, labels, mapping, label_notes = map_binary_labels(
             raw.label, names, named=raw.named or (two and names is not None),
-            file=raw.file, where=raw.label_name,
+            file=raw.file, where=raw.label_name, arrays=raw.arrays,
         )
         classes = [positive]
         labels = labels[:, None]
