@@ -780,6 +780,47 @@ def test_array_shape_and_option_errors_say_what_to_do(tmp_path, arrays, override
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize(("scores", "labels", "task", "message"), [
+    (np.eye(3), np.eye(3), "binary",
+     "File 't.npz' has one truth column per class, which is multi-label data; for binary data "
+     "save one label per row."),
+    (np.eye(3), np.array([0, 1, 2]), "multilabel",
+     "File 't.npz' has a single label column; multi-label data needs one 0/1 truth column per "
+     "class, saved as array 'labels' of shape (rows, classes)."),
+    (np.array([0.1, 0.8]), np.array([0, 1]), "multiclass",
+     "File 't.npz' has one score column; multi-class data needs one per class, saved as array "
+     "'scores' of shape (rows, classes)."),
+    (np.eye(3), np.array([0, 1, 2]), "binary",
+     "File 't.npz' has 3 score columns; binary data needs one (or two, for the negative and "
+     "positive class), so save only those."),
+])
+def test_task_override_errors_for_arrays_say_what_to_save(tmp_path, scores, labels, task,
+                                                          message):
+    path = _save_arrays(tmp_path / "t.npz", scores=scores, labels=labels)
+    with pytest.raises(DataError) as info:
+        load(path, task=task)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("error", "message"), [
+    (PermissionError(13, "Permission denied"),
+     "cannot be read: permission denied; give your user read access to it (or copy it "
+     "somewhere readable) and load it again."),
+    (OSError(5, "Input/output error"),
+     "cannot be read (Input/output error); check the path and the disk, and load it again."),
+])
+def test_unreadable_files_say_what_to_do(tmp_path, monkeypatch, error, message):
+    path = write(tmp_path, "locked.csv", "label,p_a\n1,0.5\n")
+
+    def refuse(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(type(path), "open", refuse)
+    with pytest.raises(DataError) as info:
+        load(path)
+    assert str(info.value) == f"File '{path}' {message}"
+
+
 def test_npz_bytes_classes_and_labels_are_read_as_text(tmp_path):
     # numpy saves byte strings (dtype "S") as they are: np.array([b"cat", b"dog"]).
     path = tmp_path / "bytes.npz"
