@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 import thresholdlab.loading as loading
 import thresholdlab.loading.raw as raw_module
 import thresholdlab.loading.streaming as streaming
+import thresholdlab.loading.tables as tables_module
 from thresholdlab.loading import load
 from thresholdlab.predictions import DataError
 
@@ -304,7 +305,10 @@ def test_rows_of_empty_cells_at_the_end_are_left_out(small_blocks, ending, rows)
     assert small_blocks["streamed"] == 2
 
 
-def test_rows_of_empty_cells_longer_than_the_head_and_from_a_path(small_blocks, tmp_path):
+def test_rows_of_empty_cells_longer_than_the_head_and_from_a_path(small_blocks, tmp_path,
+                                                                  monkeypatch):
+    # More empty rows than the head holds and than the end first read from disk.
+    monkeypatch.setattr(tables_module, "TAIL_BYTES", 256)
     path = tmp_path / "preds.csv"
     data = _late(0, "").replace(b",", b";") + b";;;;\n" * 700
     path.write_bytes(data)
@@ -312,6 +316,14 @@ def test_rows_of_empty_cells_longer_than_the_head_and_from_a_path(small_blocks, 
     assert small_blocks["streamed"] == 1 and streamed.n_rows == 300
     assert "The last 700 rows have only empty cells and are ignored." in streamed.notes
     assert_same(streamed, whole_table(data, "preds.csv"))
+    assert_same(streamed, whole_table(path, "preds.csv"))
+
+
+def test_rows_of_empty_cells_that_start_inside_the_head(small_blocks):
+    data = _late(0, "", n=5) + b",,,,\r\n" * 1000
+    pset = both(data)
+    assert small_blocks["streamed"] == 1 and pset.n_rows == 5
+    assert pset.notes[0] == "The last 1000 rows have only empty cells and are ignored."
 
 
 @pytest.mark.parametrize("data, fragment", [

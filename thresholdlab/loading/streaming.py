@@ -37,8 +37,8 @@ from thresholdlab.loading.raw import ScoreSummary
 from thresholdlab.loading.roles import Overrides, likely_score_columns
 from thresholdlab.loading.source import Source, release_arrow_memory
 from thresholdlab.loading.tables import (
-    _SEP_LINE, BLOCK_PER_COLUMN, REPEATED_NAMES, _repeated_names, empty_tail,
-    empty_tail_note, sniff_dialect, tail,
+    _SEP_LINE, BLOCK_PER_COLUMN, REPEATED_NAMES, _repeated_names, empty_rows_at_end,
+    empty_tail_note, sniff_dialect,
 )
 
 HEAD_BYTES = 1 << 20
@@ -78,7 +78,7 @@ def read_csv_blocks(source: Source, ov: Overrides, fmt: str = "csv") -> Streamed
     """Read a plain UTF-8 CSV or TSV block by block; None when the whole-table readers must."""
     try:
         head = _head(source)
-        plan = _plan(head, source.size, fmt, ov, tail(source))
+        plan = _plan(head, source, fmt, ov)
         if plan is None:
             return None
         return _stream(source, plan)
@@ -109,11 +109,12 @@ def _head(source: Source) -> bytes:
         return f.read(HEAD_BYTES)
 
 
-def _plan(head: bytes, size: int, fmt: str, ov: Overrides, ending: bytes) -> _Plan | None:
+def _plan(head: bytes, source: Source, fmt: str, ov: Overrides) -> _Plan | None:
     """Dialect, column types and the score columns the matrix takes, from the file's head
-    (and its last :data:`~thresholdlab.loading.tables.TAIL_BYTES`, ``ending``)."""
+    (and, for rows of empty cells, its end)."""
     if not head.strip() or b"\x00" in head or _SEP_LINE.match(head):
         return None
+    size = source.size
     whole = len(head) == size
     if not whole:
         cut = head.rfind(b"\n") + 1
@@ -127,7 +128,7 @@ def _plan(head: bytes, size: int, fmt: str, ov: Overrides, ending: bytes) -> _Pl
     if _repeated_names(text, sep):
         return None
     # As tables.read_table: rows of empty cells at the end are never read.
-    empty_rows, empty_bytes = empty_tail(ending, sep)
+    empty_rows, empty_bytes = empty_rows_at_end(source, sep)
     end = size - empty_bytes
     if empty_rows:
         notes.append(empty_tail_note(empty_rows))

@@ -52,7 +52,7 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
     else:
         sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
     repeated = _repeated_names(text_head, sep)
-    empty_rows, empty_bytes = empty_tail(data[-TAIL_BYTES:], sep)
+    empty_rows, empty_bytes = empty_tail(data, sep)
     if empty_rows:
         data = data[:len(data) - empty_bytes]
         notes.append(empty_tail_note(empty_rows))
@@ -96,7 +96,7 @@ def _read_plain_csv(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]] 
         sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
         if _repeated_names(text_head, sep):
             return None
-        if empty_tail(tail(source), sep)[0]:
+        if empty_rows_at_end(source, sep)[0]:
             return None  # rows of empty cells at the end: read_table leaves them out
         # Only an empty cell is missing, as in _NA_OPTIONS.
         convert = pacsv.ConvertOptions(null_values=[""], strings_can_be_null=True,
@@ -139,16 +139,24 @@ def _head(source: Source) -> bytes:
 
 
 TAIL_BYTES = 64 * 1024
-"""The end of a file searched for rows of empty cells (:func:`empty_tail`)."""
+"""The end of a file on disk read first when looking for rows of empty cells at its end
+(:func:`empty_rows_at_end`); twice as much again while all of it is such rows."""
 
 
-def tail(source: Source) -> bytes:
-    """The file's last :data:`TAIL_BYTES`."""
+def empty_rows_at_end(source: Source, sep: str) -> tuple[int, int]:
+    """:func:`empty_tail` of the whole file, reading only its end from disk."""
     if source.data is not None:
-        return source.data[-TAIL_BYTES:]
+        return empty_tail(source.data, sep)
+    length = TAIL_BYTES
     with source.path.open("rb") as f:
-        f.seek(max(source.size - TAIL_BYTES, 0))
-        return f.read(TAIL_BYTES)
+        while True:
+            f.seek(max(source.size - length, 0))
+            ending = f.read(length)
+            rows, cut = empty_tail(ending, sep)
+            # Empty rows up to the first line read: there may be more above it.
+            if not rows or len(ending) >= source.size or b"\n" in ending[:len(ending) - cut - 1]:
+                return rows, cut
+            length *= 2
 
 
 def empty_tail(ending: bytes, sep: str) -> tuple[int, int]:
@@ -157,8 +165,8 @@ def empty_tail(ending: bytes, sep: str) -> tuple[int, int]:
     Excel writes a row of delimiters (``,,``) for each formatted but empty row below the data;
     such rows are no samples, so both CSV readers leave them out. Only rows below the last one
     holding a value go, so every other row keeps the number messages give it (an empty row
-    between data rows is still named as a missing value). ``ending`` is the file's end (see
-    :func:`tail`); its first line, the header or a line the tail may have cut, is never cut. A
+    between data rows is still named as a missing value). ``ending`` is the file or its end;
+    its first line (the header, or a line cut by where ``ending`` starts) is never cut. A
     line is an empty row when it holds nothing but delimiters, spaces and quotes; a blank line
     (which the parsers skip) is cut with them but not counted.
     """
