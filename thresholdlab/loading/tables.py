@@ -1,8 +1,9 @@
 """Step 2a: parse a table (CSV, TSV, Parquet) into a pandas frame.
 
 Encodings (UTF-8 with or without a byte-order mark, UTF-16; anything else is named), the
-delimiter and decimal mark (sniffed from the header, or Excel's ``sep=`` line), ragged rows and
-repeated header names are settled here. Nothing here knows what a column means.
+delimiter and decimal mark (sniffed from the header, or Excel's ``sep=`` line), rows of empty
+cells at the end, ragged rows, repeated header names and Parquet decimals are settled here.
+Nothing here knows what a column means.
 """
 
 from __future__ import annotations
