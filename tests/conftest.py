@@ -118,7 +118,8 @@ BAD_INPUTS = [
     ),
     BadInput(
         "not-a-number", "x.csv", "label,p_cat\n1,0.5\n0,0.2\n1,abc\n",
-        "File 'x.csv', column 'p_cat', row 3: 'abc' is not a number.",
+        "File 'x.csv', column 'p_cat', row 3: 'abc' is not a number; fix the value or choose the "
+        "score columns with --score-cols.",
     ),
     BadInput(
         "missing-score", "gap.csv", "label,p_cat\n1,0.5\n0,\n",
@@ -295,7 +296,8 @@ BAD_INPUTS = [
     ),
     BadInput(
         "spreadsheet-error-score", "div0.csv", "label,p_a,p_b\n0,0.5,0.5\n1,#DIV/0!,0.5\n",
-        "File 'div0.csv', column 'p_a', row 2: '#DIV/0!' is not a number.",
+        "File 'div0.csv', column 'p_a', row 2: '#DIV/0!' is not a number; fix the value or choose the "
+        "score columns with --score-cols.",
     ),
     BadInput(
         "excel-sep-line-ragged-row", "excel.csv", "sep=;\nlabel;p_a\n1;0,2\n0;0,3;9\n",

@@ -52,7 +52,7 @@ def test_bad_input_raises_one_sentence(bad_input, tmp_path):
     [
         (b"1,0.5,0.5,caf\xe9\n", "column 'note', row 5001: the text is not UTF-8"),
         (b"1,0.5,0.5\n", "row 5001: 3 fields but the header has 4"),
-        (b"1,0.5,x,ok\n", "column 'p_b', row 5001: 'x' is not a number."),
+        (b"1,0.5,x,ok\n", "column 'p_b', row 5001: 'x' is not a number; fix the value"),
         (b"1,0.5,,ok\n", "column 'p_b', row 5001: the score is missing or NaN"),
     ],
 )
@@ -500,6 +500,46 @@ def test_parquet_with_bool_labels(tmp_path):
     assert pset.scores.dtype == np.float32
 
 
+def test_parquet_decimal_scores_read_as_the_same_digits_in_a_csv(tmp_path):
+    # SQL exports write NUMERIC(9, 6) scores as Parquet decimals; each must be the float64
+    # nearest its digits, as the CSV holding those digits gives (pyarrow's direct cast is not).
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(7)
+    text = [f"0.{v:06d}" for v in rng.integers(0, 10**6, 400)]
+    labels = rng.integers(0, 2, 400)
+    table = pa.table({
+        "id": pa.array([decimal.Decimal(i) for i in range(400)], pa.decimal128(12, 0)),
+        "label": pa.array([decimal.Decimal(int(v)) for v in labels], pa.decimal128(1, 0)),
+        "score": pa.array([decimal.Decimal(t) for t in text], pa.decimal128(9, 6)),
+    })
+    pq.write_table(table, tmp_path / "sql.parquet")
+    pset = load(tmp_path / "sql.parquet")
+    csv = load_text(tmp_path, "id,label,score\n" + "".join(
+        f"{i},{y},{t}\n" for i, (y, t) in enumerate(zip(labels, text))))
+    assert pset.task == "binary" and pset.columns["scores"] == ["score"]
+    assert pset.scores.dtype == np.float64
+    np.testing.assert_array_equal(pset.scores, csv.scores)
+    np.testing.assert_array_equal(pset.labels, csv.labels)
+    assert pset.ids.dtype == np.int64 and pset.ids.tolist() == list(range(400))
+
+
+def test_parquet_missing_decimal_score_names_its_row(tmp_path):
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    scores = pa.array([decimal.Decimal("0.25"), None, decimal.Decimal("0.5")], pa.decimal128(9, 6))
+    pq.write_table(pa.table({"label": [0, 1, 1], "score": scores}), tmp_path / "gap.parquet")
+    with pytest.raises(DataError, match=r"^File 'gap.parquet', column 'score', row 2: the score "
+                                        r"is missing or NaN"):
+        load(tmp_path / "gap.parquet")
+
+
 def _score_frame(task, scores, labels, dtype):
     """A prediction table with score columns of ``dtype`` (float32 values either way)."""
     k = scores.shape[1]
@@ -667,6 +707,150 @@ def test_npz_class_named_twice_is_one_sentence(tmp_path, names):
     with pytest.raises(DataError, match=r"^File 'twice.npz': 'classes' names class '\w' twice; "
                                         r"give each score column its own name\.$"):
         load(path)
+
+
+def _save_arrays(path, **arrays):
+    if path.suffix == ".pt":
+        torch = pytest.importorskip("torch")
+        torch.save({k: torch.as_tensor(v) if isinstance(v, np.ndarray) and v.dtype.kind in "biuf"
+                    else v for k, v in arrays.items()}, path)
+    else:
+        np.savez(path, **arrays)
+    return path
+
+
+_NPZ_EXAMPLE = "such as numpy.savez(path, scores=..., labels=..., classes=[...])."
+_PT_EXAMPLE = "such as torch.save({'scores': ..., 'labels': ..., 'classes': [...]}, path)."
+
+
+@pytest.mark.parametrize(("name", "scores", "labels", "message"), [
+    ("m.npz", np.eye(3), np.array(["cat", "dog", "bird"]),
+     "File 'm.npz', array 'labels' holds text labels ('bird', 'cat', 'dog') but the file has no "
+     "'classes' array naming the score columns; save one with one name per score column, in "
+     "their order, " + _NPZ_EXAMPLE),
+    ("m.pt", np.eye(3), ["cat", "dog", "bird"],
+     "File 'm.pt', tensor 'labels' holds text labels ('bird', 'cat', 'dog') but the dict has no "
+     "'classes' entry naming the score columns; save one with one name per score column, in "
+     "their order, " + _PT_EXAMPLE),
+    ("b.npz", np.array([0.2, 0.9]), np.array(["ham", "spam"]),
+     "File 'b.npz', array 'labels' holds text labels ('ham', 'spam') but the file has no "
+     "'classes' array naming the score columns; save one with the names of the negative and "
+     "the positive class, in that order, " + _NPZ_EXAMPLE),
+    ("b.npz", np.eye(3), np.array([0, 1, 5]),
+     "File 'b.npz', array 'labels', row 3: label '5' matches no class; labels must name a class "
+     "(class_0, class_1, class_2) or number them 0..2 (or 1..3), so fix the label."),
+    ("c.npz", np.array([0.2, 0.9, 0.5]), np.array([0, 1, 3]),
+     "File 'c.npz', array 'labels', row 3: label '3' matches no class; binary labels must be "
+     "0/1, True/False or -1/1, so fix the label."),
+])
+def test_array_label_errors_say_what_to_save_not_which_columns(tmp_path, name, scores, labels,
+                                                               message):
+    path = _save_arrays(tmp_path / name, scores=scores, labels=labels)
+    with pytest.raises(DataError) as info:
+        load(path)
+    assert str(info.value) == message
+
+
+def test_array_labels_matching_no_saved_class_name_it(tmp_path):
+    path = _save_arrays(tmp_path / "n.npz", scores=np.eye(3), labels=np.array(["a", "b", "z"]),
+                        classes=np.array(["a", "b", "c"]))
+    with pytest.raises(DataError, match=re.escape(
+            "File 'n.npz', array 'labels', row 3: label 'z' matches no class; labels must name a "
+            "class (a, b, c) or number them 0..2 (or 1..3), so fix the label or the class names "
+            "saved under 'classes'.")):
+        load(path)
+
+
+@pytest.mark.parametrize(("arrays", "overrides", "message"), [
+    ({"scores": np.eye(2), "labels": np.array([0, 1])}, {"label_col": "labels"},
+     "File 'a.npz' holds arrays, not columns, so --label-col, --label-cols and --score-cols do "
+     "not apply; leave them out, as the scores, labels and class names are read from the "
+     "entries named 'scores', 'labels' and 'classes'."),
+    ({"scores": np.ones((2, 2, 2)), "labels": np.array([0, 1])}, {},
+     "File 'a.npz', array 'scores' has 3 dimensions; save it with shape (rows,) or "
+     "(rows, classes)."),
+    ({"scores": np.eye(3), "labels": np.eye(3)[:, :2]}, {},
+     "File 'a.npz': array 'labels' has 2 columns but 'scores' has 3; save one 0/1 truth column "
+     "per score column (multi-label) or one label per row."),
+])
+def test_array_shape_and_option_errors_say_what_to_do(tmp_path, arrays, overrides, message):
+    path = _save_arrays(tmp_path / "a.npz", **arrays)
+    with pytest.raises(DataError) as info:
+        load(path, **overrides)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("scores", "labels", "task", "message"), [
+    (np.eye(3), np.eye(3), "binary",
+     "File 't.npz' has one truth column per class, which is multi-label data; for binary data "
+     "save one label per row."),
+    (np.eye(3), np.array([0, 1, 2]), "multilabel",
+     "File 't.npz' has a single label column; multi-label data needs one 0/1 truth column per "
+     "class, saved as array 'labels' of shape (rows, classes)."),
+    (np.array([0.1, 0.8]), np.array([0, 1]), "multiclass",
+     "File 't.npz' has one score column; multi-class data needs one per class, saved as array "
+     "'scores' of shape (rows, classes)."),
+    (np.eye(3), np.array([0, 1, 2]), "binary",
+     "File 't.npz' has 3 score columns; binary data needs one (or two, for the negative and "
+     "positive class), so save only those."),
+])
+def test_task_override_errors_for_arrays_say_what_to_save(tmp_path, scores, labels, task,
+                                                          message):
+    path = _save_arrays(tmp_path / "t.npz", scores=scores, labels=labels)
+    with pytest.raises(DataError) as info:
+        load(path, task=task)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("error", "message"), [
+    (PermissionError(13, "Permission denied"),
+     "cannot be read: permission denied; give your user read access to it (or copy it "
+     "somewhere readable) and load it again."),
+    (OSError(5, "Input/output error"),
+     "cannot be read (Input/output error); check the path and the disk, and load it again."),
+])
+def test_unreadable_files_say_what_to_do(tmp_path, monkeypatch, error, message):
+    path = write(tmp_path, "locked.csv", "label,p_a\n1,0.5\n")
+
+    def refuse(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(type(path), "open", refuse)
+    with pytest.raises(DataError) as info:
+        load(path)
+    assert str(info.value) == f"File '{path}' {message}"
+
+
+def test_npz_bytes_classes_and_labels_are_read_as_text(tmp_path):
+    # numpy saves byte strings (dtype "S") as they are: np.array([b"cat", b"dog"]).
+    path = tmp_path / "bytes.npz"
+    labels = np.array([b"cat", b"bird", b"dog", b"Bird"])
+    np.savez(path, scores=np.eye(3)[[0, 2, 1, 2]], labels=labels,
+             classes=np.array([b"cat", b"dog", b"bird"]))
+    pset = load(path)
+    assert pset.classes == ("cat", "dog", "bird")
+    assert pset.labels.tolist() == [0, 2, 1, 2]
+    assert pset.label_mapping == {"cat": "cat", "dog": "dog", "bird": "bird", "Bird": "bird"}
+
+
+def test_npz_bytes_binary_labels_and_bytes_that_are_no_text(tmp_path):
+    path = tmp_path / "bin.npz"
+    np.savez(path, scores=np.array([0.1, 0.9, 0.4]), labels=np.array([b"no", b"yes", b"no"]))
+    pset = load(path)
+    assert pset.classes == ("yes",) and pset.labels[:, 0].tolist() == [False, True, False]
+    np.savez(path, scores=np.eye(2), labels=np.array([0, 1]), classes=np.array([b"\xff", b"b"]))
+    with pytest.raises(DataError, match=r"^File 'bin.npz', 'classes' holds bytes that are not "
+                                        r"UTF-8 text; save the class names as UTF-8 strings "
+                                        r"\(or numbers\)\.$"):
+        load(path)
+
+
+def test_pt_classes_as_bytes_are_read_as_text(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "val.pt"
+    torch.save({"scores": torch.eye(3), "labels": torch.tensor([0, 1, 2]),
+                "classes": [b"a", b"b", b"c"]}, path)
+    assert load(path).classes == ("a", "b", "c")
 
 
 def test_npz_binary_without_classes_is_named_by_positive_label(tmp_path):
@@ -939,6 +1123,31 @@ def test_yes_no_labels_are_true_false(tmp_path):
     assert pset.labels[:, 0].tolist() == [True, False, True]
     assert "Labels are yes/no: Yes is the positive class 'churn'." in pset.notes
     truth = load_text(tmp_path, "y_a,y_b,p_a,p_b\nyes,no,.9,.1\nno,yes,.2,.8\n")
+    assert truth.labels.tolist() == [[True, False], [False, True]]
+
+
+@pytest.mark.parametrize(
+    ("positive", "negative", "how"),
+    [("Positive", "Negative", "positive/negative"), ("POSITIVE", "negative", "positive/negative"),
+     ("pos", "neg", "pos/neg"), ("Pos", "NEG", "pos/neg")],
+)
+def test_positive_negative_labels_are_true_false(tmp_path, positive, negative, how):
+    pset = load_text(tmp_path, f"label,score\n{positive},.8\n{negative},.1\n{positive},.6\n")
+    assert pset.task == "binary" and pset.classes == (positive,)
+    assert pset.labels[:, 0].tolist() == [True, False, True]
+    assert pset.label_mapping == {negative: f"not {positive}", positive: positive}
+    assert f"Labels are {how}: {positive} is the positive class '{positive}'." in pset.notes
+    named = load_text(tmp_path, f"label,p_spam\n{positive},.8\n{negative},.1\n")
+    assert named.classes == ("spam",) and named.labels[:, 0].tolist() == [True, False]
+
+
+def test_labels_naming_the_class_win_over_positive_negative_words(tmp_path):
+    # A score column named after "negative" says which label it scores.
+    pset = load_text(tmp_path, "label,p_negative\npositive,.1\nnegative,.9\n")
+    assert pset.classes == ("negative",) and pset.labels[:, 0].tolist() == [False, True]
+    two = load_text(tmp_path, "label,p_neg,p_pos\npos,.1,.9\nneg,.8,.2\nneg,.7,.3\n")
+    assert two.classes == ("pos",) and two.labels[:, 0].tolist() == [True, False, False]
+    truth = load_text(tmp_path, "y_a,y_b,p_a,p_b\npos,neg,.9,.1\nNegative,Positive,.2,.8\n")
     assert truth.labels.tolist() == [[True, False], [False, True]]
 
 

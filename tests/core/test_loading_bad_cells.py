@@ -28,7 +28,10 @@ def test_a_mostly_numeric_column_with_one_word_is_a_score_with_a_bad_cell():
     rows[6] = "0,oops"
     with pytest.raises(DataError) as error:
         load(_csv("y_true,y_pred", rows), name="preds.csv")
-    assert str(error.value) == "File 'preds.csv', column 'y_pred', row 7: 'oops' is not a number."
+    assert str(error.value) == (
+        "File 'preds.csv', column 'y_pred', row 7: 'oops' is not a number; fix the value or "
+        "choose the score columns with --score-cols."
+    )
 
 
 def test_the_same_column_without_the_bad_cell_loads_as_the_score():

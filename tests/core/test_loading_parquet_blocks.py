@@ -263,3 +263,22 @@ def test_the_reader_takes_every_row_s_sum_on_its_threads(small_blocks, monkeypat
     assert np.allclose(summary.row_sums, exact, rtol=1e-6, atol=0)
     assert (summary.low, summary.high) == (raw.scores.min(), raw.scores.max())
     assert rows_off(raw.scores, summary.low, summary.row_sums) == _float64_count(raw.scores)
+
+
+def test_decimal_columns_step_aside_to_the_whole_table_reader(small_blocks):
+    import decimal
+
+    rng = np.random.default_rng(3)
+    digits = [f"0.{v:06d}" for v in rng.integers(0, 10**6, 300)]
+    table = pa.table({
+        "id": pa.array(np.arange(300)),
+        "label": pa.array(rng.integers(0, 3, 300)),
+        "p_a": pa.array([decimal.Decimal(d) for d in digits], pa.decimal128(9, 6)),
+        "p_b": pa.array(rng.random(300)),
+        "p_c": pa.array([decimal.Decimal(d) for d in reversed(digits)], pa.decimal256(40, 20)),
+    })
+    out = io.BytesIO()
+    pq.write_table(table, out, row_group_size=70)
+    pset = parquet_both(out.getvalue())
+    assert pset.columns["scores"] == ["p_a", "p_b", "p_c"]
+    np.testing.assert_array_equal(pset.scores[:, 0], [float(d) for d in digits])

@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 import thresholdlab.loading as loading
 import thresholdlab.loading.raw as raw_module
 import thresholdlab.loading.streaming as streaming
+import thresholdlab.loading.tables as tables_module
 from thresholdlab.loading import load
 from thresholdlab.predictions import DataError
 
@@ -276,6 +277,63 @@ def test_a_file_on_disk_streams_from_its_path(small_blocks, tmp_path):
     streamed = load(path)
     assert small_blocks["streamed"] == 1
     assert_same(streamed, whole_table(path.read_bytes(), "preds.csv"))
+
+
+# --------------------------------------------------------------------------------------------
+# Rows of empty cells at the end (Excel's ",,"): left out by both readers, with a note
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ending, rows", [
+    (b",,,,\n", 1),
+    (b",,,,\r\n,,,,\r\n,,,,\r\n", 3),
+    (b",,,,\n\n,,,,\n\n", 2),
+    (b",,,,", 1),
+    (b",\n,,\n", 2),
+    (b' , ,"","",\n   \n', 2),
+])
+def test_rows_of_empty_cells_at_the_end_are_left_out(small_blocks, ending, rows):
+    data = _late(0, "")
+    pset = both(data + ending)
+    assert pset.n_rows == 300
+    plain = both(data)
+    np.testing.assert_array_equal(pset.scores, plain.scores)
+    np.testing.assert_array_equal(pset.labels, plain.labels)
+    note = ("The last row has only empty cells and is ignored." if rows == 1
+            else f"The last {rows} rows have only empty cells and are ignored.")
+    assert pset.notes == (note, *plain.notes)
+    assert small_blocks["streamed"] == 2
+
+
+def test_rows_of_empty_cells_longer_than_the_head_and_from_a_path(small_blocks, tmp_path,
+                                                                  monkeypatch):
+    # More empty rows than the head holds and than the end first read from disk.
+    monkeypatch.setattr(tables_module, "TAIL_BYTES", 256)
+    path = tmp_path / "preds.csv"
+    data = _late(0, "").replace(b",", b";") + b";;;;\n" * 700
+    path.write_bytes(data)
+    streamed = load(path)
+    assert small_blocks["streamed"] == 1 and streamed.n_rows == 300
+    assert "The last 700 rows have only empty cells and are ignored." in streamed.notes
+    assert_same(streamed, whole_table(data, "preds.csv"))
+    assert_same(streamed, whole_table(path, "preds.csv"))
+
+
+def test_rows_of_empty_cells_that_start_inside_the_head(small_blocks):
+    data = _late(0, "", n=5) + b",,,,\r\n" * 1000
+    pset = both(data)
+    assert small_blocks["streamed"] == 1 and pset.n_rows == 5
+    assert pset.notes[0] == "The last 1000 rows have only empty cells and are ignored."
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (_late(0, "") + b",,,,\n0,1,0.5,0.25,0.25\n", "row 301: the score is missing"),
+    (b"id,label,p_a\n,,\n,,\n", "has a header but no data rows"),
+    (_late(0, "") + b",,,x\n,,,,\n", "row 301"),
+])
+def test_empty_rows_before_a_value_are_still_rows(small_blocks, data, fragment):
+    result = both(data)
+    assert isinstance(result, str) and fragment in result
 
 
 # --------------------------------------------------------------------------------------------

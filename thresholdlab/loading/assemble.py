@@ -42,14 +42,15 @@ def finish(raw: Raw, ov: Overrides, digest: str | Callable[[], str] = "") -> Pre
     elif task == "multiclass":
         classes = list(raw.classes)
         labels, mapping, label_notes = map_labels(
-            raw.label, classes, file=raw.file, where=raw.label_name
+            raw.label, classes, file=raw.file, where=raw.label_name, arrays=raw.arrays,
+            named=raw.named,
         )
     else:
         two = scores.shape[1] == 2
         names = raw.classes if raw.classes is not None else None
         positive, labels, mapping, label_notes = map_binary_labels(
             raw.label, names, named=raw.named or (two and names is not None),
-            file=raw.file, where=raw.label_name,
+            file=raw.file, where=raw.label_name, arrays=raw.arrays,
         )
         classes = [positive]
         labels = labels[:, None]
@@ -102,9 +103,11 @@ def decide_task(raw: Raw, ov: Overrides) -> str:
         if ov.task == "multiclass" and k > 1:
             return "multiclass"  # one-hot truth, checked in one_hot_labels
         if ov.task in ("binary", "multiclass"):
+            fix = ("save one label per row" if raw.arrays
+                   else "name a single label column with --label-col")
             raise DataError(
                 f"File '{raw.file}' has one truth column per class, which is multi-label data; "
-                f"for {ov.task} data name a single label column with --label-col."
+                f"for {ov.task} data {fix}."
             )
         if ov.task is None and k == 1:
             # One 0/1 truth column paired with one score column is plain binary data.
@@ -115,15 +118,19 @@ def decide_task(raw: Raw, ov: Overrides) -> str:
             return "binary"
         return "multilabel"
     if ov.task == "multilabel":
+        named = (f"saved as {raw.arrays} 'labels' of shape (rows, classes)" if raw.arrays
+                 else "named with --label-cols")
         raise DataError(
             f"File '{raw.file}' has a single label column; multi-label data needs one 0/1 truth "
-            "column per class, named with --label-cols."
+            f"column per class, {named}."
         )
     if k == 1:
         if ov.task == "multiclass":
+            named = (f"saved as {raw.arrays} 'scores' of shape (rows, classes)" if raw.arrays
+                     else "named with --score-cols")
             raise DataError(
                 f"File '{raw.file}' has one score column; multi-class data needs one per class, "
-                "named with --score-cols."
+                f"{named}."
             )
         return "binary"
     if ov.task == "multiclass":
@@ -131,9 +138,10 @@ def decide_task(raw: Raw, ov: Overrides) -> str:
     if k == 2:
         return "binary"
     if ov.task == "binary":
+        fix = "save only those" if raw.arrays else "choose them with --score-cols"
         raise DataError(
             f"File '{raw.file}' has {k} score columns; binary data needs one (or two, for the "
-            "negative and positive class), so choose them with --score-cols."
+            f"negative and positive class), so {fix}."
         )
     return "multiclass"
 

@@ -1,5 +1,6 @@
-"""Step 5: read the labels: class names, 1- or 0-based class numbers, 0/1, True/False, -1/1,
-one-hot and multi-hot truth columns, each mapping told in a note.
+"""Step 5: read the labels: class names, 1- or 0-based class numbers, 0/1, True/False (or
+yes/no, positive/negative, pos/neg), -1/1, one-hot and multi-hot truth columns, each mapping
+told in a note.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from thresholdlab.loading.roles import _is_numeric
 from thresholdlab.loading.spelling import _NA_TEXT, _MAX_LISTED, _cell, _plain, _quoted, _spell
 from thresholdlab.predictions import DataError
 
-_TRUE_WORDS = frozenset({"true", "yes"})
-_FALSE_WORDS = frozenset({"false", "no"})
+_WORD_PAIRS = (("yes", "no"), ("positive", "negative"), ("pos", "neg"), ("true", "false"))
+"""Ways a file spells True/False in its labels (any case): the first pair any label uses names
+the mapping in its note ("Labels are pos/neg: ...")."""
+_TRUE_WORDS = frozenset(true for true, _ in _WORD_PAIRS)
+_FALSE_WORDS = frozenset(false for _, false in _WORD_PAIRS)
 
 
 def _factorize(values: pd.Series, file: str, where: str, names=()) -> tuple[np.ndarray, list]:
@@ -79,13 +83,18 @@ def _mapping_sentence(pairs: list[tuple[str, str]]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str):
+def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str,
+               arrays: str = "", named: bool = True):
     """Multi-class labels -> int64 class ids (n,), label mapping and notes.
 
     Tried in order: labels that name the classes (ignoring case; numeric class names included),
     1-based class numbers when every label lies in 1..K and none is 0, 0-based class numbers
     0..K-1. The 1-based rule wins where both fit (labels 1 and 2 of three classes), as
     the input format says; the note shows the user which way it went.
+
+    ``arrays`` is "array" (NPZ) or "tensor" (``.pt``) for a file of arrays, whose messages say
+    what to save rather than which columns to choose; ``named`` is False when ``classes`` are
+    stand-ins (``class_0``...) for class names the file does not give.
     """
     codes, uniques = _factorize(values, file, where, classes)
     k = len(classes)
@@ -101,8 +110,10 @@ def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str):
         ids, how = [i - 1 for i in ints], "1-based"
     elif all(i is not None and 0 <= i < k for i in ints):
         ids, how = ints, "0-based"
+    elif arrays and not named and any(i is None for i in ints):
+        raise _unnamed_classes_error(spelled, file, where, arrays, binary=False)
     else:
-        _raise_unmatched(codes, spelled, by_name, ints, classes, file, where)
+        _raise_unmatched(codes, spelled, by_name, ints, classes, file, where, arrays, named)
 
     lookup = np.asarray(ids, dtype=np.int64)
     labels = lookup[codes]
@@ -126,7 +137,34 @@ def map_labels(values: pd.Series, classes: list[str], *, file: str, where: str):
     return labels, mapping, [note]
 
 
-def _raise_unmatched(codes, spelled, by_name, ints, classes, file, where):
+def _fix_label(arrays: str, named: bool = True) -> str:
+    """What to do about a label that matches no class: a table's columns can be chosen, while
+    the arrays of an NPZ or ``.pt`` file are found by their names (``named``: the file gives
+    the class names)."""
+    if not arrays:
+        return "fix the label or choose the right columns with --label-col and --score-cols"
+    return "fix the label or the class names saved under 'classes'" if named else "fix the label"
+
+
+def _unnamed_classes_error(spelled, file, where, arrays: str, binary: bool) -> DataError:
+    """Text labels in a file of arrays that names no classes: only a ``classes`` entry can
+    say which score column each label names."""
+    if arrays == "tensor":
+        missing = "the dict has no 'classes' entry"
+        example = "torch.save({'scores': ..., 'labels': ..., 'classes': [...]}, path)"
+    else:
+        missing = "the file has no 'classes' array"
+        example = "numpy.savez(path, scores=..., labels=..., classes=[...])"
+    order = ("the names of the negative and the positive class, in that order" if binary
+             else "one name per score column, in their order")
+    return DataError(
+        f"File '{file}', {where} holds text labels ({_quoted(sorted(set(spelled)), 3)}) but "
+        f"{missing} naming the score columns; save one with {order}, such as {example}."
+    )
+
+
+def _raise_unmatched(codes, spelled, by_name, ints, classes, file, where, arrays="",
+                     named=True):
     """The first row whose label fits none of the ways labels can name classes."""
     k = len(classes)
     if sum(i is not None for i in ints) > sum(j >= 0 for j in by_name):
@@ -138,19 +176,21 @@ def _raise_unmatched(codes, spelled, by_name, ints, classes, file, where):
     value = spelled[codes[row]]
     raise DataError(
         f"File '{file}', {where}, row {row + 1}: label '{_cell(value)}' matches no class; labels must "
-        f"name a class ({_plain(classes)}) or number them 0..{k - 1} (or 1..{k}), so fix the "
-        "label or choose the right columns with --label-col and --score-cols."
+        f"name a class ({_plain(classes)}) or number them 0..{k - 1} (or 1..{k}), so "
+        f"{_fix_label(arrays, named)}."
     )
 
 
-def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, where: str):
+def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, where: str,
+                      arrays: str = ""):
     """Binary labels -> (positive class name, bool (n,), label mapping, notes).
 
     ``classes`` is [name] for one score column, [negative, positive] for two, or None (arrays
     without names). Accepted: 0/1, True/False, -1/1, or values naming the class (two columns:
     each of the two classes; one column: the positive class plus at most one other value).
-    True/False may be spelled yes/no. Labels that name the classes are read by name even when
-    they are also true/false words: with columns ``p_yes, p_no`` the label "no" is class "no".
+    True/False may be spelled yes/no, positive/negative or pos/neg (any case). Labels that name
+    the classes are read by name even when they are also true/false words: with columns
+    ``p_yes, p_no`` the label "no" is class "no". ``arrays``: as for :func:`map_labels`.
     """
     codes, uniques = _factorize(values, file, where, classes or ())
     spelled = [_spell(u) for u in uniques]
@@ -171,12 +211,14 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         name_the_classes = named and bool(names) and names[0] in lowered
     if all(b is not None for b in bools) and not name_the_classes:
         is_pos = bools
-        true_spelling = next((s for s, b in zip(spelled, bools) if b), "True")
+        words = next((pair for pair in _WORD_PAIRS if set(pair) & set(lowered)), ("true", "false"))
+        how = "/".join(words)
+        # A file of negatives only: yes/no and true/false files have always named it "True".
+        unseen = "True" if how in ("yes/no", "true/false") else words[0]
+        true_spelling = next((s for s, b in zip(spelled, bools) if b), unseen)
         positive = positive_name(true_spelling)
-        yes_no = any(s in ("yes", "no") for s in lowered)
-        how = "yes/no" if yes_no else "true/false"
     elif names and any(s in names for s in lowered):
-        positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where)
+        positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where, arrays)
         how = "name"
     elif any(i is not None for i in ints):
         present = {i for i in ints if i is not None}
@@ -190,8 +232,8 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
             row = _first_row(codes, bad)
             raise DataError(
                 f"File '{file}', {where}, row {row + 1}: label '{_cell(spelled[codes[row]])}' matches no "
-                "class; binary labels must be 0/1, True/False or -1/1, so fix the label or choose "
-                "the right columns with --label-col and --score-cols."
+                f"class; binary labels must be 0/1, True/False or -1/1, so "
+                f"{_fix_label(arrays, named=False)}."
             )
         top = max(allowed)
         is_pos = [i == top for i in ints]
@@ -199,9 +241,11 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         how = {0: "0/1", -1: "-1/1", 1: "1/2"}[min(allowed)]
     elif not names or (len(names) == 1 and not named):
         # Text labels, none naming the class, and no score prefix to say which one is positive.
+        if arrays:
+            raise _unnamed_classes_error(spelled, file, where, arrays, binary=True)
         raise _no_positive_error(spelled, file, where)
     else:
-        positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where)
+        positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where, arrays)
         how = "name"
 
     negative = f"not {positive}"
@@ -230,7 +274,8 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         if pos_spelled:
             shown = pos_spelled[0]
         else:
-            shown = {"true/false": "True", "yes/no": "yes"}.get(how, "1")
+            words = {"/".join(pair): pair[0] for pair in _WORD_PAIRS}
+            shown = {**words, "true/false": "True"}.get(how, "1")
         notes.append(f"Labels are {how}: {shown} is the positive class '{positive}'.")
     lookup = np.asarray(is_pos, dtype=bool)
     return positive, lookup[codes], mapping, notes
@@ -245,7 +290,7 @@ def _no_positive_error(spelled, file, where) -> DataError:
     )
 
 
-def _binary_by_name(codes, spelled, lowered, classes, file, where):
+def _binary_by_name(codes, spelled, lowered, classes, file, where, arrays=""):
     """(positive class, is_positive per distinct value) for labels that name classes."""
     names = [c.strip().lower() for c in classes]
     if len(names) == 2:
@@ -254,20 +299,23 @@ def _binary_by_name(codes, spelled, lowered, classes, file, where):
             row = _first_row(codes, bad)
             raise DataError(
                 f"File '{file}', {where}, row {row + 1}: label '{_cell(spelled[codes[row]])}' matches no "
-                f"class; labels must name one of {_quoted(classes)} or be 0/1, so fix the label "
-                "or choose the right columns with --label-col and --score-cols."
+                f"class; labels must name one of {_quoted(classes)} or be 0/1, so "
+                f"{_fix_label(arrays)}."
             )
         return classes[1], [s == names[1] for s in lowered]
     # Distinct values in order of first appearance (factorize keeps it): the third one is wrong.
     others = list(dict.fromkeys(s for s in lowered if s != names[0]))
     if len(others) > 1 and len(others) == len(set(lowered)):
-        raise _no_positive_error(spelled, file, where)  # no label names the class
+        # No label names the class.
+        if arrays:
+            raise _unnamed_classes_error(spelled, file, where, arrays, binary=True)
+        raise _no_positive_error(spelled, file, where)
     if len(others) > 1:
         row = _first_row(codes, [u for u, s in enumerate(lowered) if s == others[1]])
         raise DataError(
             f"File '{file}', {where}, row {row + 1}: label '{_cell(spelled[codes[row]])}' matches no "
-            f"class; binary labels are '{classes[0]}' and one other value, so fix the label or "
-            "choose the right columns with --label-col and --score-cols."
+            f"class; binary labels are '{classes[0]}' and one other value, so "
+            f"{_fix_label(arrays)}."
         )
     return classes[0], [s == names[0] for s in lowered]
 

@@ -12,8 +12,9 @@ the matrix. The row count is in the file's footer, so the matrix is allocated on
 
 The values and types are those of the whole-table reader: float32 columns stay float32 (exact),
 anything else becomes float64, a missing value is NaN. Files the whole-table reader refuses
-(empty, not Parquet, repeated or nested columns, no rows) and pandas metadata that renames
-columns return None, and that reader words what it makes of them.
+(empty, not Parquet, repeated or nested columns, no rows), decimal columns (which that reader
+turns into numbers) and pandas metadata that renames columns return None, and that reader words
+what it makes of them.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def _fill(parquet: pq.ParquetFile, ov: Overrides) -> Streamed | None:
     rows = parquet.metadata.num_rows
     if rows == 0 or not names or len(set(names)) != len(names):
         return None
-    if any(pa.types.is_nested(t) for t in schema.types):
-        return None
+    if any(pa.types.is_nested(t) or pa.types.is_decimal(t) for t in schema.types):
+        return None  # decimals (SQL exports) become numbers in the whole-table reader
     index_columns = _plain_pandas_index(schema)
     if index_columns is None:
         return None

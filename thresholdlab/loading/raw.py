@@ -95,6 +95,7 @@ class Raw:
     columns: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     summary: ScoreSummary | None = None  # what the reader found while filling ``scores``
+    arrays: str = ""  # "array" (NPZ) or "tensor" (.pt) for a file of arrays, "" for a table
 
 
 def raw_from_table(
@@ -179,7 +180,7 @@ def score_matrix(
                 row = int(rows[missing.index(False)])
                 raise DataError(
                     f"File '{file}', column '{c}', row {row + 1}: '{_cell(series.iloc[row])}' is not "
-                    "a number."
+                    "a number; fix the value or choose the score columns with --score-cols."
                 )
         out[:, k] = numbers.to_numpy(dtype=dtype, na_value=np.nan)
     _copy_columns(out, len(columns) - len(group), group)
@@ -228,8 +229,9 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     """
     if ov.label_col or ov.label_cols or ov.score_cols:
         raise DataError(
-            f"File '{file}' holds {noun}s, not columns; --label-col, --label-cols and "
-            "--score-cols apply to tables only."
+            f"File '{file}' holds {noun}s, not columns, so --label-col, --label-cols and "
+            "--score-cols do not apply; leave them out, as the scores, labels and class names "
+            "are read from the entries named 'scores', 'labels' and 'classes'."
         )
     for key in ("scores", "labels"):
         if key not in arrays:
@@ -241,6 +243,8 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     # Arrays saved on a big-endian machine come back in its byte order; numbers are numbers,
     # but pandas' factorize and torch take native order only.
     scores, labels = (_native(np.asarray(arrays[key])) for key in ("scores", "labels"))
+    # Labels saved as bytes (numpy's "S" strings, a list of bytes) are names like any others.
+    labels = _decoded(labels, file, f"{noun} 'labels'", "labels")
     if scores.dtype.kind not in "biuf":
         raise DataError(
             f"File '{file}', {noun} 'scores' holds {scores.dtype} values, not numbers; "
@@ -250,7 +254,7 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
         bad, arr = ("scores", scores) if scores.ndim not in (1, 2) else ("labels", labels)
         raise DataError(
             f"File '{file}', {noun} '{bad}' has {arr.ndim} dimensions; "
-            "it must be (rows,) or (rows, classes)."
+            "save it with shape (rows,) or (rows, classes)."
         )
     if scores.shape[0] != labels.shape[0]:
         raise DataError(
@@ -273,7 +277,7 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     if labels.ndim == 2 and labels.shape[1] != k:
         raise DataError(
             f"File '{file}': {noun} 'labels' has {labels.shape[1]} columns but 'scores' has {k}; "
-            "multi-label truth needs one 0/1 column per score column."
+            "save one 0/1 truth column per score column (multi-label) or one label per row."
         )
     classes, named = _array_classes(arrays.get("classes"), k, labels.ndim, file)
     ignored = [key for key in arrays if key not in ("scores", "labels", "classes")]
@@ -290,6 +294,7 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
         columns={
             "id": None, "label": None, "labels": None, "scores": ["scores"], "ignored": ignored,
         },
+        arrays=noun,
     )
     if labels.ndim == 2:
         raw.truth = [pd.Series(labels[:, j]) for j in range(k)]
@@ -308,13 +313,35 @@ def _native(array: np.ndarray) -> np.ndarray:
     return array.astype(array.dtype.newbyteorder("="))
 
 
+def _decoded(array: np.ndarray, file: str, where: str, what: str) -> np.ndarray:
+    """``array`` with its bytes values as UTF-8 text (``np.array([b"cat"])`` names class
+    "cat", not "b'cat'"); anything else as it is."""
+    if array.dtype.kind == "S":
+        array = array.astype(object)
+    elif array.dtype.kind != "O":
+        return array
+    try:
+        return np.array(
+            [v.decode("utf-8") if isinstance(v, bytes) else v for v in array.reshape(-1)],
+            dtype=object,
+        ).reshape(array.shape)
+    except UnicodeDecodeError:
+        raise DataError(
+            f"File '{file}', {where} holds bytes that are not UTF-8 text; "
+            f"save the {what} as UTF-8 strings (or numbers)."
+        ) from None
+
+
 def _array_classes(classes, k: int, label_ndim: int, file: str):
     """Class names from the optional ``classes`` array; binary may name [negative, positive]."""
     if classes is None:
         if label_ndim == 1 and k <= 2:
             return None, False  # binary: named after the positive label later
         return [f"class_{j}" for j in range(k)], False
-    names = [str(c) for c in np.asarray(classes, dtype=object).reshape(-1)]
+    names = [
+        str(c) for c in _decoded(np.asarray(classes, dtype=object).reshape(-1), file,
+                                 "'classes'", "class names")
+    ]
     twice = next((name for j, name in enumerate(names) if name in names[:j]), None)
     if twice is not None:
         raise DataError(

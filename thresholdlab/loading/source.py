@@ -75,9 +75,15 @@ def _file_errors(shown: str):
     except FileNotFoundError:
         raise DataError(f"File '{shown}' was not found; check the path.") from None
     except PermissionError:
-        raise DataError(f"File '{shown}' cannot be read: permission denied.") from None
+        raise DataError(
+            f"File '{shown}' cannot be read: permission denied; give your user read access to "
+            "it (or copy it somewhere readable) and load it again."
+        ) from None
     except OSError as exc:
-        raise DataError(f"File '{shown}' cannot be read: {exc.strerror or exc}.") from None
+        raise DataError(
+            f"File '{shown}' cannot be read ({exc.strerror or exc}); check the path and the "
+            "disk, and load it again."
+        ) from None
 
 
 class FileDigest:

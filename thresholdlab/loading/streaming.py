@@ -37,7 +37,8 @@ from thresholdlab.loading.raw import ScoreSummary
 from thresholdlab.loading.roles import Overrides, likely_score_columns
 from thresholdlab.loading.source import Source, release_arrow_memory
 from thresholdlab.loading.tables import (
-    _SEP_LINE, BLOCK_PER_COLUMN, REPEATED_NAMES, _repeated_names, sniff_dialect,
+    _SEP_LINE, BLOCK_PER_COLUMN, REPEATED_NAMES, _repeated_names, empty_rows_at_end,
+    empty_tail_note, sniff_dialect,
 )
 
 HEAD_BYTES = 1 << 20
@@ -77,7 +78,7 @@ def read_csv_blocks(source: Source, ov: Overrides, fmt: str = "csv") -> Streamed
     """Read a plain UTF-8 CSV or TSV block by block; None when the whole-table readers must."""
     try:
         head = _head(source)
-        plan = _plan(head, source.size, fmt, ov)
+        plan = _plan(head, source, fmt, ov)
         if plan is None:
             return None
         return _stream(source, plan)
@@ -98,6 +99,7 @@ class _Plan:
     types: list[pa.DataType]
     matrix_columns: list[str]
     rows_estimate: int
+    end: int  # bytes read: the file without the rows of empty cells at its end (empty_tail)
 
 
 def _head(source: Source) -> bytes:
@@ -107,10 +109,12 @@ def _head(source: Source) -> bytes:
         return f.read(HEAD_BYTES)
 
 
-def _plan(head: bytes, size: int, fmt: str, ov: Overrides) -> _Plan | None:
-    """Dialect, column types and the score columns the matrix takes, from the file's head."""
+def _plan(head: bytes, source: Source, fmt: str, ov: Overrides) -> _Plan | None:
+    """Dialect, column types and the score columns the matrix takes, from the file's head
+    (and, for rows of empty cells, its end)."""
     if not head.strip() or b"\x00" in head or _SEP_LINE.match(head):
         return None
+    size = source.size
     whole = len(head) == size
     if not whole:
         cut = head.rfind(b"\n") + 1
@@ -123,6 +127,12 @@ def _plan(head: bytes, size: int, fmt: str, ov: Overrides) -> _Plan | None:
     sep, decimal, notes = sniff_dialect(text, sep="\t" if fmt == "tsv" else None)
     if _repeated_names(text, sep):
         return None
+    # As tables.read_table: rows of empty cells at the end are never read.
+    empty_rows, empty_bytes = empty_rows_at_end(source, sep)
+    end = size - empty_bytes
+    if empty_rows:
+        notes.append(empty_tail_note(empty_rows))
+        head = head[:end]
     # One thread: the head is one block, and worker threads would keep its buffers cached.
     table = pacsv.read_csv(pa.BufferReader(head), read_options=pacsv.ReadOptions(
                                use_threads=False, block_size=len(head) + 1),
@@ -141,7 +151,7 @@ def _plan(head: bytes, size: int, fmt: str, ov: Overrides) -> _Plan | None:
     per_row = max(body / table.num_rows, 1.0)
     rows = table.num_rows if whole else int((size - (len(head) - body)) / per_row * _SPARE_ROWS)
     return _Plan(sep, decimal, notes, names, types, likely_score_columns(shown, floats, ov),
-                 max(rows, 1) + 1024)
+                 max(rows, 1) + 1024, end)
 
 
 def _parse_options(sep: str) -> pacsv.ParseOptions:
@@ -238,8 +248,10 @@ def _batches(handle: pa.NativeFile, plan: _Plan, types: dict):
 
     def pieces():
         carry = b""
+        left = plan.end
         while True:
-            data = handle.read(PIECE_BYTES)
+            data = handle.read(min(PIECE_BYTES, left))
+            left -= len(data)
             text = carry + data if carry else data
             cut = text.rfind(b"\n") + 1 if data else len(text)
             # A view of the piece, not a copy; only the partial line after the cut is copied.

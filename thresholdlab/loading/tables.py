@@ -1,8 +1,9 @@
 """Step 2a: parse a table (CSV, TSV, Parquet) into a pandas frame.
 
 Encodings (UTF-8 with or without a byte-order mark, UTF-16; anything else is named), the
-delimiter and decimal mark (sniffed from the header, or Excel's ``sep=`` line), ragged rows and
-repeated header names are settled here. Nothing here knows what a column means.
+delimiter and decimal mark (sniffed from the header, or Excel's ``sep=`` line), rows of empty
+cells at the end, ragged rows, repeated header names and Parquet decimals are settled here.
+Nothing here knows what a column means.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
     else:
         sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
     repeated = _repeated_names(text_head, sep)
+    empty_rows, empty_bytes = empty_tail(data, sep)
+    if empty_rows:
+        data = data[:len(data) - empty_bytes]
+        notes.append(empty_tail_note(empty_rows))
     frame = _read_csv(data, file, sep, decimal)
     release_arrow_memory()  # pyarrow's parse buffers and table, freed by now (see load)
     _check_decoded(frame, file)
@@ -92,6 +97,8 @@ def _read_plain_csv(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]] 
         sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
         if _repeated_names(text_head, sep):
             return None
+        if empty_rows_at_end(source, sep)[0]:
+            return None  # rows of empty cells at the end: read_table leaves them out
         # Only an empty cell is missing, as in _NA_OPTIONS.
         convert = pacsv.ConvertOptions(null_values=[""], strings_can_be_null=True,
                                        decimal_point=decimal)
@@ -130,6 +137,59 @@ def _head(source: Source) -> bytes:
         return source.data[:_SNIFF_BYTES]
     with source.path.open("rb") as f:
         return f.read(_SNIFF_BYTES)
+
+
+TAIL_BYTES = 64 * 1024
+"""The end of a file on disk read first when looking for rows of empty cells at its end
+(:func:`empty_rows_at_end`); twice as much again while all of it is such rows."""
+
+
+def empty_rows_at_end(source: Source, sep: str) -> tuple[int, int]:
+    """:func:`empty_tail` of the whole file, reading only its end from disk."""
+    if source.data is not None:
+        return empty_tail(source.data, sep)
+    length = TAIL_BYTES
+    with source.path.open("rb") as f:
+        while True:
+            f.seek(max(source.size - length, 0))
+            ending = f.read(length)
+            rows, cut = empty_tail(ending, sep)
+            # Empty rows up to the first line read: there may be more above it.
+            if not rows or len(ending) >= source.size or b"\n" in ending[:len(ending) - cut - 1]:
+                return rows, cut
+            length *= 2
+
+
+def empty_tail(ending: bytes, sep: str) -> tuple[int, int]:
+    """Rows at the very end of a CSV whose every cell is empty, and the bytes they take.
+
+    Excel writes a row of delimiters (``,,``) for each formatted but empty row below the data;
+    such rows are no samples, so both CSV readers leave them out. Only rows below the last one
+    holding a value go, so every other row keeps the number messages give it (an empty row
+    between data rows is still named as a missing value). ``ending`` is the file or its end;
+    its first line (the header, or a line cut by where ``ending`` starts) is never cut. A
+    line is an empty row when it holds nothing but delimiters, spaces and quotes; a blank line
+    (which the parsers skip) is cut with them but not counted.
+    """
+    allowed = frozenset(f"{sep} \t\r\"".encode())
+    rows, cut, end = 0, len(ending), len(ending)
+    while end > 0:
+        start = ending.rfind(b"\n", 0, end) + 1
+        if start == 0:
+            break  # the header, or a line the tail may have cut
+        line = ending[start:end]
+        if not allowed.issuperset(line):
+            break
+        rows += line not in (b"", b"\r")
+        cut, end = start, start - 1
+    return rows, len(ending) - cut if rows else 0
+
+
+def empty_tail_note(rows: int) -> str:
+    """The note for :func:`empty_tail`'s rows left out."""
+    if rows == 1:
+        return "The last row has only empty cells and is ignored."
+    return f"The last {rows} rows have only empty cells and are ignored."
 
 
 def _empty_error(file: str) -> DataError:
@@ -190,13 +250,32 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
     # One column at a time, on this thread: reading the whole table at once (or through pandas,
     # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
     # threads keep freed memory cached in their own allocator heaps afterwards.
-    columns = [parquet.read(columns=[name], use_threads=False).column(0) for name in schema.names]
+    columns = [_decimals_as_numbers(parquet.read(columns=[name], use_threads=False).column(0))
+               for name in schema.names]
+    schema = pa.schema([field.with_type(column.type) for field, column in zip(schema, columns)],
+                       metadata=schema.metadata)
     table = pa.Table.from_arrays(columns, schema=schema)  # the schema: pandas metadata, index
     del columns
     # split_blocks: one pandas block per column, so numeric columns without nulls become the
     # frame's columns without a copy, instead of being consolidated into one new (n, K) block.
     # self_destruct: the table lets go of each column once converted (it is unusable after).
     return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _decimals_as_numbers(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A decimal column (SQL exports write NUMERIC scores so) as numbers pandas computes with:
+    whole numbers that fit as int64, anything else as float64; other columns as they are.
+
+    Through the decimal text, which pyarrow reads as the float64 nearest it, as a CSV holding
+    the same digits is read: its direct decimal-to-float cast is off by one unit in the last
+    place for about a third of six-digit fractions.
+    """
+    kind = column.type
+    if not pa.types.is_decimal(kind):
+        return column
+    if kind.scale == 0 and kind.precision <= 18:
+        return column.cast(pa.int64())
+    return column.cast(pa.string()).cast(pa.float64())
 
 
 def _from_utf16(data: bytes, file: str) -> tuple[bytes, list[str]]:
