@@ -1096,6 +1096,53 @@ def test_score_column_of_whole_zeros_and_ones_stays_a_score(tmp_path):
     assert pset.columns["scores"] == ["p_a", "p_b", "p_c"]
 
 
+@pytest.mark.parametrize("header, row", [
+    ("patient_id,label,score", "{i},{y},{p}"),
+    ("label,score,user_id", "{y},{p},{i}"),
+    ("Image ID,label,score", "{i},{y},{p}"),
+    ("id_user,label,score", "{i},{y},{p}"),
+    ("uuid,label,score", "u{i},{y},{p}"),
+])
+def test_id_like_names_are_ids_not_scores(tmp_path, header, row):
+    rng = np.random.default_rng(5)
+    lines = [row.format(i=1000 + i, y=i % 2, p=round(rng.random(), 4)) for i in range(40)]
+    pset = load_text(tmp_path, "\n".join([header, *lines]) + "\n")
+    assert pset.task == "binary" and pset.columns["scores"] == ["score"]
+    id_column = next(c for c in header.split(",") if c not in ("label", "score"))
+    assert pset.columns["id"] == id_column
+    assert f"Column '{id_column}' looks like a row id and is ignored for scoring." in pset.notes
+    assert pset.ids[0] in (1000, "u1000")
+
+
+def test_an_id_like_column_is_no_class_of_a_multiclass_file(tmp_path):
+    text = "image_id,label,cat,dog,bird\n7,cat,.7,.2,.1\n8,dog,.2,.7,.1\n9,bird,.1,.1,.8\n"
+    pset = load_text(tmp_path, text)
+    assert pset.classes == ("cat", "dog", "bird") and pset.columns["id"] == "image_id"
+
+
+@pytest.mark.parametrize("name", ["class_id", "category_id", "true_label_id", "predicted_id"])
+def test_names_of_class_numbers_are_not_ids(tmp_path, name):
+    """``class_id`` holds a class, not a row: never the id (here a column left unused)."""
+    pset = load_text(tmp_path, f"label,{name},p_a,p_b,p_c\n0,0,.7,.2,.1\n1,1,.2,.7,.1\n"
+                               "2,2,.1,.1,.8\n")
+    assert pset.columns["id"] is None and name in pset.columns["ignored"]
+
+
+def test_a_score_prefix_before_id_names_a_class(tmp_path):
+    pset = load_text(tmp_path, "label,p_id,p_name,p_x\nid,.7,.2,.1\nname,.2,.7,.1\nx,.1,.1,.8\n")
+    assert pset.classes == ("id", "name", "x") and pset.columns["id"] is None
+
+
+def test_a_0_1_prediction_beside_an_unprefixed_score_is_left_out(tmp_path):
+    rng = np.random.default_rng(6)
+    p = rng.random(50).round(4)
+    lines = [f"{i % 2},{q},{int(q >= 0.5)}" for i, q in enumerate(p)]
+    pset = load_text(tmp_path, "label,proba,pred\n" + "\n".join(lines) + "\n")
+    assert pset.task == "binary" and pset.columns["scores"] == ["proba"]
+    np.testing.assert_array_equal(pset.scores[:, 0], p)
+    assert any("Column 'pred' holds predicted labels" in note for note in pset.notes)
+
+
 def test_missing_value_words_that_name_classes_are_labels(tmp_path):
     pset = load_text(
         tmp_path, "label,p_EU,p_NA,p_none\nEU,.7,.2,.1\nNA,.1,.8,.1\nNone,.1,.1,.8\n"

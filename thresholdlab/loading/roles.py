@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from thresholdlab.loading.spelling import _NA_TEXT, _quoted, _spell
@@ -122,6 +123,27 @@ def _prefix(column: str) -> tuple[str | None, str]:
     return best_kind, column.strip()[best_len:]
 
 
+def _is_id_name(column: str, prefixes) -> bool:
+    """A row id's name: one of ID_NAMES, or, without a score or truth prefix (``p_id`` scores
+    a class named "id"), ``uuid``, ``guid`` or a name ending in ``_id`` or starting with
+    ``id_`` (``patient_id``, "Image ID", ``id_user``), unless it names a class (``class_id``,
+    ``true_label_id``, ``category_id``, ``predicted_id`` hold classes)."""
+    low = _normal(column)
+    if low in ID_NAMES:
+        return True
+    if prefixes[column][0] is not None:
+        return False
+    if low in ("uuid", "guid"):
+        return True
+    stem = low[:-3] if low.endswith("_id") else low[3:] if low.startswith("id_") else ""
+    return bool(stem) and not any(stem == word or stem.endswith(f"_{word}")
+                                  for word in _CLASS_WORDS)
+
+
+# Words before "_id" that make it a class's number, not a row's.
+_CLASS_WORDS = (*LABEL_NAMES, "category", "pred", "predicted", "prediction")
+
+
 def _is_label_name(column: str, prefixes) -> bool:
     """A label column's name: one of LABEL_NAMES, or a truth prefix before one of them
     ("true_label", "y_class", "target_label"), as y_true is y_ before "true"."""
@@ -219,9 +241,12 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     notes: list[str] = []
     claimed = set(ov.columns)
 
-    named_ids = [c for c in columns if _normal(c) in ID_NAMES and c not in claimed]
+    prefixes = {c: _prefix(c) for c in columns}
+    named_ids = [c for c in columns if _is_id_name(c, prefixes) and c not in claimed]
     unnamed = [c for c in columns if _is_unnamed(c) and c not in claimed]
-    id_col = named_ids[0] if named_ids else None
+    # The id: the first column named as ids usually are, else the first id-like one.
+    id_col = next((c for c in named_ids if _normal(c) in ID_NAMES), named_ids[0] if named_ids
+                  else None)
     for c in named_ids:
         notes.append(f"Column '{c}' looks like a row id and is ignored for scoring.")
     for c in unnamed:
@@ -231,7 +256,6 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
             notes.append(f"Column '{c}' looks like a saved row index and is ignored.")
     free = [c for c in columns if c not in claimed and c not in named_ids and c not in unnamed]
 
-    prefixes = {c: _prefix(c) for c in columns}
     label, labels = ov.label_col, list(ov.label_cols) if ov.label_cols else None
 
     # Score columns: given, else those with a score prefix.
@@ -268,7 +292,8 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
             elif numeric:
                 raise _no_label_error(file)
         scores = [c for c in numeric if c != label]
-        scores, _, predicted = _drop_predicted_labels(frame, label, scores, scores)
+        scores, _, predicted = _drop_predicted_labels(frame, label, scores, scores,
+                                                      prefixed=False)
         scores, codes = _drop_category_codes(frame, scores)
         if codes:
             notes.append(_category_code_note(codes))
@@ -328,27 +353,34 @@ def _check_repeated_names(frame: pd.DataFrame, used: set, file: str) -> list[str
     return notes
 
 
-def _drop_predicted_labels(frame, label, scores, classes):
+def _drop_predicted_labels(frame, label, scores, classes, prefixed=True):
     """(scores, classes, dropped): candidate score columns that hold predicted labels left out.
 
-    Such a column holds text, or whole numbers (an integer type) some above 1, every value of
-    which is a label, a class name or a class number (counted from 0 or 1), while the other
-    candidates hold fractions (a float type): an export of ``y_pred`` next to the scores, not
-    a score. A column of only 0s and 1s stays a score: probabilities that are all exactly 0 or
-    1 are written so too. Only for one label column; never for columns the user named as scores.
+    Such a column holds text, or whole numbers (an integer type), every value of which is a
+    label, a class name or a class number (counted from 0 or 1), while the other candidates
+    hold fractions (a float type): an export of ``y_pred`` next to the scores, not a score. A
+    column of only 0s and 1s counts only among columns without a score prefix (``prefixed``
+    False: R writes the probabilities 0 and 1 of ``p_c`` as whole numbers) and beside a float
+    column holding a value that is not a whole number (a ``pred`` of 0/1 beside ``proba``).
+    Only for one label column; never for columns the user named as scores.
     """
     if label is None or len(scores) < 2:
         return scores, classes, []
     floats = [pd.api.types.is_float_dtype(frame[c]) for c in scores]
     if not any(floats):
         return scores, classes, []
+    fractional = None  # whether some float candidate holds a fraction; looked at when needed
     known = None
     dropped = []
     for c, is_float in zip(scores, floats):
         series = frame[c]
         if is_float:
             continue
-        if not (_is_text(series) or (pd.api.types.is_integer_dtype(series) and series.max() > 1)):
+        whole = pd.api.types.is_integer_dtype(series)
+        if whole and series.max() <= 1 and not prefixed and fractional is None:
+            fractional = any(_has_fraction(frame[k]) for k, f in zip(scores, floats) if f)
+        if not (_is_text(series) or (whole and (series.max() > 1
+                                                 or (not prefixed and fractional)))):
             continue
         if known is None:
             names = [k for k, f in zip(classes, floats) if f]
@@ -360,6 +392,13 @@ def _drop_predicted_labels(frame, label, scores, classes):
             dropped.append(c)
     kept = [(s, k) for s, k in zip(scores, classes) if s not in dropped]
     return [s for s, _ in kept], [k for _, k in kept], dropped
+
+
+def _has_fraction(series: pd.Series) -> bool:
+    """Whether a float column holds a finite value that is not a whole number."""
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    return bool(np.any(finite != np.floor(finite)))
 
 
 # A column with more distinct values than this is never taken for a category code.
@@ -545,9 +584,9 @@ def likely_score_columns(columns: list[str], floats: set[str], ov: Overrides) ->
         wanted = list(ov.score_cols)
         return wanted if all(c in floats for c in wanted) else []
     claimed = set(ov.columns)
-    free = [c for c in columns
-            if c not in claimed and _normal(c) not in ID_NAMES and not _is_unnamed(c)]
     prefixes = {c: _prefix(c) for c in columns}
+    free = [c for c in columns
+            if c not in claimed and not _is_id_name(c, prefixes) and not _is_unnamed(c)]
     prefixed = [c for c in free if prefixes[c][0] == "score"]
     if prefixed:
         return [c for c in prefixed if c in floats]
