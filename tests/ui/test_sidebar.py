@@ -247,3 +247,24 @@ def test_every_widget_key_that_state_names_is_drawn():
     named = {value for name, value in vars(state).items() if name.startswith("W_")}
     assert named, "state names the sidebar's widget keys"
     assert named <= widget_keys(at), named - widget_keys(at)
+
+
+def test_many_warnings_show_three_boxes_and_list_the_rest_folded():
+    """A multi-label file with ten labels that never occur: a warning each, not ten boxes."""
+    rng = np.random.default_rng(1)
+    n, k = 60, 12
+    truth = np.zeros((n, k), dtype=int)
+    truth[:, :2] = rng.integers(0, 2, (n, 2))
+    header = ",".join([f"y_{j}" for j in range(k)] + [f"p_{j}" for j in range(k)])
+    rows = [",".join(map(str, truth[i])) + "," + ",".join(f"{v:.3f}" for v in rng.random(k))
+            for i in range(n)]
+    at = open_app()
+    upload(at, "upload_widget", "sparse.csv", ("\n".join([header, *rows]) + "\n").encode())
+    assert not at.exception
+    boxes = [w.value for w in at.sidebar.warning]
+    assert len(boxes) == 3 and all("has no positive rows" in w for w in boxes)
+    folded = [e for e in at.sidebar.expander if e.label == "7 more warnings"]
+    assert len(folded) == 1
+    listed = folded[0].markdown[0].value.splitlines()
+    assert len(listed) == 7 and listed[-1] == ("- Class '11' has no positive rows, so its "
+                                               "average precision and ROC AUC are undefined.")

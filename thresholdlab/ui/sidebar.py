@@ -33,6 +33,8 @@ PENDING_OVERRIDES = "pending_overrides"  # Overrides tried last
 # A threshold config dropped on the data uploader: (name, bytes), offered for restore.
 DROPPED_CONFIG = "dropped_config"
 DROPPED_CONFIG_NOTE = "dropped_config_note"
+SHOWN_WARNINGS = 3
+"""Warnings about the data shown one by one in the sidebar; the rest are listed, folded."""
 # The sha256 of the last file refused as too large for memory in exact mode (not parsed at all).
 TOO_LARGE = "too_large_sha256"
 
@@ -389,8 +391,12 @@ def _describe(dataset: Dataset) -> None:
         )
     for sentence in p.notes:
         st.caption(sentence)
-    for sentence in p.warnings:
+    for sentence in p.warnings[:SHOWN_WARNINGS]:
         st.warning(sentence)
+    if more := p.warnings[SHOWN_WARNINGS:]:
+        # A file of thousands of labels can have a warning for each: one list, folded.
+        with st.expander(f"{len(more):,} more warnings", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {sentence}" for sentence in more))
     if st.session_state.get(PENDING_SOURCE) is not None:
         return  # the override widgets are in the mapper of the file waiting to load
     if dataset.binned:
