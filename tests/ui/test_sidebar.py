@@ -268,3 +268,18 @@ def test_many_warnings_show_three_boxes_and_list_the_rest_folded():
     listed = folded[0].markdown[0].value.splitlines()
     assert len(listed) == 7 and listed[-1] == ("- Class '11' has no positive rows, so its "
                                                "average precision and ROC AUC are undefined.")
+
+
+def test_an_error_naming_command_line_options_says_where_they_are_in_the_sidebar():
+    at = open_app()
+    percent = "label,p_a,p_b\n" + "".join(f"{i % 2},{30 + i},{70 - i}\n" for i in range(20))
+    upload(at, "upload_widget", "pct.csv", percent.encode())
+    assert not at.exception
+    [error] = errors(at)
+    assert "--score-kind logit" in error
+    assert ("Here the same choices are under “Columns and detection” in the sidebar."
+            in error)
+    # A sentence that already says where stays as it is.
+    upload(at, "upload_widget", "nolabels.csv", b"p_a,p_b\n0.1,0.9\n")
+    [error] = errors(at)
+    assert "(or in the sidebar)" in error and "Here the same choices" not in error

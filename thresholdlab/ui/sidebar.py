@@ -9,6 +9,7 @@ either commits the new data set or keeps the old one with one ``st.error`` sente
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import streamlit as st
@@ -241,7 +242,7 @@ def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> 
             rule = _rule_from_widgets(predictions.task, binned=is_binned(predictions))
             dataset = data.open_dataset(source, overrides, rule, progress=status)
         except DataError as e:
-            message = str(e)
+            message = sidebar_words(str(e))
         except Exception as e:  # noqa: BLE001 - the boundary: never a traceback for user data
             detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             message = f"Could not read {source.file_name!r}: {detail.rstrip('.')}."
@@ -260,6 +261,18 @@ def _try_open(source: Source, overrides: Overrides, current: Dataset | None) -> 
         message += " The previous data and thresholds stay loaded."
     ss[state.LOAD_ERROR] = message
     return None
+
+
+_FLAGS = re.compile(r"--(label-cols?|score-cols|task|score-kind)\b")
+
+
+def sidebar_words(sentence: str) -> str:
+    """The core's sentence, which names the command line's options, and where the same
+    choices are in the dashboard when it does not say so itself."""
+    if _FLAGS.search(sentence) and "sidebar" not in sentence:
+        return (f"{sentence} Here the same choices are under “Columns and detection” in the "
+                "sidebar.")
+    return sentence
 
 
 def _rule_from_widgets(task: str, binned: bool = False) -> DecisionRule:
