@@ -1143,6 +1143,40 @@ def test_a_0_1_prediction_beside_an_unprefixed_score_is_left_out(tmp_path):
     assert any("Column 'pred' holds predicted labels" in note for note in pset.notes)
 
 
+def _labels_and_scores(counted_from, n=300, seed=0):
+    """Labels 1 and 2 of classes cat, dog, bird, whose scores favour the class they name when
+    counted from ``counted_from``."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(1, 3, n)
+    p = rng.dirichlet([1, 1, 1], n)
+    p[np.arange(n), y - counted_from] += 1.5
+    p /= p.sum(axis=1, keepdims=True)
+    return "label,p_cat,p_dog,p_bird\n" + "".join(
+        f"{a},{b[0]:.4f},{b[1]:.4f},{b[2]:.4f}\n" for a, b in zip(y, p))
+
+
+def test_labels_read_1_based_that_the_scores_say_count_from_0_get_a_warning(tmp_path):
+    pset = load_text(tmp_path, _labels_and_scores(counted_from=0))
+    assert "Labels look 1-based: 1 -> cat, 2 -> dog." in pset.notes  # the input rule stands
+    [warning] = [w for w in pset.warnings if "read as 1-based" in w]
+    top = pset.probabilities.argmax(axis=1)
+    as_read, from_zero = np.mean(top == pset.labels), np.mean(top == pset.labels + 1)
+    assert from_zero > as_read + 0.2
+    assert warning == (
+        "Labels 1..2 are read as 1-based, as labels without a 0 are, but each row's top-scored "
+        f"class matches them counted from 0 in {from_zero:.0%} of rows against {as_read:.0%} "
+        "as read; if they count from 0, save them as class names (or add 1 to each) and load "
+        "the file again.")
+
+
+def test_labels_that_are_1_based_get_no_warning(tmp_path):
+    pset = load_text(tmp_path, _labels_and_scores(counted_from=1))
+    assert not [w for w in pset.warnings if "read as 1-based" in w]
+    # Labels 1..3 of three classes cannot count from 0: nothing to compare.
+    pset = load_text(tmp_path, "label,p_a,p_b,p_c\n1,.1,.1,.8\n2,.8,.1,.1\n3,.1,.8,.1\n")
+    assert not [w for w in pset.warnings if "read as 1-based" in w]
+
+
 def test_missing_value_words_that_name_classes_are_labels(tmp_path):
     pset = load_text(
         tmp_path, "label,p_EU,p_NA,p_none\nEU,.7,.2,.1\nNA,.1,.8,.1\nNone,.1,.1,.8\n"

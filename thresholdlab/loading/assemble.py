@@ -7,7 +7,8 @@ from typing import Callable
 import numpy as np
 
 from thresholdlab.loading.labels import (
-    class_balance_warnings, map_binary_labels, map_labels, map_truth_columns, one_hot_labels,
+    class_balance_warnings, label_base_warnings, map_binary_labels, map_labels,
+    map_truth_columns, one_hot_labels,
 )
 from thresholdlab.loading.raw import Raw
 from thresholdlab.loading.roles import Overrides
@@ -45,6 +46,7 @@ def finish(raw: Raw, ov: Overrides, digest: str | Callable[[], str] = "") -> Pre
             raw.label, classes, file=raw.file, where=raw.label_name, arrays=raw.arrays,
             named=raw.named,
         )
+        warnings += label_base_warnings(labels, mapping, classes, scores)
     else:
         two = scores.shape[1] == 2
         names = raw.classes if raw.classes is not None else None

@@ -393,6 +393,33 @@ def _truth_column(values: pd.Series, file: str, where: str) -> tuple[np.ndarray,
     return np.asarray(is_pos, dtype=bool)[codes], -1 in present
 
 
+def label_base_warnings(labels: np.ndarray, mapping: dict, classes: list[str],
+                        scores: np.ndarray) -> list[str]:
+    """A warning when multi-class labels were read as 1-based class numbers (the input rule:
+    all within 1..K, no 0) though counting from 0 fits them too (none is K) and the scores'
+    top class agrees with that reading far more often: a file of 0-based labels in which
+    class 0 never occurs reads shifted by one class."""
+    k = len(classes)
+    numbers = [_as_int(label) for label in mapping]
+    if not numbers or any(i is None for i in numbers):
+        return []
+    place = {c: j for j, c in enumerate(classes)}
+    one_based = all(place[mapping[label]] == i - 1 for label, i in zip(mapping, numbers))
+    if not one_based or max(numbers) >= k or len(labels) == 0:
+        return []
+    top = np.argmax(scores, axis=1)
+    as_read = float(np.mean(top == labels))
+    from_zero = float(np.mean(top == labels + 1))
+    if from_zero < as_read + 0.2:
+        return []
+    return [
+        f"Labels {min(numbers)}..{max(numbers)} are read as 1-based, as labels without a 0 are, "
+        f"but each row's top-scored class matches them counted from 0 in {from_zero:.0%} of "
+        f"rows against {as_read:.0%} as read; if they count from 0, save them as class names "
+        "(or add 1 to each) and load the file again."
+    ]
+
+
 def class_balance_warnings(task: str, classes: list[str], labels: np.ndarray) -> list[str]:
     """One sentence per class without positives or without negatives (never dropped)."""
     if task == "multiclass":
