@@ -55,6 +55,15 @@ def test_a_config_dropped_on_the_data_uploader_is_offered_for_restore():
     assert at.session_state["dataset"].source.name == BINARY
 
 
+def test_a_config_dropped_on_the_data_uploader_is_restored_in_one_sentence_on_export():
+    at = open_app(BINARY, page="pages/export.py")
+    config = export.config_json(at.session_state["dataset"], [0.3822]).encode()
+    upload(at, "upload_widget", "thresholds.json", config, "application/json")
+    at.button(key="dropped_config_restore").click().run()
+    assert not at.exception
+    assert len([s for s in at.success if "Restored 1 thresholds" in s.value]) == 1
+
+
 def test_a_json_that_is_not_a_config_gets_the_usual_sentence():
     at = open_app(BINARY)
     upload(at, "upload_widget", "other.json", json.dumps([1, 2]).encode(), "application/json")

@@ -456,7 +456,8 @@ def _restore_dropped() -> None:
     name, raw = ss[DROPPED_CONFIG]
     ss[DROPPED_CONFIG] = None
     restore_config(raw, name)
-    ss[DROPPED_CONFIG_NOTE] = ss[state.RESTORE_NOTE]
+    # Said once, here: the Export page's config uploader would say it again.
+    ss[DROPPED_CONFIG_NOTE], ss[state.RESTORE_NOTE] = ss[state.RESTORE_NOTE], None
 
 
 def _roles_and_overrides(dataset: Dataset) -> None:
