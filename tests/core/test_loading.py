@@ -310,6 +310,29 @@ def test_two_probability_columns_with_binary_labels_are_binary_on_the_second(tmp
     )
 
 
+@pytest.mark.parametrize("first, second, labels", [
+    ("prob_1", "prob_0", ("0", "1")), ("p_yes", "p_no", ("no", "yes")),
+    ("p_True", "p_False", ("False", "True")), ("p_pos", "p_neg", ("neg", "pos")),
+])
+def test_two_columns_whose_names_say_the_first_is_positive_are_binary_on_it(
+        tmp_path, first, second, labels):
+    neg, pos = labels
+    pset = load_text(tmp_path, f"label,{first},{second}\n{neg},0.3,0.7\n{pos},0.8,0.2\n"
+                               f"{pos},0.6,0.4\n")
+    assert pset.task == "binary" and pset.classes == (first.split("_", 1)[1],)
+    np.testing.assert_array_equal(pset.scores[:, 0], [0.3, 0.8, 0.6])
+    assert pset.labels[:, 0].tolist() == [False, True, True]
+    assert pset.columns["scores"] == [first] and pset.columns["ignored"] == [second]
+    assert any(f"binary on the first, by its class name, '{first}'" in n for n in pset.notes)
+
+
+def test_two_logit_columns_positive_first_are_the_difference_the_other_way(tmp_path):
+    text = "label,logit_1,logit_0\n0,1.0,2.5\n1,3.0,-1.0\n"
+    pset = load_text(tmp_path, text)
+    np.testing.assert_allclose(pset.scores[:, 0], [1.0 - 2.5, 3.0 - -1.0])
+    assert pset.classes == ("1",)
+
+
 def test_two_logit_columns_become_their_difference(tmp_path):
     logits = np.array([[1.0, 2.5], [3.0, -1.0], [0.25, 0.5]])
     text = "label,logit_neg,logit_pos\n" + "".join(

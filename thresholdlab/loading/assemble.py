@@ -49,6 +49,10 @@ def finish(raw: Raw, ov: Overrides, digest: str | Callable[[], str] = "") -> Pre
         warnings += label_base_warnings(labels, mapping, classes, scores)
     else:
         two = scores.shape[1] == 2
+        positive_first = two and _positive_first(raw.classes)
+        if positive_first:
+            _swap_two_columns(raw)
+            scores, columns = raw.scores, dict(raw.columns)
         names = raw.classes if raw.classes is not None else None
         positive, labels, mapping, label_notes = map_binary_labels(
             raw.label, names, named=raw.named or (two and names is not None),
@@ -66,7 +70,8 @@ def finish(raw: Raw, ov: Overrides, digest: str | Callable[[], str] = "") -> Pre
         # two binary logit columns and the softmax / sigmoid.
         raw.scores = scores = scores.astype(np.float64, copy=False)
     if task == "binary" and scores.shape[1] == 2:
-        scores, columns = _binary_from_two(raw, kind, columns, classes[0], notes)
+        scores, columns = _binary_from_two(raw, kind, columns, classes[0], notes,
+                                           positive_first)
 
     if activation == "softmax":
         probabilities = softmax(scores)
@@ -148,10 +153,36 @@ def decide_task(raw: Raw, ov: Overrides) -> str:
     return "multiclass"
 
 
-def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: list[str]):
-    """Binary scores from a negative and a positive column (the positive one)."""
+_TRUE_NAMES = frozenset({"1", "true", "yes", "positive", "pos"})
+_FALSE_NAMES = frozenset({"0", "-1", "false", "no", "negative", "neg"})
+
+
+def _positive_first(classes) -> bool:
+    """Two score columns whose class names say the first is the positive one (``prob_1,
+    prob_0``; ``p_yes, p_no``): binary is on the positive column, wherever it stands."""
+    if classes is None or len(classes) != 2:
+        return False
+    first, second = (str(c).strip().lower() for c in classes)
+    return first in _TRUE_NAMES and second in _FALSE_NAMES
+
+
+def _swap_two_columns(raw: Raw) -> None:
+    """Put the negative column first, as the binary rules read two columns."""
+    raw.scores = np.ascontiguousarray(raw.scores[:, ::-1])
+    raw.summary = None  # it described the matrix as read
+    raw.classes = raw.classes[::-1]
+    raw.score_names = raw.score_names[::-1]
+    if raw.columns.get("scores"):
+        raw.columns = {**raw.columns, "scores": raw.columns["scores"][::-1]}
+
+
+def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: list[str],
+                     positive_first: bool = False):
+    """Binary scores from a negative and a positive column (the positive one: second in
+    ``raw``, first in the file when ``positive_first``)."""
     names = raw.columns.get("scores") or []
     neg_col, pos_col = (names[0], names[1]) if len(names) == 2 else ("scores[:, 0]", "scores[:, 1]")
+    where = "the first, by its class name," if positive_first else "the second,"
     if kind == "logit":
         # softmax over two logits equals the sigmoid of their difference, so nothing is lost.
         scores = (raw.scores[:, 1] - raw.scores[:, 0])[:, None]
@@ -162,7 +193,7 @@ def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: l
         )
         return scores, columns
     notes.append(
-        f"Two score columns with binary labels: the task is binary on the second, '{pos_col}' "
+        f"Two score columns with binary labels: the task is binary on {where} '{pos_col}' "
         f"(class '{positive}'), and '{neg_col}' is not used; use --task multiclass to keep both."
     )
     if len(names) == 2:
