@@ -282,6 +282,13 @@ def test_binary_text_labels_one_naming_the_class(tmp_path):
     assert note in pset.notes
 
 
+def test_one_label_naming_no_class_says_no_label_names_the_positive_class(tmp_path):
+    pset = load_text(tmp_path, "label,p_fraud\nzz,0.1\nzz,0.9\nzz,0.2\n")
+    assert pset.labels[:, 0].tolist() == [False, False, False]
+    assert "No label names the positive class 'fraud'; 'zz' is read as negative." in pset.notes
+    assert not any("Label " in note for note in pset.notes)
+
+
 def test_float_labels_that_are_whole_numbers(tmp_path):
     pset = load_text(tmp_path, "label,p_a,p_b,p_c\n0.0,.2,.3,.5\n2.0,.1,.1,.8\n1.0,.1,.8,.1\n")
     assert pset.labels.tolist() == [0, 2, 1]

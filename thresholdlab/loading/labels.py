@@ -263,10 +263,16 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
     elif how == "1/2":
         notes.append(f"Labels look 1-based: 1 -> not {positive}, 2 -> {positive}.")
     elif how == "name":
-        if neg_spelled:
+        if neg_spelled and not pos_spelled:
+            # One value, naming no class: every row is a negative of the score column's class.
             notes.append(
-                f"Label {_quoted(pos_spelled) or repr(positive)} names the positive class "
-                f"'{positive}'; {_quoted(neg_spelled)} is read as negative."
+                f"No label names the positive class '{positive}'; {_quoted(neg_spelled)} is read "
+                "as negative."
+            )
+        elif neg_spelled:
+            notes.append(
+                f"Label {_quoted(pos_spelled)} names the positive class '{positive}'; "
+                f"{_quoted(neg_spelled)} is read as negative."
             )
         else:
             notes.append(f"Label {_quoted(pos_spelled)} names the positive class '{positive}'.")
