@@ -15,11 +15,32 @@ import sys
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from thresholdlab.ui import calibrated, data, figures, live_charts, sidebar, state
 from thresholdlab.ui.data import Dataset
 
-_IN_APP = "shell_ran_in_app"  # True between app.py's setup() and finish() of one run
+# Per session, the cursors of the run in which setup() ran, until that run ends (finish()).
+# Streamlit gives each run a new ``cursors`` dict, so a later run never matches. A flag in
+# session state cannot say this: what a run writes after a page stops early (st.stop) is
+# lost, finish()'s reset included, and the next run, a page run on its own under AppTest,
+# took the setup as done (no sidebar, the data set of the run before).
+_SET_UP: dict[str, dict] = {}
+
+
+def _set_up_this_run() -> bool:
+    ctx = get_script_run_ctx()
+    return ctx is not None and _SET_UP.get(ctx.session_id) is ctx.cursors
+
+
+def _mark_set_up(done: bool) -> None:
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    if done:
+        _SET_UP[ctx.session_id] = ctx.cursors
+    else:
+        _SET_UP.pop(ctx.session_id, None)
 
 
 def page_config() -> None:
@@ -44,13 +65,13 @@ def setup(charts_ahead: bool = False) -> Dataset:
         sidebar.draw(dataset)
     dataset = calibrated.in_use(dataset)  # the calibrated twin when the switch is on
     state.sync_url(dataset)
-    st.session_state[_IN_APP] = True
+    _mark_set_up(True)
     return dataset
 
 
 def finish() -> None:
     """End of app.py's run (also after a page stops or reruns early)."""
-    st.session_state[_IN_APP] = False
+    _mark_set_up(False)
     _freeze_imported()
 
 
@@ -85,7 +106,7 @@ def dataset(*, partial_ranking: bool = False) -> Dataset:
     the page can show a partial one (``partial_ranking``; ``Dataset.ranking_job`` then says
     whether it is).
     """
-    if not st.session_state.get(_IN_APP, False):
+    if not _set_up_this_run():
         if not st.get_option("global.appTest"):
             # What st.navigation itself sets; without it, every page link opened before
             # anyone opens "/" would run its page alone, with the old folder-based menu.
@@ -104,4 +125,4 @@ def setup_standalone() -> Dataset:
     try:
         return setup()
     finally:
-        st.session_state[_IN_APP] = False
+        _mark_set_up(False)
