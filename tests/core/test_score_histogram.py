@@ -86,3 +86,40 @@ def test_a_class_with_no_candidate_row_is_dead_everywhere():
     hist = score_histogram(index.curve(2))
     assert hist.lowest is None and hist.dead_ranges == ((0.0, 1.0),)
     assert hist.positives.sum() == hist.negatives.sum() == 0
+
+
+@pytest.mark.parametrize("decimals,dtype", [(None, np.float64), (1, np.float64), (2, np.float32)])
+def test_the_histogram_counted_from_rows_equals_the_one_read_from_a_sorted_curve(decimals, dtype):
+    """The strip under the multi-class rules that are not per class: every row is a candidate
+    of every class, and counting the rows gives what the curve over every row gives."""
+    from thresholdlab.curves import Curve
+    from thresholdlab.metrics import binary_curve
+    from thresholdlab.score_histogram import rows_histogram
+
+    p = random_predictions("multiclass", 500, 4, seed=11, decimals=decimals)
+    probabilities = p.probabilities.astype(dtype)
+    probabilities[:6, 0] = [0.0, 0.25, 0.5, 0.75, 1.0, 0.5]  # on the edges of 4 and 20 bins
+    for bins in (4, 20, 40):
+        edges = np.linspace(0.0, 1.0, bins + 1)
+        for c in range(p.n_classes):
+            scores, truth = probabilities[:, c], p.labels == c
+            got = rows_histogram(scores, truth, bins=bins)
+            thresholds, tp, fp = binary_curve(truth, scores)
+            curve = Curve(thresholds, tp, fp, int(truth.sum()), int((~truth).sum()))
+            sorted_ = score_histogram(curve, bins=bins)
+            np.testing.assert_array_equal(got.positives, sorted_.positives)
+            np.testing.assert_array_equal(got.negatives, sorted_.negatives)
+            assert (got.lowest, got.highest) == (sorted_.lowest, sorted_.highest)
+            # and by the definition, bin j holding edges[j] <= s < edges[j + 1] (1 in the last)
+            for j in range(bins):
+                inside = (scores >= edges[j]) & ((scores < edges[j + 1]) | (j == bins - 1))
+                assert got.positives[j] == np.count_nonzero(inside & truth)
+                assert got.negatives[j] == np.count_nonzero(inside & ~truth)
+
+
+def test_no_rows_no_histogram():
+    from thresholdlab.score_histogram import rows_histogram
+
+    hist = rows_histogram(np.zeros(0), np.zeros(0, dtype=bool), bins=5)
+    assert hist.positives.sum() == hist.negatives.sum() == 0
+    assert hist.lowest is None and hist.dead_ranges == ((0.0, 1.0),)

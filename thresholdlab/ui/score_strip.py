@@ -18,23 +18,24 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from thresholdlab.curves import Curve
-from thresholdlab.score_histogram import ScoreHistogram, score_histogram
-from thresholdlab.ui.data import Dataset, full_one_vs_rest_curve
+from thresholdlab.score_histogram import ScoreHistogram, rows_histogram, score_histogram
+from thresholdlab.ui.data import Dataset
 
 POSITIVE, NEGATIVE, DEAD = "#2ca02c", "#9aa0a6", "#808495"
 WIDTH, HEIGHT = 400, 26  # viewBox units; the strip stretches to the slider's width
 
 
-def _curve(dataset: Dataset, c: int) -> Curve:
-    """The curve whose counts a move of t_c changes: the index's own under a per-class rule;
-    under the others (decisions of a class depend on every threshold) the class's scores over
-    every row, since each row may pass or miss t_c."""
+def _histogram(dataset: Dataset, c: int) -> ScoreHistogram:
+    """Where the scores lie whose counts a move of t_c changes: the index's curve under a
+    per-class rule; under the others (decisions of a class depend on every threshold) the
+    class's scores over every row, since each row may pass or miss t_c, counted from the rows
+    in one pass (a curve over every row would sort them)."""
     if dataset.rule.per_class or dataset.task != "multiclass":
-        return dataset.index.curve(c)
+        return score_histogram(dataset.index.curve(c))
     if dataset.binned:
-        return dataset.index.one_vs_rest_curve(c)
-    return full_one_vs_rest_curve(dataset.predictions, c)
+        return score_histogram(dataset.index.one_vs_rest_curve(c))
+    p = dataset.predictions
+    return rows_histogram(p.probabilities[:, c], p.labels == c)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class _Strip:
 @st.cache_resource(max_entries=1024, show_spinner=False)
 def _strip(dataset_key: str, c: int, _dataset: Dataset) -> _Strip:
     """Built once per data set, rule and class: a move re-sends the same text, computed once."""
-    hist = score_histogram(_curve(_dataset, c))
+    hist = _histogram(_dataset, c)
     if _dataset.rule.ignores_thresholds(len(_dataset.classes)):
         # Every row gets the same decision whatever the thresholds (the sliders say why).
         hist = replace(hist, lowest=None, highest=None)
