@@ -167,3 +167,16 @@ def test_cost_matrix_totals_and_confusion():
     assert shown["Total cost, cost matrix"] == f"{result.total_cost:,.6g}"
     fig = next(n for n in at.get("plotly_chart") if n.proto.id.endswith("cm_confusion"))
     assert str(int(result.confusion[:, -1].sum())) in fig.proto.spec or result.confusion[:, -1].sum() == 0
+
+
+def test_optimise_and_sliders_work_on_calibrated_scores():
+    at = open_app(MULTICLASS, page=PAGE, cal="isotonic", calon="1")
+    at.switch_page("pages/thresholds.py").run()
+    assert at.session_state[calibrated.USE]
+    before = tuple(at.session_state["thresholds"])
+    at.button(key="optimise_f1").click().run()
+    assert not at.exception
+    assert tuple(at.session_state["thresholds"]) != before
+    assert any("thresholds set" in s.value for s in at.success)
+    at.slider(key="thr_0_slider").set_value(0.37).run()
+    assert at.session_state["thresholds"][0] == 0.37

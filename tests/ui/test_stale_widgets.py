@@ -16,7 +16,7 @@ OLD, NEW = "wine.csv|", "fraud.csv|"
 def session(monkeypatch):
     """Session state after a one-class file replaced a three-class one."""
     ss = {
-        state.DATASET: SimpleNamespace(key=NEW, classes=("fraud",), binned=False),
+        state.DATASET: SimpleNamespace(data_key=NEW, classes=("fraud",), binned=False),
         state.THRESHOLDS: (0.5,),
         state.OBJECTIVE: "manual",
     }
@@ -41,7 +41,7 @@ def test_thresholds_of_other_data_are_not_taken(session):
 
 
 def test_an_optimise_button_of_the_old_data_is_dropped(session):
-    old = SimpleNamespace(key=OLD, classes=("a", "b", "c"))
+    old = SimpleNamespace(data_key=OLD, uncalibrated=None, classes=("a", "b", "c"))
     controls._on_optimise(old, "f1")  # would optimise the old index
     assert session[state.THRESHOLDS] == (0.5,)
 

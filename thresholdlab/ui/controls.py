@@ -220,7 +220,8 @@ PINNED = "charts_pinned"  # True: the charts stay on the picked class when anoth
 
 
 def _if_current(drawn_for: str | None, callback, *args) -> None:
-    """Run a threshold widget's ``callback`` only while the data it was drawn for is shown.
+    """Run a threshold widget's ``callback`` only while the scores it was drawn for are loaded
+    (``drawn_for``: :func:`state.data_key` when drawn; a new rule or calibration keeps it).
 
     A key press on a slider can reach the server after other data replaced the data it showed
     (pressed while a new file loads): its class and value belong to data no longer shown, so
@@ -414,7 +415,7 @@ def objective_for(key: str) -> Objective:
 
 def _on_optimise(dataset: Dataset, kind: str) -> None:
     ss = st.session_state
-    if state.data_key() != dataset.key:
+    if state.data_key() != (dataset.uncalibrated or dataset).data_key:
         return  # a button of the data shown before a new file loaded (see _if_current)
     mode = ss[state.MODE] if len(dataset.classes) > 1 else "per_class"
     try:

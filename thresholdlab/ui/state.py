@@ -238,9 +238,10 @@ def set_threshold(i: int, value: float) -> None:
 
 
 def data_key() -> str | None:
-    """The key of the data shown now (``Dataset.key``), None before any."""
+    """The identity of the scores loaded now, None before any: ``Dataset.data_key`` of the
+    loaded data set, so the same under any decision rule and with calibration on or off."""
     dataset = st.session_state.get(DATASET)
-    return None if dataset is None else dataset.key
+    return None if dataset is None else dataset.data_key
 
 
 def selected_index(dataset: Dataset) -> int:
