@@ -106,7 +106,9 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # the reader went away, or the stream was closed
+        except BrokenPipeError:  # the reader went away before the last of the output
+            code = code or EXIT_BROKEN_PIPE
+        except (OSError, ValueError):  # the stream was closed
             pass
     os._exit(code)
 

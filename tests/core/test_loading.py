@@ -333,6 +333,18 @@ def test_two_columns_whose_names_say_the_first_is_positive_are_binary_on_it(
     assert any(f"binary on the first, by its class name, '{first}'" in n for n in pset.notes)
 
 
+def test_an_array_whose_classes_put_the_positive_first_names_its_columns_as_saved():
+    import io as io_module
+
+    out = io_module.BytesIO()
+    np.savez(out, scores=np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]),
+             labels=np.array([1, 0, 1]), classes=np.array(["1", "0"]))
+    pset = load(out.getvalue(), name="two.npz")
+    np.testing.assert_array_equal(pset.scores[:, 0], [0.8, 0.3, 0.6])
+    assert any("binary on the first, by its class name, 'scores[:, 0]' (class '1'), and "
+               "'scores[:, 1]' is not used" in note for note in pset.notes)
+
+
 def test_two_logit_columns_positive_first_are_the_difference_the_other_way(tmp_path):
     text = "label,logit_1,logit_0\n0,1.0,2.5\n1,3.0,-1.0\n"
     pset = load_text(tmp_path, text)
@@ -1205,6 +1217,17 @@ def test_labels_that_are_1_based_get_no_warning(tmp_path):
     # Labels 1..3 of three classes cannot count from 0: nothing to compare.
     pset = load_text(tmp_path, "label,p_a,p_b,p_c\n1,.1,.1,.8\n2,.8,.1,.1\n3,.1,.8,.1\n")
     assert not [w for w in pset.warnings if "read as 1-based" in w]
+
+
+@pytest.mark.parametrize("text, task, scores", [
+    # R writes a class's probabilities of exactly 0 or 1 as whole numbers: still a class.
+    ("label,a,b,c\na,0.9,0.1,0\nb,0.2,0.8,0\na,0.6,0.4,0\nb,0.3,0.7,0\n", "multiclass",
+     ["a", "b", "c"]),
+    ("label,neg,pos\n0,0.9,0\n1,0.2,1\n0,0.6,0\n", "binary", ["pos"]),
+])
+def test_a_0_1_column_not_named_as_predictions_stays_a_score(tmp_path, text, task, scores):
+    pset = load_text(tmp_path, text)
+    assert pset.task == task and pset.columns["scores"] == scores
 
 
 def test_missing_value_words_that_name_classes_are_labels(tmp_path):

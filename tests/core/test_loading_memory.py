@@ -91,3 +91,11 @@ def test_an_array_file_that_does_not_fit_says_to_load_a_sample(monkeypatch):
 def test_the_same_file_loads_when_memory_allows():
     for fmt in ("parquet", "csv", "tsv", "npz"):
         assert load(_bytes(fmt), name=f"scores.{fmt}").n_rows == 300
+
+
+def test_the_sketch_command_in_the_sentence_can_be_pasted_for_any_file_name(monkeypatch):
+    monkeypatch.setattr(streaming_module, "_stream", _out_of_memory)
+    with pytest.raises(DataError) as caught:
+        load(_bytes("csv"), name="my scores.csv")
+    assert ("`thresholdlab sketch 'my scores.csv' -o 'my scores-sketch.parquet'`"
+            in str(caught.value))

@@ -470,3 +470,12 @@ def test_quoted_line_breaks_load_as_the_whole_table_readers_load_them(small_bloc
         note = '"two\nlines"' if i % 37 == 0 else "plain"
         rows.append(f"{i},{int(p > 0.5)},{note},{p!r},{1 - p!r}")
     assert not isinstance(both(("\n".join(rows) + "\n").encode()), str)
+
+
+def test_a_quoted_value_ending_on_the_last_line_is_no_empty_row():
+    """A lone quote closing a multi-line text cell holds no delimiter but is no empty row."""
+    from thresholdlab.loading.tables import empty_tail
+
+    text = b'score,label,comment\n0.9,1,"two\nlines"\n0.2,0,"multi\n"\n'
+    assert empty_tail(text, ",") == (0, 0)
+    assert empty_tail(text + b',,\n"",""\n', ",") == (2, len(b',,\n"",""\n'))

@@ -83,3 +83,13 @@ def test_a_typed_threshold_out_of_range_says_the_range_and_keeps_the_old_value()
     at.number_input(key="thr_0_number").set_value(0.25).run()
     assert thresholds_in_state(at)[0] == 0.25
     assert not [c for c in at.caption if "outside 0 – 1" in c.value]
+
+
+def test_a_file_opened_through_the_column_mapper_goes_when_removed_from_the_uploader():
+    at = open_app(MULTICLASS)
+    upload(at, "upload_widget", "scores.csv", UNDETECTED)
+    at.selectbox(key="override_label_col").set_value("outcome").run()
+    assert at.session_state["dataset"].source.name == "scores.csv"
+    at.file_uploader(key="upload_widget").set_value(None).run()
+    assert not at.exception
+    assert at.session_state["dataset"].source.kind == "sample"

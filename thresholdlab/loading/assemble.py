@@ -181,7 +181,11 @@ def _binary_from_two(raw: Raw, kind: str, columns: dict, positive: str, notes: l
     """Binary scores from a negative and a positive column (the positive one: second in
     ``raw``, first in the file when ``positive_first``)."""
     names = raw.columns.get("scores") or []
-    neg_col, pos_col = (names[0], names[1]) if len(names) == 2 else ("scores[:, 0]", "scores[:, 1]")
+    if len(names) == 2:
+        neg_col, pos_col = names
+    else:  # an array: its columns as the file holds them (a swap reversed them in raw)
+        neg_col, pos_col = ("scores[:, 1]", "scores[:, 0]") if positive_first else (
+            "scores[:, 0]", "scores[:, 1]")
     where = "the first, by its class name," if positive_first else "the second,"
     if kind == "logit":
         # softmax over two logits equals the sigmoid of their difference, so nothing is lost.

@@ -359,9 +359,10 @@ def _drop_predicted_labels(frame, label, scores, classes, prefixed=True):
     Such a column holds text, or whole numbers (an integer type), every value of which is a
     label, a class name or a class number (counted from 0 or 1), while the other candidates
     hold fractions (a float type): an export of ``y_pred`` next to the scores, not a score. A
-    column of only 0s and 1s counts only among columns without a score prefix (``prefixed``
-    False: R writes the probabilities 0 and 1 of ``p_c`` as whole numbers) and beside a float
-    column holding a value that is not a whole number (a ``pred`` of 0/1 beside ``proba``).
+    column of only 0s and 1s counts only when named as predictions are (``pred``,
+    ``predicted``, ...; :data:`_PREDICTION_NAMES`), among columns without a score prefix
+    (``prefixed`` False), beside a float column holding a value that is not a whole number
+    (``proba, pred``): R writes a class's probabilities of exactly 0 or 1 as whole numbers.
     Only for one label column; never for columns the user named as scores.
     """
     if label is None or len(scores) < 2:
@@ -377,10 +378,12 @@ def _drop_predicted_labels(frame, label, scores, classes, prefixed=True):
         if is_float:
             continue
         whole = pd.api.types.is_integer_dtype(series)
-        if whole and series.max() <= 1 and not prefixed and fractional is None:
+        # A 0/1 column is a prediction only by its name: R writes a class's probabilities
+        # of exactly 0 or 1 (a class never predicted) as whole numbers too.
+        hard = whole and not prefixed and _normal(c) in _PREDICTION_NAMES
+        if hard and series.max() <= 1 and fractional is None:
             fractional = any(_has_fraction(frame[k]) for k, f in zip(scores, floats) if f)
-        if not (_is_text(series) or (whole and (series.max() > 1
-                                                 or (not prefixed and fractional)))):
+        if not (_is_text(series) or (whole and (series.max() > 1 or (hard and fractional)))):
             continue
         if known is None:
             names = [k for k, f in zip(classes, floats) if f]
@@ -392,6 +395,11 @@ def _drop_predicted_labels(frame, label, scores, classes, prefixed=True):
             dropped.append(c)
     kept = [(s, k) for s, k in zip(scores, classes) if s not in dropped]
     return [s for s, _ in kept], [k for _, k in kept], dropped
+
+
+_PREDICTION_NAMES = frozenset({"pred", "preds", "prediction", "predictions", "predicted",
+                               "yhat", "y_hat", "decision"})
+"""Names of a column of predicted labels (0/1 beside a score: ``proba, pred``)."""
 
 
 def _has_fraction(series: pd.Series) -> bool:

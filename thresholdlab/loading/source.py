@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -183,7 +184,8 @@ def out_of_memory_sentence(file: str, fmt: str) -> str:
     if fmt in ("csv", "tsv", "parquet"):
         return (
             f"File '{file}' does not fit in the memory free on this machine; make a sketch of "
-            f"it with `thresholdlab sketch {file} -o {Path(file).stem}-sketch.parquet` "
+            f"it with `thresholdlab sketch {shlex.quote(file)} -o "
+            f"{shlex.quote(Path(file).stem + '-sketch.parquet')}` "
             "(DuckDB, out of core) and open that file instead, or load a sample of its rows."
         )
     return (f"File '{file}' does not fit in the memory free on this machine; load a sample "

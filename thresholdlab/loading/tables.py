@@ -178,7 +178,8 @@ def empty_tail(ending: bytes, sep: str) -> tuple[int, int]:
         if start == 0:
             break  # the header, or a line the tail may have cut
         line = ending[start:end]
-        if not allowed.issuperset(line):
+        # An odd number of quotes: the end of a quoted value that spans lines, not a row.
+        if not allowed.issuperset(line) or line.count(b'"') % 2:
             break
         rows += line not in (b"", b"\r")
         cut, end = start, start - 1

@@ -25,7 +25,7 @@ USE = "calibration_use"  # True: thresholds cut calibrated scores
 ERROR = "calibration_error"  # one sentence when the chosen method cannot be fitted
 IN_USE = "calibration_in_use"  # (raw Dataset, method, calibrated Dataset) of the last build
 COSTS = "class_costs"  # class -> [fp, fn, pos_weight or None]
-COSTS_REFUSED = "class_costs_refused"  # one sentence for costs not taken, until the next entry
+COSTS_REFUSED = "class_costs_refused"  # (class, sentence) for costs not taken, until the next
 MATRIX = "cost_matrix_values"  # list of K lists (truth i, prediction j), for the data's classes
 ABSTAIN = "cost_matrix_abstain"  # the cost of abstaining, or None
 
@@ -219,8 +219,9 @@ def _on_cost(name: str) -> None:
     fp, fn = float(ss[W_FP]), float(ss[W_FN])
     if not weight and fp + fn <= 0:
         # No error costs anything: every threshold would be a least-cost one.
-        ss[COSTS_REFUSED] = (f"Both costs of class '{name}' are 0, so no threshold costs less "
-                             "than another; make at least one above 0. The previous costs stay.")
+        ss[COSTS_REFUSED] = (name, f"Both costs of class '{name}' are 0, so no threshold costs "
+                                   "less than another; make at least one above 0. The previous "
+                                   "costs stay.")
         return
     ss[COSTS_REFUSED] = None
     ss[COSTS][name] = (fp, fn, float(weight) if weight else None)
@@ -246,8 +247,9 @@ def cost_inputs(dataset: Dataset, c: int) -> None:
         help="The pos_weight of BCEWithLogitsLoss (or class weight) this class was trained "
              "with; 0 for none. It stands for the costs 1:pos_weight.",
     )
-    if ss.get(COSTS_REFUSED):
-        st.warning(ss[COSTS_REFUSED])
+    refused = ss.get(COSTS_REFUSED)
+    if refused and refused[0] == name:
+        st.warning(refused[1])
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -62,6 +62,7 @@ def load_requested() -> Dataset:
 
     source, overrides = None, None
     first_error = None
+    from_uploader = request == "upload"  # the source, if any, is the uploader's file
     if current is None:
         (source, first_error), overrides = _first_source(), ss[state.OVERRIDES]
     elif request == "sample":
@@ -90,12 +91,14 @@ def load_requested() -> Dataset:
     elif request == "overrides":
         pending = ss.get(PENDING_SOURCE)
         source, overrides = pending or current.source, _overrides_from_widgets()
+        # A file waiting for its columns is the uploader's last one: shown once it opens.
+        from_uploader = pending is not None and pending.kind == "upload"
 
     if source is not None:
         opened = _try_open(source, overrides, current)
         if opened is not None:
             _forget_pending()
-            if request == "upload":
+            if from_uploader:
                 ss[state.UPLOAD_SHOWN] = ss[state.UPLOAD_SEEN]
             elif opened.source.kind != "upload":  # a sample; new overrides keep the upload
                 ss[state.UPLOAD_SHOWN] = None
