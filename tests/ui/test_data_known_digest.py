@@ -24,6 +24,17 @@ def _parquet(tmp_path, name="preds.parquet"):
     return path
 
 
+def _changed_after_loading(tmp_path, monkeypatch, name: str, page: str):
+    """The app on file ``name`` (``thresholdlab app FILE``), the file changed on disk after it
+    loaded, then ``page``; returns the app and the file's path."""
+    path = _parquet(tmp_path, name)
+    monkeypatch.setenv("THRESHOLDLAB_FILE", str(path))
+    at = open_app()
+    path.write_bytes(path.read_bytes() + b" ")
+    at.switch_page(page).run()
+    return at, path
+
+
 def test_uploads_and_files_record_the_digest_of_their_bytes(tmp_path, monkeypatch):
     path = _parquet(tmp_path)
     raw = path.read_bytes()
@@ -55,11 +66,7 @@ def test_the_export_page_records_a_file_s_digest_and_refuses_a_changed_file(tmp_
     assert shown["data"] == {"file": "preds.parquet", "sha256": digest, "rows": 50}
 
     # Another file, loaded and then changed before its digest was asked for.
-    path = _parquet(tmp_path, "later.parquet")
-    monkeypatch.setenv("THRESHOLDLAB_FILE", str(path))
-    at = open_app()
-    path.write_bytes(path.read_bytes() + b" ")
-    at.switch_page("pages/export.py").run()
+    at, path = _changed_after_loading(tmp_path, monkeypatch, "later.parquet", "pages/export.py")
     assert not at.exception
     assert [e.value for e in at.error] == [
         f"File '{path.resolve()}' changed on disk after it was loaded; load it again before "
@@ -69,10 +76,7 @@ def test_the_export_page_records_a_file_s_digest_and_refuses_a_changed_file(tmp_
 
 def test_the_cost_matrix_config_of_a_changed_file_is_refused_in_one_sentence(tmp_path,
                                                                              monkeypatch):
-    path = _parquet(tmp_path, "costs.parquet")
-    monkeypatch.setenv("THRESHOLDLAB_FILE", str(path))
-    at = open_app()
-    path.write_bytes(path.read_bytes() + b" ")
-    at.switch_page("pages/calibration.py").run()
+    at, _ = _changed_after_loading(tmp_path, monkeypatch, "costs.parquet",
+                                   "pages/calibration.py")
     assert not at.exception
     assert any("changed on disk after it was loaded" in e.value for e in at.error)

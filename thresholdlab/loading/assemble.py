@@ -7,8 +7,8 @@ from typing import Callable
 import numpy as np
 
 from thresholdlab.loading.labels import (
-    class_balance_warnings, label_base_warnings, map_binary_labels, map_labels,
-    map_truth_columns, one_hot_labels,
+    FALSE_NAMES, TRUE_NAMES, class_balance_warnings, label_base_warnings, map_binary_labels,
+    map_labels, map_truth_columns, one_hot_labels,
 )
 from thresholdlab.loading.raw import Raw
 from thresholdlab.loading.roles import Overrides
@@ -153,17 +153,13 @@ def decide_task(raw: Raw, ov: Overrides) -> str:
     return "multiclass"
 
 
-_TRUE_NAMES = frozenset({"1", "true", "yes", "positive", "pos"})
-_FALSE_NAMES = frozenset({"0", "-1", "false", "no", "negative", "neg"})
-
-
 def _positive_first(classes) -> bool:
     """Two score columns whose class names say the first is the positive one (``prob_1,
     prob_0``; ``p_yes, p_no``): binary is on the positive column, wherever it stands."""
     if classes is None or len(classes) != 2:
         return False
     first, second = (str(c).strip().lower() for c in classes)
-    return first in _TRUE_NAMES and second in _FALSE_NAMES
+    return first in TRUE_NAMES and second in FALSE_NAMES
 
 
 def _swap_two_columns(raw: Raw) -> None:

@@ -18,6 +18,10 @@ _WORD_PAIRS = (("yes", "no"), ("positive", "negative"), ("pos", "neg"), ("true",
 the mapping in its note ("Labels are pos/neg: ...")."""
 _TRUE_WORDS = frozenset(true for true, _ in _WORD_PAIRS)
 _FALSE_WORDS = frozenset(false for _, false in _WORD_PAIRS)
+TRUE_NAMES = _TRUE_WORDS | {"1"}
+FALSE_NAMES = _FALSE_WORDS | {"0", "-1"}
+"""Class names that say a class is the positive one, or the negative one (binary labels as
+words or numbers)."""
 
 
 def _factorize(values: pd.Series, file: str, where: str, names=()) -> tuple[np.ndarray, list]:
