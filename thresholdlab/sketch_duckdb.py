@@ -79,8 +79,41 @@ def source_sql(paths: list[str]) -> str:
     fmt = _format(paths)
     if fmt == "parquet":
         return f"read_parquet({files})"
-    delim = ", delim='\\t'" if fmt == "tsv" else ""
-    return f"read_csv({files}, header=true{delim})"
+    options = {_csv_options(path, fmt) for path in paths}
+    if len(options) > 1:
+        raise DataError("The CSV files are laid out differently (delimiter, decimal mark or "
+                        "lines above the header); give files written the same way.")
+    return f"read_csv({files}, {options.pop()})"
+
+
+def _csv_options(path: str, fmt: str) -> str:
+    """DuckDB ``read_csv`` options that read a file as the loader lays it out
+    (:func:`~thresholdlab.loading.text_layout.text_layout`): the same delimiter and decimal
+    mark, lines above the header skipped, a header that numpy.savetxt started with '#'."""
+    from thresholdlab.loading.tables import _strip_sep_line
+    from thresholdlab.loading.text_layout import SNIFF_BYTES, SPACES, split_line, text_layout
+
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+    head, declared = _strip_sep_line(head)
+    name = Path(path).name
+    layout = text_layout(head.decode("utf-8-sig", errors="replace"), name,
+                         sep=declared or ("\t" if fmt == "tsv" else None))
+    if layout.sep == SPACES or layout.extra is not None:
+        what = ("has columns separated by spaces" if layout.sep == SPACES
+                else "has one value more in each row than its header names")
+        raise DataError(f"{name!r} {what}; a sketch reads files whose header names every "
+                        "column, separated by commas, semicolons or tabs: save it so (pandas: "
+                        "to_csv(index=False)) and sketch again.")
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    skip = (declared is not None) + body[:layout.skip].count(b"\n")
+    options = [f"delim={_literal(layout.sep)}", f"decimal_separator={_literal(layout.decimal)}"]
+    if layout.header is None:
+        options += ["header=true", f"skip={skip}"]
+    else:
+        names = ", ".join(_literal(n) for n in split_line(layout.header, layout.sep))
+        options += ["header=false", f"skip={skip + 1}", f"names=[{names}]"]
+    return ", ".join(options)
 
 
 def probability_sql(scores: list[str], task: str, score_kind: str, extra: list[str],

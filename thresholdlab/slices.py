@@ -122,8 +122,9 @@ def _extra_columns(source, raw: bytes | None, name: str, fmt: str, candidates: l
     import pandas as pd
 
     # The loader's own readers; the private ones are the pieces of read_table that matter here.
-    from thresholdlab.loading import read_npz, sniff_dialect
+    from thresholdlab.loading import read_npz
     from thresholdlab.loading.tables import _from_utf16, _strip_sep_line
+    from thresholdlab.loading.text_layout import text_layout
 
     if fmt == "parquet":
         import pyarrow as pa
@@ -139,12 +140,14 @@ def _extra_columns(source, raw: bytes | None, name: str, fmt: str, candidates: l
                              if c in arrays and np.ndim(arrays[c]) == 1})
     data, _ = _from_utf16(data, name)
     data, declared = _strip_sep_line(data)
-    text = data.decode("utf-8-sig", errors="replace")
-    sep = declared or sniff_dialect(text[:65536], sep="\t" if fmt == "tsv" else None)[0]
+    head = data[:65536].decode("utf-8-sig", errors="replace")
+    layout = text_layout(head, name, sep=declared or ("\t" if fmt == "tsv" else None))
+    text = layout.text(data).decode("utf-8-sig", errors="replace")
     wanted = set(candidates)
     # Only the candidate columns are parsed: the scores stay with the loader.
-    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                       usecols=lambda c: c in wanted)
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                        usecols=lambda c: c in wanted, **layout.pandas_options())
+    return frame.reset_index(names="Unnamed: 0") if layout.extra == "row names" else frame
 
 
 # ------------------------------------------------------------------------------ metrics

@@ -10,7 +10,8 @@ result. A file walks through the modules of this package in order::
                     into the matrix
          parquet    Parquet: score columns straight into the matrix (others -> DataFrame)
          tables     anything else, CSV / TSV / Parquet -> DataFrame (encodings, delimiters,
-                    ragged rows, and every parse error's wording)
+                    ragged rows, and every parse error's wording); text_layout reads a text
+                    file's delimiter, '#' lines and row names from its first lines
          arrays     NPZ / .pt -> dict of arrays (never unpickled)
       -> roles      which column is the id, the labels, the scores (tables only)
       -> raw        Raw: (n, K) score matrix, label values, ids, as in the file
@@ -60,7 +61,8 @@ from thresholdlab.loading.source import (
     read_source, release_arrow_memory,
 )
 from thresholdlab.loading.streaming import read_csv_blocks
-from thresholdlab.loading.tables import REPEATED_NAMES, read_table, sniff_dialect
+from thresholdlab.loading.tables import REPEATED_NAMES, read_table
+from thresholdlab.loading.text_layout import sniff_dialect
 from thresholdlab.predictions import DataError, PredictionSet
 
 __all__ = [

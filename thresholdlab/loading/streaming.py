@@ -38,8 +38,9 @@ from thresholdlab.loading.roles import Overrides, likely_score_columns
 from thresholdlab.loading.source import Source, release_arrow_memory
 from thresholdlab.loading.tables import (
     _SEP_LINE, BLOCK_PER_COLUMN, REPEATED_NAMES, _repeated_names, empty_rows_at_end,
-    empty_tail_note, sniff_dialect,
+    empty_tail_note,
 )
+from thresholdlab.loading.text_layout import text_layout
 
 HEAD_BYTES = 1 << 20
 """Column types are inferred from the file's first MiB, as pyarrow's ``read_csv`` infers them
@@ -124,7 +125,10 @@ def _plan(head: bytes, source: Source, fmt: str, ov: Overrides) -> _Plan | None:
     text = head.decode("utf-8-sig", errors="strict") if whole else (
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False).lstrip("\ufeff")
     )
-    sep, decimal, notes = sniff_dialect(text, sep="\t" if fmt == "tsv" else None)
+    layout = text_layout(text, source.file, sep="\t" if fmt == "tsv" else None)
+    if not layout.plain:
+        return None  # comment lines, spaces, row names: the whole-table reader reads the layout
+    sep, decimal, notes = layout.sep, layout.decimal, list(layout.notes)
     if _repeated_names(text, sep):
         return None
     # As tables.read_table: rows of empty cells at the end are never read.

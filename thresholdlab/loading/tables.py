@@ -19,6 +19,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from thresholdlab.loading.source import Source, release_arrow_memory
+from thresholdlab.loading.text_layout import (
+    SNIFF_BYTES, SPACES, TextLayout, split_line, text_layout,
+)
 from thresholdlab.predictions import DataError
 
 REPEATED_NAMES = "thresholdlab_repeated_names"
@@ -30,7 +33,7 @@ column out frees its memory (taking one out of a shared block would copy the res
 # "None", "null", ...) can be class names, so labels decide about them once the classes are
 # known, and a score spelled so is reported as missing (see _NA_TEXT).
 _NA_OPTIONS = {"keep_default_na": False, "na_values": [""]}
-_SNIFF_BYTES = 64 * 1024
+_SNIFF_BYTES = SNIFF_BYTES
 
 
 def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
@@ -47,17 +50,20 @@ def read_table(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]]:
     if not data[:_SNIFF_BYTES].strip() and not data.strip():
         raise _empty_error(file)
     text_head = _check_text(data, file)
+    layout = text_layout(text_head, file, sep=declared or ("\t" if fmt == "tsv" else None))
+    notes = list(layout.notes)
     if declared is not None:
-        sep, decimal, notes = sniff_dialect(text_head, sep=declared)
         notes.insert(0, f"The first line, 'sep={declared}', names the delimiter and is skipped.")
-    else:
-        sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
+    if not layout.plain:
+        data = layout.text(data)
+        text_head = _check_text(data, file)
+    sep = layout.sep
     repeated = _repeated_names(text_head, sep)
     empty_rows, empty_bytes = empty_tail(data, sep)
     if empty_rows:
         data = data[:len(data) - empty_bytes]
         notes.append(empty_tail_note(empty_rows))
-    frame = _read_csv(data, file, sep, decimal)
+    frame = _read_csv(data, file, layout)
     release_arrow_memory()  # pyarrow's parse buffers and table, freed by now (see load)
     _check_decoded(frame, file)
     if frame.shape[1] == 0:
@@ -94,7 +100,10 @@ def _read_plain_csv(source: Source, fmt: str) -> tuple[pd.DataFrame, list[str]] 
         text_head = head.decode("utf-8-sig", errors="strict") if len(head) < _SNIFF_BYTES else (
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False).lstrip("\ufeff")
         )
-        sep, decimal, notes = sniff_dialect(text_head, sep="\t" if fmt == "tsv" else None)
+        layout = text_layout(text_head, source.file, sep="\t" if fmt == "tsv" else None)
+        if not layout.plain:
+            return None  # comment lines, spaces, row names: read_table reads the layout
+        sep, decimal, notes = layout.sep, layout.decimal, list(layout.notes)
         if _repeated_names(text_head, sep):
             return None
         if empty_rows_at_end(source, sep)[0]:
@@ -347,55 +356,6 @@ def _not_utf8_message(file: str, data: bytes, position: int) -> str:
     )
 
 
-def sniff_dialect(text: str, sep: str | None = None) -> tuple[str, str, list[str]]:
-    """Delimiter and decimal mark from the first lines of a CSV.
-
-    The header decides: it holds no numbers, so a decimal comma cannot be mistaken for the
-    delimiter there. Among delimiters present in the header, one that splits the next lines into
-    the same number of fields wins; ties go to the most fields. A delimiter known beforehand
-    (``sep``: tab for ``.tsv``, or an Excel ``sep=`` line) is taken as it is, and only the
-    decimal mark is sniffed.
-    """
-    lines = [line for line in text.splitlines()[:21] if line.strip()]
-    if not lines:
-        return sep or ",", ".", []
-    if len(text) >= _SNIFF_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the last line of the head may be cut short
-    header, body = lines[0], lines[1:]
-    notes = []
-    if sep is not None:
-        best = sep
-    else:
-        best, best_key = ",", None
-        for candidate in (",", ";", "\t", "|"):
-            fields = _count_outside_quotes(header, candidate)
-            if fields == 0:
-                continue
-            consistent = all(_count_outside_quotes(line, candidate) == fields for line in body)
-            key = (consistent, fields)
-            if best_key is None or key > best_key:
-                best, best_key = candidate, key
-        if best != ",":
-            word = {";": "semicolons", "\t": "tabs", "|": "pipes"}[best]
-            notes.append(f"Columns are separated by {word}.")
-    decimal = "."
-    sample = "\n".join(body)
-    if best != "," and re.search(r"\d,\d", sample) and not re.search(r"\d\.\d", sample):
-        decimal = ","
-        notes.append("Numbers use a decimal comma.")
-    return best, decimal, notes
-
-
-def _count_outside_quotes(line: str, sep: str) -> int:
-    count, quoted = 0, False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif ch == sep and not quoted:
-            count += 1
-    return count
-
-
 _SEP_LINE = re.compile(rb"\A(?:\xef\xbb\xbf)?sep=([^\r\n])[ ]*\r?\n", re.IGNORECASE)
 
 
@@ -434,24 +394,25 @@ def _repeated_names(text: str, sep: str) -> dict[str, tuple[int, int]]:
     return repeated
 
 
-def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
-    """pyarrow's multi-threaded parser first; the csv module and the C engine only on failure."""
-    try:
-        return pd.read_csv(
-            io.BytesIO(data), engine="pyarrow", sep=sep, decimal=decimal, **_NA_OPTIONS
-        )
-    except MemoryError:
-        raise
-    except Exception:
-        pass
+def _read_csv(data: bytes, file: str, layout: TextLayout) -> pd.DataFrame:
+    """pyarrow's multi-threaded parser first; the csv module and the C engine only on failure
+    or for what pyarrow does not parse (runs of spaces, a value more than the header names)."""
+    if layout.plain:
+        try:
+            return pd.read_csv(io.BytesIO(data), engine="pyarrow", sep=layout.sep,
+                               decimal=layout.decimal, **_NA_OPTIONS)
+        except MemoryError:
+            raise
+        except Exception:
+            pass
     # pyarrow's messages name neither the row nor (for short rows) the problem in a form a
     # user can act on, so look for a ragged row ourselves before trying the slower C engine.
-    _raise_ragged_row(data, file, sep)
+    _raise_ragged_row(data, file, layout)
     try:
-        return pd.read_csv(
-            io.BytesIO(data), engine="c", sep=sep, decimal=decimal, encoding="utf-8-sig",
-            low_memory=False, **_NA_OPTIONS,
-        )
+        frame = pd.read_csv(io.BytesIO(data), engine="c", encoding="utf-8-sig",
+                            low_memory=False, **layout.pandas_options(), **_NA_OPTIONS)
+        # Row names are unnamed, as R's write.csv leaves them: an id column like any other.
+        return frame.reset_index(names="Unnamed: 0") if layout.extra == "row names" else frame
     except UnicodeDecodeError as exc:
         raise DataError(_not_utf8_message(file, data, exc.start)) from None
     except pd.errors.EmptyDataError:
@@ -466,13 +427,17 @@ def _read_csv(data: bytes, file: str, sep: str, decimal: str) -> pd.DataFrame:
         ) from None
 
 
-def _raise_ragged_row(data: bytes, file: str, sep: str) -> None:
-    """Raise DataError for the first data row whose field count differs from the header's."""
+def _raise_ragged_row(data: bytes, file: str, layout: TextLayout) -> None:
+    """Raise DataError for the first data row whose field count differs from the header's
+    (one more, when every row holds row names or ends with a delimiter)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(_not_utf8_message(file, data, exc.start)) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    if layout.sep == SPACES:
+        reader = (split_line(line, SPACES) for line in text.splitlines())
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.sep)
     n_fields, row = None, 0
     try:
         for record in reader:
@@ -482,14 +447,19 @@ def _raise_ragged_row(data: bytes, file: str, sep: str) -> None:
                 n_fields = len(record)
                 continue
             row += 1
-            if len(record) != n_fields:
-                more = "more" if len(record) > n_fields else "fewer"
-                raise DataError(
-                    f"File '{file}', row {row}: {len(record)} fields but the header has "
-                    f"{n_fields} ({more} values than columns); fix that row and load it again."
-                )
+            if len(record) != n_fields + (layout.extra is not None):
+                raise DataError(_ragged_message(file, row, len(record), n_fields, layout))
     except csv.Error:
         return  # let the C engine report what it makes of it
+
+
+def _ragged_message(file: str, row: int, fields: int, names: int, layout: TextLayout) -> str:
+    if layout.extra is not None:
+        return (f"File '{file}', row {row}: {fields} fields but the rows above have "
+                f"{names + 1}; fix that row and load it again.")
+    more = "more" if fields > names else "fewer"
+    return (f"File '{file}', row {row}: {fields} fields but the header has {names} ({more} "
+            "values than columns); fix that row and load it again.")
 
 
 def _check_decoded(frame: pd.DataFrame, file: str) -> None:
