@@ -17,7 +17,7 @@ st.caption(
     "resampled for both, so what they share cancels), unpaired otherwise."
 )
 uploads = st.file_uploader("Other models' prediction files", accept_multiple_files=True,
-                           key="cmp_upload", type=["csv", "tsv", "parquet", "npz", "pt"])
+                           key="cmp_upload", type=["csv", "tsv", "parquet", "npz", "pt", "gz", "bz2", "xz", "zip"])
 left, middle, right = st.columns(3)
 with left:
     objective = st.text_input("Objective", value="f1", key="cmp_objective",

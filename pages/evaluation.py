@@ -52,7 +52,7 @@ try:
                        "rows included, so the held-out figures lean slightly optimistic.")
     else:
         upload = st.file_uploader("Evaluation file (same classes)", key="ev_upload",
-                                  type=["csv", "tsv", "parquet", "npz", "pt"])
+                                  type=["csv", "tsv", "parquet", "npz", "pt", "gz", "bz2", "xz", "zip"])
         if upload is None:
             st.info("Upload the same model's predictions on other rows (a test set) to measure "
                     "thresholds chosen on the loaded file.")

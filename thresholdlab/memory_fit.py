@@ -85,6 +85,7 @@ def estimate(source, name: str | None = None) -> MemoryEstimate | None:
     than Parquet and CSV/TSV, sketch files, and files whose shape cannot be read cheaply (their
     load says what is wrong)."""
     from thresholdlab.loading import file_format
+    from thresholdlab.loading.source import compression
     from thresholdlab.sketch import is_sketch
 
     raw = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else None
@@ -95,6 +96,8 @@ def estimate(source, name: str | None = None) -> MemoryEstimate | None:
         return None
     if fmt not in ("parquet", "csv", "tsv") or is_sketch(raw if raw is not None else source):
         return None
+    if compression(file) is not None:
+        return None  # the size on disk says little about the text's
     try:
         if fmt == "parquet":
             return _parquet(raw if raw is not None else source, file)

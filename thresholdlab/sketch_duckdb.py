@@ -17,6 +17,7 @@ counts rows done.
 from __future__ import annotations
 
 import glob
+import gzip
 import os
 import threading
 from dataclasses import dataclass
@@ -54,6 +55,14 @@ def _format(paths: list[str]) -> str:
     kinds = set()
     for p in paths:
         ext = Path(p).suffix.lower()
+        if ext in (".gz", ".gzip"):  # DuckDB reads gzipped text as it goes
+            ext = Path(Path(p).stem).suffix.lower()
+            if ext not in (".csv", ".tsv", ".txt"):
+                raise DataError(f"{Path(p).name!r}: a gzipped file is sketched when it is CSV "
+                                "or TSV (.csv.gz, .tsv.gz); decompress it first.")
+        elif ext in (".bz2", ".xz", ".zip"):
+            raise DataError(f"{Path(p).name!r}: a sketch reads gzipped CSV (.csv.gz) but not "
+                            f"{ext} files; decompress it (or gzip it) first.")
         if ext in (".parquet", ".pq"):
             kinds.add("parquet")
         elif ext in (".csv", ".tsv", ".txt"):
@@ -93,7 +102,8 @@ def _csv_options(path: str, fmt: str) -> str:
     from thresholdlab.loading.tables import _strip_sep_line
     from thresholdlab.loading.text_layout import SNIFF_BYTES, SPACES, split_line, text_layout
 
-    with open(path, "rb") as f:
+    is_gzip = Path(path).suffix.lower() in (".gz", ".gzip")
+    with (gzip.open if is_gzip else open)(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
     head, declared = _strip_sep_line(head)
     name = Path(path).name

@@ -25,7 +25,8 @@ from thresholdlab.curves import CurveIndex
 from thresholdlab.decisions import DecisionRule
 from thresholdlab.metrics import Report, evaluate
 from thresholdlab.optimise import Objective, _with_predict_nothing, optimise
-from thresholdlab.loading import file_format
+from thresholdlab.loading import DEFAULT_MAX_BYTES, file_format
+from thresholdlab.loading.source import compression, unpacked_bytes
 from thresholdlab.predictions import DataError, PredictionSet
 
 MAX_LEVELS = 20
@@ -93,6 +94,9 @@ def slice_columns(
     if fmt == "pt":
         return {}
     raw = bytes(source) if isinstance(source, (bytes, bytearray)) else None
+    if compression(str(name)) is not None:  # read as loading reads it: decompressed
+        raw = unpacked_bytes(raw if raw is not None else Path(source).read_bytes(), str(name),
+                             DEFAULT_MAX_BYTES)
     import pandas as pd
 
     try:

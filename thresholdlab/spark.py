@@ -191,7 +191,9 @@ def sketch_paths(files, *, n_bins: int = DEFAULT_BINS, master: str | None = None
     spark = builder.getOrCreate()
     # Not sketch_duckdb's format check: Spark reads .csv, .tsv and .txt files together (comma-
     # separated unless every one is .tsv), where DuckDB asks for one kind.
-    suffixes = {Path(f).suffix.lower() for f in files}
+    # Spark's readers open gzip and bzip2 text by its extension.
+    suffixes = {Path(Path(f).stem).suffix.lower() if Path(f).suffix.lower() in (".gz", ".bz2")
+                else Path(f).suffix.lower() for f in files}
     if suffixes <= {".parquet", ".pq"}:
         df = spark.read.parquet(*files)
     elif suffixes <= {".csv", ".tsv", ".txt"}:

@@ -72,3 +72,16 @@ def test_cli_engine_spark(spark, tmp_path, capsys):
     assert "400 rows, binary" in capsys.readouterr().out
     assert read_sketch(out).equals(sketch_files([str(tmp_path / "d.parquet")], n_bins=100))
     np.testing.assert_array_equal(read_sketch(out).positives, [df.label.sum()])
+
+
+def test_spark_reads_gzipped_csv_as_duckdb_and_loading_do(spark, tmp_path):
+    from thresholdlab.loading import load
+    from thresholdlab.sketch import Sketch
+    from thresholdlab.spark import sketch_paths
+
+    df = frame("multiclass", 600, seed=3)
+    path = tmp_path / "d.csv.gz"
+    df.to_csv(path, index=False)
+    by_spark = sketch_paths([str(path)], n_bins=100)
+    assert by_spark.equals(sketch_files([str(path)], n_bins=100))
+    assert by_spark.equals(Sketch.from_predictions(load(path), 100))

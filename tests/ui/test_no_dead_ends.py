@@ -93,3 +93,16 @@ def test_a_file_opened_through_the_column_mapper_goes_when_removed_from_the_uplo
     at.file_uploader(key="upload_widget").set_value(None).run()
     assert not at.exception
     assert at.session_state["dataset"].source.kind == "sample"
+
+
+def test_a_gzipped_upload_loads_and_its_columns_can_be_mapped():
+    import gzip
+
+    at = open_app(MULTICLASS)
+    upload(at, "upload_widget", "scores.csv.gz", gzip.compress(UNDETECTED))
+    assert not at.exception
+    assert any("scores.csv.gz" in e for e in errors(at))
+    at.selectbox(key="override_label_col").set_value("outcome").run()
+    assert not at.exception and not errors(at)
+    dataset = at.session_state["dataset"]
+    assert dataset.source.name == "scores.csv.gz" and dataset.predictions.n_rows == 5

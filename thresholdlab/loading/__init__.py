@@ -128,7 +128,7 @@ def load(
     overrides = Overrides.checked(label_col, label_cols, score_cols, task, score_kind)
     fmt = file_format(source.file)
     try:
-        return _load(source, fmt, overrides, limits, sha256)
+        return _load(source, fmt, overrides, limits, sha256, max_bytes)
     except MemoryError:
         # Readers never retry a file that ran out of memory with another reader: those
         # need more of it.
@@ -137,12 +137,12 @@ def load(
 
 
 def _load(source: Source, fmt: str, overrides: Overrides, limits: Limits | None,
-          sha256: str | None) -> PredictionSet:
+          sha256: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> PredictionSet:
     if fmt in ("npz", "pt"):
         source = source.in_memory()  # pyarrow reads Parquet and plain CSV by itself
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = _digest(source, sha256, pool)
-        raw = read_raw(source, fmt, overrides)
+        digest = _digest(source, sha256, pool)  # of the file as given, compressed or not
+        raw = read_raw(source.unpacked(max_bytes), fmt, overrides)
         if limits is not None:
             limits.check_table(source.file, raw.scores.shape[0], _column_count(raw))
         # The parsed table is gone by now; give its memory back before the labels are built.

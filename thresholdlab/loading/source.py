@@ -30,6 +30,7 @@ FORMATS = {
     ".pt": "pt",
     ".pth": "pt",
 }
+_COMPRESSIBLE = {".csv", ".txt", ".tsv", ".parquet", ".pq"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,20 @@ class Source:
             return self
         with _file_errors(self.shown):
             return replace(self, data=self.path.read_bytes())
+
+    def unpacked(self, max_bytes: int) -> Source:
+        """The same source with a compressed file's text (``preds.csv.gz``) as its bytes, for
+        the readers; itself when the name says no compression or the bytes are not compressed
+        (pandas' ``df.parquet.gzip``, a Parquet file whose pages are)."""
+        kind = compression(self.file)
+        if kind is None:
+            return self
+        if self.data is None:
+            with _file_errors(self.shown), self.path.open("rb") as f:
+                if not f.read(len(_MAGIC[kind])) == _MAGIC[kind]:
+                    return self
+        text = unpacked_bytes(self.in_memory().data, self.file, max_bytes)
+        return Source(self.file, len(text), data=text, shown=self.shown)
 
     def sha256(self) -> str:
         """Hex digest of the file's bytes; a file on disk is hashed in chunks, never held whole."""
@@ -203,15 +218,78 @@ def _human_size(n: int) -> str:
 
 
 def file_format(file: str) -> str:
-    """Format key (``csv``, ``tsv``, ``parquet``, ``npz``, ``pt``) from the file's extension."""
+    """Format key (``csv``, ``tsv``, ``parquet``, ``npz``, ``pt``) from the file's extension;
+    a compressed file's (``preds.csv.gz``) from the extension before the compression's."""
     ext = Path(file).suffix.lower()
+    if compression(file) is not None:
+        ext = Path(Path(file).stem).suffix.lower()
     if ext not in FORMATS:
         shown = f"extension '{ext}'" if ext else "no extension"
         raise DataError(
             f"File '{file}' has {shown}, which ThresholdLab does not read; "
-            "save it as .csv, .tsv, .parquet, .npz or .pt."
+            "save it as .csv, .tsv, .parquet, .npz or .pt (a CSV or TSV may be gzipped: "
+            ".csv.gz)."
         )
     return FORMATS[ext]
+
+
+COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
+"""Compressed files the loader opens, by the last extension (``preds.csv.gz``); the one before
+it gives the format."""
+_MAGIC = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00", "zip": b"PK\x03\x04"}
+_CHUNK = 1 << 22
+
+
+def compression(file: str) -> str | None:
+    """``gzip``, ``bz2``, ``xz`` or ``zip`` when the name says the file is compressed."""
+    path = Path(file)
+    inner = Path(path.stem).suffix.lower()
+    ext = path.suffix.lower()
+    return COMPRESSIONS[ext] if ext in COMPRESSIONS and inner in _COMPRESSIBLE else None
+
+
+def unpacked_bytes(data: bytes, file: str, max_bytes: int) -> bytes:
+    """The decompressed bytes of a file whose name says it is compressed; ``data`` itself when
+    it does not start as such a file does. Refuses text over ``max_bytes`` as it is read, so a
+    small archive cannot fill the memory."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+    from io import BytesIO
+
+    kind = compression(file)
+    if kind is None or not data.startswith(_MAGIC[kind]):
+        return data
+    try:
+        if kind == "zip":
+            archive = zipfile.ZipFile(BytesIO(data))
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                raise DataError(
+                    f"File '{file}' is a zip archive of {len(members)} files; zip one "
+                    "prediction file alone (or load it unzipped)."
+                )
+            stream = archive.open(members[0])
+        else:
+            opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind]
+            stream = opener(BytesIO(data))
+        parts, size = [], 0
+        with stream:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise DataError(
+                        f"File '{file}' holds more than {_human_size(max_bytes)} once "
+                        "decompressed, over the limit; load a sample of its rows or split it."
+                    )
+                parts.append(chunk)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        raise DataError(
+            f"File '{file}' cannot be decompressed ({exc}); check that it was copied whole, "
+            "or load it uncompressed."
+        ) from None
+    return b"".join(parts)
 
 
 def release_arrow_memory() -> None:

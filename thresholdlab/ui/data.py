@@ -213,7 +213,7 @@ def table_columns(source: Source) -> list[str] | None:
         fmt = loading.file_format(file.file)
         if fmt not in ("csv", "tsv", "parquet"):
             return None
-        frame, _ = loading.read_table(file.in_memory(), fmt)
+        frame, _ = loading.read_table(file.unpacked(loading.DEFAULT_MAX_BYTES).in_memory(), fmt)
     except Exception:  # noqa: BLE001 - a broken file keeps its own error sentence
         return None
     return [str(c) for c in frame.columns]

@@ -358,7 +358,8 @@ def draw(dataset: Dataset) -> None:
         args=("upload",),
         help=(
             "Scores and true labels of a validation set: CSV/TSV (one score column per class, "
-            "a label column or 0/1 truth columns), Parquet, NPZ or a PyTorch .pt dict with "
+            "a label column or 0/1 truth columns; compressed too, as .csv.gz, .bz2, .xz or "
+            ".zip), Parquet, NPZ or a PyTorch .pt dict with "
             "`scores`, `labels` and optional `classes`. A sketch file written by "
             "`thresholdlab sketch` opens the same way."
         ),
