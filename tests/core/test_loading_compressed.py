@@ -87,8 +87,8 @@ def _zip_of(*names):
      "File 'two.csv.zip' is a zip archive of 2 files; zip one prediction file alone (or load "
      "it unzipped)."),
     ("preds.npz.gz", b"\x1f\x8b\x08", "File 'preds.npz.gz' has extension '.gz', which "
-     "ThresholdLab does not read; save it as .csv, .tsv, .parquet, .npz or .pt (a CSV or TSV "
-     "may be gzipped: .csv.gz)."),
+     "ThresholdLab does not read; save it as .csv, .tsv, .parquet, .npz or .pt (compressed: "
+     ".csv.gz, .tsv.gz or .parquet.gz)."),
 ])
 def test_broken_or_unreadable_archives_are_one_sentence(tmp_path, name, data, message):
     (tmp_path / name).write_bytes(data)

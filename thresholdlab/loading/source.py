@@ -225,10 +225,11 @@ def file_format(file: str) -> str:
         ext = Path(Path(file).stem).suffix.lower()
     if ext not in FORMATS:
         shown = f"extension '{ext}'" if ext else "no extension"
+        packed = (" (compressed: .csv.gz, .tsv.gz or .parquet.gz)"
+                  if ext in COMPRESSIONS else "")
         raise DataError(
             f"File '{file}' has {shown}, which ThresholdLab does not read; "
-            "save it as .csv, .tsv, .parquet, .npz or .pt (a CSV or TSV may be gzipped: "
-            ".csv.gz)."
+            f"save it as .csv, .tsv, .parquet, .npz or .pt{packed}."
         )
     return FORMATS[ext]
 
