@@ -19,10 +19,14 @@ def _write(tmp_path, frame, name="preds.csv"):
     return path
 
 
-def _load_as_before(path, monkeypatch, **kw):
-    """The file loaded without the category-code rule: what the loader did before it."""
+def _load_as_before(path, monkeypatch, extras=True, **kw):
+    """The file loaded without the category-code rule: what the loader did before it (and,
+    with ``extras`` False, without the rule for numbers beside one probability either)."""
     with monkeypatch.context() as m:
         m.setattr(roles, "_drop_category_codes", lambda frame, scores: (scores, []))
+        if not extras:
+            m.setattr(roles, "drop_extra_columns",
+                      lambda frame, label, scores, file: (scores, [], None))
         return tl.load(path, **kw)
 
 
@@ -66,7 +70,7 @@ def test_binary_score_beside_an_age_band_stays_binary_on_its_score(tmp_path, mon
     np.testing.assert_array_equal(predictions.probabilities[:, 0], frame["score"])
     assert list(slice_columns(path, predictions)) == ["age_band"]
     # Before, the band was read as a second logit and became the positive class.
-    before = _load_as_before(path, monkeypatch)
+    before = _load_as_before(path, monkeypatch, extras=False)
     assert before.columns["scores"] == ["score", "age_band"]
 
 

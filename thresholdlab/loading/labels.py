@@ -10,18 +10,12 @@ import pandas as pd
 
 from thresholdlab.loading.raw import Raw, _numbers
 from thresholdlab.loading.roles import _is_numeric
-from thresholdlab.loading.spelling import _NA_TEXT, _MAX_LISTED, _cell, _plain, _quoted, _spell
+from thresholdlab.loading.spelling import (
+    _FALSE_WORDS, _MAX_LISTED, _NA_TEXT, _TRUE_WORDS, _WORD_PAIRS, FALSE_NAMES, TRUE_NAMES,
+    _cell, _plain, _quoted, _spell,
+)
 from thresholdlab.predictions import DataError
 
-_WORD_PAIRS = (("yes", "no"), ("positive", "negative"), ("pos", "neg"), ("true", "false"))
-"""Ways a file spells True/False in its labels (any case): the first pair any label uses names
-the mapping in its note ("Labels are pos/neg: ...")."""
-_TRUE_WORDS = frozenset(true for true, _ in _WORD_PAIRS)
-_FALSE_WORDS = frozenset(false for _, false in _WORD_PAIRS)
-TRUE_NAMES = _TRUE_WORDS | {"1"}
-FALSE_NAMES = _FALSE_WORDS | {"0", "-1"}
-"""Class names that say a class is the positive one, or the negative one (binary labels as
-words or numbers)."""
 
 
 def _factorize(values: pd.Series, file: str, where: str, names=()) -> tuple[np.ndarray, list]:
@@ -200,6 +194,10 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
     spelled = [_spell(u) for u in uniques]
     lowered = [s.strip().lower() for s in spelled]
     names = [c.strip().lower() for c in classes] if classes else []
+    if names == ["0"] and not named:
+        # pandas names a lone column of model outputs 0 (pd.DataFrame(model.predict(x))): a
+        # position, not label 0 made the positive class.
+        names = []
     bools = [_as_bool(u) for u in uniques]
     ints = [_as_int(u) for u in uniques]
     notes: list[str] = []

@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from thresholdlab.loading.extra_columns import (
+    SCORE_WORDS, drop_extra_columns, top_class_columns, top_class_note,
+)
 from thresholdlab.loading.spelling import _NA_TEXT, _quoted, _spell
 from thresholdlab.loading.tables import REPEATED_NAMES
 from thresholdlab.predictions import TASKS, DataError
@@ -120,6 +123,10 @@ def _prefix(column: str) -> tuple[str | None, str]:
         for p in prefixes:
             if low.startswith(p) and len(low) > len(p) and len(p) > best_len:
                 best_kind, best_len = kind, len(p)
+    if best_kind == "score" and low[best_len:] in SCORE_WORDS | _PREDICTED_WORDS:
+        # y_pred_proba, pred_score: a score of no class by name; y_pred_label, pred_class:
+        # predicted labels.
+        return None, column.strip()
     return best_kind, column.strip()[best_len:]
 
 
@@ -279,6 +286,12 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     codes: list[str] = []  # category codes among prefix-less numeric columns (not scores)
     if scores and not ov.score_cols:
         scores, classes, predicted = _drop_predicted_labels(frame, label, scores, classes)
+        tops = top_class_columns(frame, scores)
+        if tops:
+            classes = [k for c, k in zip(scores, classes) if c not in tops]
+            scores = [c for c in scores if c not in tops]
+            codes += tops  # kept as extra columns: they can slice the rows
+            notes.append(top_class_note(tops))
     used = {label, id_col, *(labels or []), *scores, *predicted}
     if not scores:
         # No score prefix anywhere: with a label column, every remaining numeric column is a score.
@@ -292,11 +305,14 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
             elif numeric:
                 raise _no_label_error(file)
         scores = [c for c in numeric if c != label]
-        scores, _, predicted = _drop_predicted_labels(frame, label, scores, scores,
-                                                      prefixed=False)
+        scores, _, predicted = _drop_predicted_labels(frame, label, scores, scores)
         scores, codes = _drop_category_codes(frame, scores)
         if codes:
             notes.append(_category_code_note(codes))
+        scores, extras, extras_note = drop_extra_columns(frame, label, scores, file)
+        codes += extras  # kept as extra columns: they can slice the rows
+        if extras_note:
+            notes.append(extras_note)
         if not scores:
             raise DataError(
                 f"File '{file}' has no score columns: none is named with a score prefix "
@@ -313,6 +329,15 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
         )
     if label is None and labels is None:
         raise _no_label_error(file)
+    if label is not None and not ov.score_cols:
+        # Named as predictions beside prefixed scores (pred_label, y_pred): said as such.
+        taken = {label, id_col, *scores, *predicted, *codes}
+        known = None
+        for c in free:
+            if c not in taken and _names_predictions(c):
+                known = known or _label_values(frame, label, classes)
+                if _holds_only(frame[c], known):
+                    predicted.append(c)
     if predicted:
         notes.append(
             f"Column {_quoted(predicted)} holds predicted labels, not scores (every value is a "
@@ -353,17 +378,17 @@ def _check_repeated_names(frame: pd.DataFrame, used: set, file: str) -> list[str
     return notes
 
 
-def _drop_predicted_labels(frame, label, scores, classes, prefixed=True):
+def _drop_predicted_labels(frame, label, scores, classes):
     """(scores, classes, dropped): candidate score columns that hold predicted labels left out.
 
     Such a column holds text, or whole numbers (an integer type), every value of which is a
     label, a class name or a class number (counted from 0 or 1), while the other candidates
     hold fractions (a float type): an export of ``y_pred`` next to the scores, not a score. A
     column of only 0s and 1s counts only when named as predictions are (``pred``,
-    ``predicted``, ...; :data:`_PREDICTION_NAMES`), among columns without a score prefix
-    (``prefixed`` False), beside a float column holding a value that is not a whole number
-    (``proba, pred``): R writes a class's probabilities of exactly 0 or 1 as whole numbers.
-    Only for one label column; never for columns the user named as scores.
+    ``y_pred``, ``predicted_label``, ...; :func:`_names_predictions`), beside a float column
+    holding a value that is not a whole number (``proba, pred``): R writes a class's
+    probabilities of exactly 0 or 1 as whole numbers. Only for one label column; never for
+    columns the user named as scores.
     """
     if label is None or len(scores) < 2:
         return scores, classes, []
@@ -373,33 +398,52 @@ def _drop_predicted_labels(frame, label, scores, classes, prefixed=True):
     fractional = None  # whether some float candidate holds a fraction; looked at when needed
     known = None
     dropped = []
-    for c, is_float in zip(scores, floats):
+    float_classes = {k.strip().lower() for k, f in zip(classes, floats) if f}
+    for c, k, is_float in zip(scores, classes, floats):
         series = frame[c]
         if is_float:
             continue
         whole = pd.api.types.is_integer_dtype(series)
-        # A 0/1 column is a prediction only by its name: R writes a class's probabilities
-        # of exactly 0 or 1 (a class never predicted) as whole numbers too.
-        hard = whole and not prefixed and _normal(c) in _PREDICTION_NAMES
+        # A 0/1 column is a prediction only by its name, or beside a float column of the same
+        # class (p_fraud, pred_fraud): R writes a class's probabilities of exactly 0 or 1 (a
+        # class never predicted) as whole numbers too.
+        hard = whole and (_names_predictions(c) or k.strip().lower() in float_classes)
         if hard and series.max() <= 1 and fractional is None:
             fractional = any(_has_fraction(frame[k]) for k, f in zip(scores, floats) if f)
         if not (_is_text(series) or (whole and (series.max() > 1 or (hard and fractional)))):
             continue
         if known is None:
-            names = [k for k, f in zip(classes, floats) if f]
-            known = {_spell(v).strip().lower() for v in pd.unique(frame[label].dropna())}
-            known |= {k.strip().lower() for k in names}
-            known |= {str(i) for i in range(len(names) + 1)}
-        values = {_spell(v).strip().lower() for v in pd.unique(series.dropna())}
-        if values and values <= known:
+            known = _label_values(frame, label, [k for k, f in zip(classes, floats) if f])
+        if _holds_only(series, known):
             dropped.append(c)
     kept = [(s, k) for s, k in zip(scores, classes) if s not in dropped]
     return [s for s, _ in kept], [k for _, k in kept], dropped
 
 
-_PREDICTION_NAMES = frozenset({"pred", "preds", "prediction", "predictions", "predicted",
-                               "yhat", "y_hat", "decision"})
-"""Names of a column of predicted labels (0/1 beside a score: ``proba, pred``)."""
+def _label_values(frame, label, classes) -> set[str]:
+    """What a column of predicted labels holds: labels, class names, class numbers."""
+    known = {_spell(v).strip().lower() for v in pd.unique(frame[label].dropna())}
+    known |= {k.strip().lower() for k in classes}
+    return known | {str(i) for i in range(len(classes) + 1)}
+
+
+def _holds_only(series: pd.Series, known: set[str]) -> bool:
+    values = {_spell(v).strip().lower() for v in pd.unique(series.dropna())}
+    return bool(values) and values <= known
+
+
+_PREDICTION_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "predicted",
+                               "yhat", "hat", "decision", "decisions"})
+_PREDICTED_WORDS = frozenset({"y", "label", "labels", "class", "classes", "cls", "category"})
+
+
+def _names_predictions(column: str) -> bool:
+    """Whether a name says the column holds predicted labels: a prediction word, with at most
+    words for a label beside it (``pred``, ``y_pred``, ``yhat``, ``predicted_label``,
+    ``pred_class``), so never a class's score (``pred_malignant``) nor a probability
+    (``y_pred_prob``)."""
+    words = set(_normal(column).split("_")) - {""}
+    return bool(words & _PREDICTION_WORDS) and words <= _PREDICTION_WORDS | _PREDICTED_WORDS
 
 
 def _has_fraction(series: pd.Series) -> bool:

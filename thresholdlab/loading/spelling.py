@@ -48,3 +48,14 @@ def _cell(value) -> str:
     readable sentence whatever the file holds."""
     text = str(value)
     return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN - 3] + "..."
+
+
+_WORD_PAIRS = (("yes", "no"), ("positive", "negative"), ("pos", "neg"), ("true", "false"))
+"""Ways a file spells True/False in its labels (any case): the first pair any label uses names
+the mapping in its note ("Labels are pos/neg: ...")."""
+_TRUE_WORDS = frozenset(true for true, _ in _WORD_PAIRS)
+_FALSE_WORDS = frozenset(false for _, false in _WORD_PAIRS)
+TRUE_NAMES = _TRUE_WORDS | {"1"}
+FALSE_NAMES = _FALSE_WORDS | {"0", "-1"}
+"""Class names that say a class is the positive one, or the negative one (binary labels as
+words or numbers)."""
