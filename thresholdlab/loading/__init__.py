@@ -181,9 +181,13 @@ def _column_count(raw: Raw) -> int:
 def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
     """Parse the file and pull out scores, labels and ids; the parsed table dies on return."""
     if fmt in ("npz", "pt"):
-        arrays = (read_npz if fmt == "npz" else read_pt)(source.data, source.file)
+        notes: list[str] = []
+        arrays = (read_npz(source.data, source.file) if fmt == "npz"
+                  else read_pt(source.data, source.file, notes))
         noun = "array" if fmt == "npz" else "tensor"
-        return raw_from_arrays(arrays, source.file, overrides, noun)
+        raw = raw_from_arrays(arrays, source.file, overrides, noun)
+        raw.notes[:0] = notes
+        return raw
     # Most files: the score columns go straight into the score matrix as they are read.
     read = read_parquet_filled if fmt == "parquet" else partial(read_csv_blocks, fmt=fmt)
     filled = read(source, overrides)

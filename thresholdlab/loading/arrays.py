@@ -49,9 +49,14 @@ def read_npz(data: bytes, file: str) -> dict[str, Any]:
     return arrays
 
 
-def read_pt(data: bytes, file: str) -> dict[str, Any]:
-    """A dict of tensors from ``torch.save``, loaded with ``weights_only=True`` only."""
-    if not data.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive since PyTorch 1.6
+def read_pt(data: bytes, file: str, notes: list[str] | None = None) -> dict[str, Any]:
+    """A dict of tensors from ``torch.save``, loaded with ``weights_only=True`` only.
+
+    A list of tensors (an evaluation loop's outputs, batch by batch) is read as their rows one
+    after the other, as ``torch.cat`` joins them, with a sentence in ``notes``.
+    """
+    # torch.save writes a zip archive since PyTorch 1.6, a pickle before (and when asked to).
+    if not data.startswith((b"PK\x03\x04", b"\x80")):
         raise DataError(
             f"File '{file}' is not a valid PyTorch file; "
             "save it with torch.save({'scores': ..., 'labels': ...}, path)."
@@ -67,7 +72,12 @@ def read_pt(data: bytes, file: str) -> dict[str, Any]:
         obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except MemoryError:
         raise
-    except Exception:
+    except Exception as exc:
+        if "global" not in str(exc).lower():  # a class or function refused by weights_only
+            raise DataError(
+                f"File '{file}' is not a valid PyTorch file; "
+                "save it with torch.save({'scores': ..., 'labels': ...}, path)."
+            ) from None
         raise DataError(
             f"File '{file}' could not be loaded safely: only tensors, numbers, strings, lists "
             "and dicts are read, never other Python objects; "
@@ -80,8 +90,17 @@ def read_pt(data: bytes, file: str) -> dict[str, Any]:
         )
     arrays = {}
     for key, value in obj.items():
+        if _batches(value, torch):
+            value = _joined(value, torch, file, str(key), notes)
         if isinstance(value, torch.Tensor):
+            if value.is_meta:
+                raise DataError(
+                    f"File '{file}', tensor '{key}' holds no values (it is on the meta device); "
+                    "save the tensor computed on the CPU or a GPU."
+                )
             value = value.detach().cpu()
+            if value.layout != torch.strided:
+                value = value.to_dense()  # a sparse tensor's values, zeros included
             # float32 stays float32 (exact, half the memory), as for NPZ and Parquet; bfloat16
             # has no numpy equivalent, and float16 scores are widened as every other format does.
             if value.is_floating_point() and value.dtype not in (torch.float32, torch.float64):
@@ -89,3 +108,25 @@ def read_pt(data: bytes, file: str) -> dict[str, Any]:
             value = value.numpy()
         arrays[str(key)] = value
     return arrays
+
+
+def _batches(value, torch) -> bool:
+    """A list of tensors of one or more dimensions: an evaluation loop's outputs per batch."""
+    return (isinstance(value, (list, tuple)) and len(value) > 0
+            and all(isinstance(v, torch.Tensor) and v.dim() >= 1 for v in value))
+
+
+def _joined(value, torch, file: str, key: str, notes: list[str] | None):
+    """The batches' rows one after the other (``torch.cat``), never stacked into a batch
+    dimension that would read as classes."""
+    shapes = {tuple(v.shape[1:]) for v in value}
+    if len(shapes) > 1:
+        raise DataError(
+            f"File '{file}', tensor list '{key}': its {len(value)} tensors differ past their "
+            "first dimension; save one tensor, torch.cat of the batches."
+        )
+    if notes is not None and len(value) > 1:
+        notes.append(f"The {len(value)} tensors in '{key}' are read as their rows one after "
+                     "the other, as torch.cat joins batches.")
+    return torch.cat([v.detach().cpu().to_dense() if v.layout != torch.strided
+                      else v.detach().cpu() for v in value], dim=0)

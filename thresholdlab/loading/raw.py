@@ -263,6 +263,7 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
         )
     if scores.shape[0] == 0:
         raise DataError(f"File '{file}' has no data rows; save at least one scored sample.")
+    stacked = scores.ndim == 2 and scores.shape[0] < scores.shape[1]
     # float32 stays float32, as for table columns (see score_matrix).
     dtype = np.float32 if scores.dtype == np.float32 else np.float64
     scores = np.ascontiguousarray(scores.reshape(scores.shape[0], -1), dtype=dtype)
@@ -303,6 +304,13 @@ def raw_from_arrays(arrays: dict[str, Any], file: str, ov: Overrides, noun: str 
     else:
         raw.label, raw.label_name = pd.Series(labels), f"{noun} 'labels'"
         raw.columns["label"] = "labels"
+    if stacked:
+        # Batches stacked into one tensor (torch.stack, np.stack) read as rows of classes.
+        raw.notes.append(
+            f"{noun.capitalize()} 'scores' has fewer rows ({scores.shape[0]}) than columns "
+            f"({k}): if it holds batches stacked one on another, save them joined instead "
+            "(torch.cat, np.concatenate), one row per sample."
+        )
     return raw
 
 
