@@ -249,7 +249,8 @@ BAD_INPUTS = [
     BadInput(
         "no-label-column", "nolabelcol.csv", "p_a,p_b\n0.1,0.9\n0.8,0.2\n",
         "File 'nolabelcol.csv' has no column that looks like the true labels (such as label, "
-        "labels, target, y, y_true); name it with --label-col (or in the sidebar).",
+        "labels, target, y, y_true); name it with --label-col, or a multi-label file's 0/1 "
+        "truth columns with --label-cols (or in the sidebar).",
     ),
     BadInput(
         "unknown-override-column", "o.csv", "label,p_a\n1,0.4\n",

@@ -515,7 +515,8 @@ def _category_code_note(codes: list[str]) -> str:
 def _no_label_error(file: str) -> DataError:
     return DataError(
         f"File '{file}' has no column that looks like the true labels "
-        f"(such as {', '.join(LABEL_NAMES[:5])}); name it with --label-col (or in the sidebar)."
+        f"(such as {', '.join(LABEL_NAMES[:5])}); name it with --label-col, or a multi-label "
+        "file's 0/1 truth columns with --label-cols (or in the sidebar)."
     )
 
 
