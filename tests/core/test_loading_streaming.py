@@ -424,7 +424,7 @@ def test_parquet_missing_score_and_files_left_to_the_whole_table_reader(filled_r
         b"not parquet at all",
         parquet_bytes(_frame().iloc[:0]),
         parquet_bytes(_frame().set_axis(range(5), axis=1)),
-        parquet_bytes(table=pa.table({"label": [1, 0], "p_a": [[0.1], [0.2]]})),
+        parquet_bytes(table=pa.table({"label": [1, 0], "p_a": [["0.1"], ["0.2"]]})),
         parquet_bytes(table=pa.Table.from_arrays(
             [pa.array([1, 0]), pa.array([0.9, 0.1]), pa.array([0.8, 0.2])],
             names=["label", "p_a", "p_a"])),

@@ -106,3 +106,23 @@ def test_a_gzipped_upload_loads_and_its_columns_can_be_mapped():
     assert not at.exception and not errors(at)
     dataset = at.session_state["dataset"]
     assert dataset.source.name == "scores.csv.gz" and dataset.predictions.n_rows == 5
+
+
+def test_a_file_of_score_vectors_loads_and_its_spread_columns_can_be_mapped():
+    import io
+
+    import pandas as pd
+
+    frame = pd.DataFrame({"outcome": [0, 1, 2, 1, 0, 2]})
+    frame["probs"] = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.3, 0.5, 0.2],
+                      [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    at = open_app(MULTICLASS)
+    upload(at, "upload_widget", "vectors.parquet", buffer.getvalue())
+    assert not at.exception and any("vectors.parquet" in e for e in errors(at))
+    assert {"p_0", "p_1", "p_2"} <= set(at.multiselect(key="override_score_cols").options)
+    at.selectbox(key="override_label_col").set_value("outcome").run()
+    assert not at.exception and not errors(at)
+    dataset = at.session_state["dataset"]
+    assert dataset.source.name == "vectors.parquet" and dataset.predictions.classes == ("0", "1", "2")

@@ -61,7 +61,8 @@ from thresholdlab.loading.source import (
     read_source, release_arrow_memory,
 )
 from thresholdlab.loading.streaming import read_csv_blocks
-from thresholdlab.loading.tables import REPEATED_NAMES, read_table
+from thresholdlab.loading.tables import REPEATED_NAMES, VECTORS, read_table
+from thresholdlab.loading.vectors import spread_vectors
 from thresholdlab.loading.text_layout import sniff_dialect
 from thresholdlab.predictions import DataError, PredictionSet
 
@@ -74,7 +75,7 @@ __all__ = [
     "finish", "inspect_report", "load", "map_binary_labels", "map_labels", "map_truth_columns",
     "one_hot_labels", "percent_warnings", "raw_from_arrays", "raw_from_table", "read_npz",
     "read_pt", "read_raw", "read_source", "read_table", "release_arrow_memory", "score_matrix",
-    "sniff_dialect", "sum_warnings",
+    "sniff_dialect", "spread_vectors", "sum_warnings", "VECTORS",
 ]
 
 
@@ -192,14 +193,16 @@ def read_raw(source: Source, fmt: str, overrides: Overrides) -> Raw:
     read = read_parquet_filled if fmt == "parquet" else partial(read_csv_blocks, fmt=fmt)
     filled = read(source, overrides)
     if filled is not None:
-        raw = raw_from_table(filled.frame, source.file, overrides,
+        frame, vector_notes = spread_vectors(filled.frame, source.file)
+        raw = raw_from_table(frame, source.file, overrides,
                              filled=(filled.matrix, filled.matrix_columns),
                              summary=filled.summary)
-        raw.notes[:0] = filled.notes
+        raw.notes[:0] = filled.notes + vector_notes
         return raw
     table, table_notes = read_table(source, fmt)
+    table, vector_notes = spread_vectors(table, source.file, table.attrs.pop(VECTORS, None))
     raw = raw_from_table(table, source.file, overrides)
-    raw.notes[:0] = table_notes
+    raw.notes[:0] = table_notes + vector_notes
     return raw
 
 

@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from thresholdlab.loading.source import Source, release_arrow_memory
+from thresholdlab.loading.vectors import arrow_vectors, is_vector_type
 from thresholdlab.loading.text_layout import (
     SNIFF_BYTES, SPACES, TextLayout, split_line, text_layout,
 )
@@ -26,6 +27,8 @@ from thresholdlab.predictions import DataError
 
 REPEATED_NAMES = "thresholdlab_repeated_names"
 """``DataFrame.attrs`` key: header names given twice (see _repeated_names)."""
+VECTORS = "thresholdlab_vectors"
+"""``DataFrame.attrs`` key: Parquet columns of a vector per row, as (n, K) arrays."""
 BLOCK_PER_COLUMN = "thresholdlab_block_per_column"
 """``DataFrame.attrs`` key: True when each column is its own pandas block, so that taking a
 column out frees its memory (taking one out of a shared block would copy the rest)."""
@@ -225,7 +228,7 @@ def _read_parquet(source: Source) -> pd.DataFrame:
             "or save it as CSV."
         ) from None
     release_arrow_memory()  # the reader's buffers, freed now, before the score matrix is built
-    if frame.shape[1] == 0:
+    if frame.shape[1] == 0 and not frame.attrs.get(VECTORS):
         raise DataError(f"File '{file}' has no columns; choose a file with scores and labels.")
     if len(frame) == 0:
         raise _no_rows_error(file, "has columns")
@@ -250,7 +253,7 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
             )
         first[name] = position
         kind = schema.field(position - 1).type
-        if pa.types.is_nested(kind):
+        if pa.types.is_nested(kind) and not is_vector_type(kind):
             # A list or struct cell is no label, id or score; pandas would hand it on as an
             # array object that breaks far from here.
             raise DataError(
@@ -260,16 +263,25 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
     # One column at a time, on this thread: reading the whole table at once (or through pandas,
     # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
     # threads keep freed memory cached in their own allocator heaps afterwards.
-    columns = [_decimals_as_numbers(parquet.read(columns=[name], use_threads=False).column(0))
-               for name in schema.names]
-    schema = pa.schema([field.with_type(column.type) for field, column in zip(schema, columns)],
+    vectors = {name: arrow_vectors(parquet.read(columns=[name], use_threads=False).column(0),
+                                   name, file)
+               for name, kind in zip(schema.names, schema.types) if is_vector_type(kind)}
+    plain = [field for field in schema if field.name not in vectors]
+    columns = [_decimals_as_numbers(parquet.read(columns=[f.name], use_threads=False).column(0))
+               for f in plain]
+    schema = pa.schema([field.with_type(column.type) for field, column in zip(plain, columns)],
                        metadata=schema.metadata)
     table = pa.Table.from_arrays(columns, schema=schema)  # the schema: pandas metadata, index
     del columns
     # split_blocks: one pandas block per column, so numeric columns without nulls become the
     # frame's columns without a copy, instead of being consolidated into one new (n, K) block.
     # self_destruct: the table lets go of each column once converted (it is unusable after).
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    if not plain:  # vectors only: the rows are theirs
+        frame = pd.DataFrame(index=pd.RangeIndex(parquet.metadata.num_rows))
+    if vectors:
+        frame.attrs[VECTORS] = vectors  # spread into columns by load, with a note each
+    return frame
 
 
 def _decimals_as_numbers(column: pa.ChunkedArray) -> pa.ChunkedArray:

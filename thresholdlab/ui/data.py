@@ -214,6 +214,7 @@ def table_columns(source: Source) -> list[str] | None:
         if fmt not in ("csv", "tsv", "parquet"):
             return None
         frame, _ = loading.read_table(file.unpacked(loading.DEFAULT_MAX_BYTES).in_memory(), fmt)
+        frame, _ = loading.spread_vectors(frame, file.file, frame.attrs.pop(loading.VECTORS, None))
     except Exception:  # noqa: BLE001 - a broken file keeps its own error sentence
         return None
     return [str(c) for c in frame.columns]

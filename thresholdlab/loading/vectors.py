@@ -1,0 +1,141 @@
+"""Step 2b: a column holding each row's scores as one vector, spread into one column per class.
+
+``df["probs"] = list(model.predict_proba(x))`` is a common way to keep a model's outputs next
+to the labels. Parquet stores such a column as a list of numbers per row; ``to_csv`` writes
+each as text, ``[0.1 0.2 0.7]`` for a numpy array (wrapped over lines when long) or
+``[0.1, 0.2, 0.7]`` for a list. Either becomes the columns ``p_0 .. p_{K-1}`` (classes 0 to
+K-1, which integer labels name by position), or, for a column named as labels are (a
+multi-label file's multi-hot truth), ``y_0 .. y_{K-1}``, which pair with them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from thresholdlab.predictions import DataError
+
+_VECTOR_TEXT = re.compile(r"\s*\[[-+0-9.eEinfaINFA,\s]*\]\s*")
+_NUMPY_SCALAR = re.compile(r"np\.[a-z]+[0-9]*\(\s*([^()]*?)\s*\)")
+"""numpy 2 writes a list of its numbers as ``[np.float64(0.25), ...]``."""
+_SAMPLE = 200
+LABEL_WORDS = ("label", "labels", "target", "targets", "y", "y_true", "true", "truth")
+"""Names of a vector column of 0/1 truth (multi-hot labels), spread as ``y_`` columns."""
+
+
+def is_vector_type(kind: pa.DataType) -> bool:
+    """A Parquet column of numbers per row (list, large list or fixed-size list of numbers)."""
+    return ((pa.types.is_list(kind) or pa.types.is_large_list(kind)
+             or pa.types.is_fixed_size_list(kind))
+            and (pa.types.is_floating(kind.value_type) or pa.types.is_integer(kind.value_type)
+                 or pa.types.is_boolean(kind.value_type)))
+
+
+def arrow_vectors(column: pa.ChunkedArray, name: str, file: str) -> np.ndarray:
+    """The (n, K) values of a Parquet column of equal-length vectors."""
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if column.null_count:
+        row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0]) + 1
+        raise DataError(f"File '{file}', column '{name}', row {row}: the vector is missing; "
+                        "fill it or drop the row and load the file again.")
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    return _rows(pc.list_flatten(column).to_numpy(zero_copy_only=False), lengths, name, file)
+
+
+def spread_vectors(frame: pd.DataFrame, file: str,
+                   vectors: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with each vector column replaced by one column per position, and a note for
+    each. ``vectors`` are columns already read as (n, K) arrays (Parquet lists); text columns
+    of the frame written as vectors (CSV) are found here."""
+    vectors = dict(vectors or {})
+    for name in frame.columns:
+        if name not in vectors and _written_as_vectors(frame[name]):
+            vectors[name] = _text_vectors(frame[name], name, file)
+    if not vectors:
+        return frame, []
+    scores = [n for n, v in vectors.items() if _normal(n) not in LABEL_WORDS and v.shape[1] > 1]
+    if len(scores) > 1:
+        raise DataError(
+            f"File '{file}' has {len(scores)} columns holding a vector of scores per row "
+            f"({', '.join(repr(n) for n in scores)}); keep one of them and load the file again."
+        )
+    notes = []
+    spread = {}
+    for name, values in vectors.items():
+        if values.shape[1] == 1:  # a list of one: that value
+            spread[name] = pd.DataFrame({name: values[:, 0]}, index=frame.index)
+            notes.append(f"Column '{name}' holds one number per row in a list, read as that "
+                         "number.")
+            continue
+        prefix = "p_" if name in scores else "y_"
+        names = [f"{prefix}{j}" for j in range(values.shape[1])]
+        taken = [n for n in names if n in frame.columns and n not in vectors]
+        if taken:
+            raise DataError(
+                f"File '{file}', column '{name}': its vector would be read as columns "
+                f"{names[0]}..{names[-1]}, but column '{taken[0]}' exists; rename one and load "
+                "the file again."
+            )
+        spread[name] = pd.DataFrame(values, columns=names, index=frame.index)
+        what = "scores" if name in scores else "0/1 truth"
+        notes.append(f"Column '{name}' holds {values.shape[1]} numbers per row, read as the "
+                     f"{what} columns {names[0]}..{names[-1]} (classes 0 to "
+                     f"{values.shape[1] - 1}).")
+    parts = [spread[c] if c in spread else frame[[c]] for c in frame.columns]
+    parts += [spread[c] for c in spread if c not in frame.columns]  # read apart (Parquet lists)
+    out = pd.concat(parts, axis=1)
+    out.attrs.update(frame.attrs)
+    return out, notes
+
+
+def _written_as_vectors(series: pd.Series) -> bool:
+    if not pd.api.types.is_string_dtype(series) and series.dtype != object:
+        return False
+    sample = series.dropna().head(_SAMPLE)
+    looks = [isinstance(v, str) and bool(_VECTOR_TEXT.fullmatch(_bare(v))) for v in sample]
+    # Most, from the first: a broken cell among vectors is named by _text_vectors.
+    return bool(looks) and looks[0] and sum(looks) * 2 > len(looks)
+
+
+def _bare(text: str) -> str:
+    return _NUMPY_SCALAR.sub(r"\1", text) if "np." in text else text
+
+
+def _text_vectors(series: pd.Series, name: str, file: str) -> np.ndarray:
+    texts = [_bare(t) if isinstance(t, str) else t for t in series.to_numpy(dtype=object)]
+    for row, text in enumerate(texts, start=1):
+        if not isinstance(text, str) or not _VECTOR_TEXT.fullmatch(text):
+            raise DataError(f"File '{file}', column '{name}', row {row}: not a vector of numbers "
+                            "like the rows above; fix that cell and load the file again.")
+    cells = [t.strip().strip("[]").replace(",", " ").split() for t in texts]
+    lengths = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
+    try:
+        flat = np.array([v for c in cells for v in c], dtype=np.float64)
+    except ValueError:
+        raise DataError(f"File '{file}', column '{name}': a vector holds something that is "
+                        "not a number; fix it and load the file again.") from None
+    return _rows(flat, lengths, name, file)
+
+
+def _rows(flat: np.ndarray, lengths: np.ndarray, name: str, file: str) -> np.ndarray:
+    width = int(lengths[0]) if len(lengths) else 0
+    odd = np.flatnonzero(lengths != width)
+    if odd.size:
+        raise DataError(
+            f"File '{file}', column '{name}', row {odd[0] + 1}: a vector of {lengths[odd[0]]} "
+            f"numbers where the first row has {width}; save one number per class in every "
+            "row and load the file again."
+        )
+    if width == 0:
+        raise DataError(f"File '{file}', column '{name}' holds empty vectors; save one number "
+                        "per class in each row.")
+    values = flat.reshape(len(lengths), width)
+    return values.astype(np.float64) if values.dtype == bool else values
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[ .\-]", "_", str(name).strip().lower())
