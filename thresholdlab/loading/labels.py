@@ -338,7 +338,9 @@ def map_truth_columns(raw: Raw, classes: list[str]):
         if used_minus_one:
             minus_one.append(where)
     truth_cols = raw.columns.get("labels") or []
-    if len(truth_cols) == k:
+    if raw.truth_keys is not None:
+        mapping = dict(zip(raw.truth_keys, classes))
+    elif len(truth_cols) == k:
         mapping = {str(c): cls for c, cls in zip(truth_cols, classes)}
     else:
         mapping = {f"column {j + 1}": cls for j, cls in enumerate(classes)}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from thresholdlab.loading.roles import Overrides, detect_roles
 from thresholdlab.loading.spelling import _NA_TEXT, _cell
+from thresholdlab.loading.tag_sets import tag_sets, tag_sets_note
 from thresholdlab.loading.tables import BLOCK_PER_COLUMN
 from thresholdlab.predictions import DataError
 
@@ -91,6 +92,8 @@ class Raw:
     label_name: str = ""
     truth: list[pd.Series] | None = None
     truth_names: list[str] | None = None
+    truth_keys: list[str] | None = None  # how the label mapping names each truth column, when
+    # not by a column of its own (a tag in a column of tag sets)
     ids: np.ndarray | None = None
     columns: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -140,6 +143,15 @@ def raw_from_table(
     if roles.labels is not None:
         raw.truth = [frame[c] for c in roles.labels]
         raw.truth_names = [f"column '{c}'" for c in roles.labels]
+        return raw
+    sets = (tag_sets(frame[roles.label], roles.classes, file, roles.label)
+            if ov.task in (None, "multilabel") else None)
+    if sets is not None:
+        truth, sep = sets
+        raw.truth = [pd.Series(truth[:, j]) for j in range(truth.shape[1])]
+        raw.truth_names = [f"column '{roles.label}', class '{c}'" for c in roles.classes]
+        raw.truth_keys = [f"{c} in '{roles.label}'" for c in roles.classes]
+        raw.notes.append(tag_sets_note(roles.label, sep, roles.classes))
     else:
         raw.label, raw.label_name = frame[roles.label], f"column '{roles.label}'"
     return raw
