@@ -78,3 +78,12 @@ def test_asking_for_multi_class_reads_one_label_per_row(tmp_path):
     _frame(truth, scores).to_csv(tmp_path / "tags.csv", index=False)
     with pytest.raises(DataError, match=r"matches no class"):
         load(tmp_path / "tags.csv", task="multiclass")
+
+
+def test_a_column_of_tag_sets_is_found_whatever_its_name(tmp_path):
+    truth, scores = _multilabel()
+    _frame(truth, scores).rename(columns={"labels": "genres"}).to_csv(tmp_path / "g.csv",
+                                                                      index=False)
+    loaded = load(tmp_path / "g.csv")
+    assert loaded.task == "multilabel" and loaded.columns["label"] == "genres"
+    np.testing.assert_array_equal(loaded.labels, truth)

@@ -17,6 +17,7 @@ from thresholdlab.loading.extra_columns import (
     SCORE_WORDS, drop_extra_columns, top_class_columns, top_class_note,
 )
 from thresholdlab.loading.spelling import _NA_TEXT, _quoted, _spell
+from thresholdlab.loading.tag_sets import SEPARATORS as TAG_SEPARATORS
 from thresholdlab.loading.tables import REPEATED_NAMES
 from thresholdlab.predictions import TASKS, DataError
 
@@ -565,7 +566,8 @@ def _find_labels(frame, free, scores, classes, prefixes, file, task=None):
 
 
 def _text_label_columns(frame, free, exclude, classes) -> list[str]:
-    """Text columns most of whose distinct values name a class (ignoring case), in file order."""
+    """Text columns most of whose distinct values name a class (ignoring case), or join
+    classes (``tech|sports``, see :mod:`~thresholdlab.loading.tag_sets`), in file order."""
     wanted = {c.strip().lower() for c in classes}
     found = []
     for c in free:
@@ -573,9 +575,16 @@ def _text_label_columns(frame, free, exclude, classes) -> list[str]:
             continue
         # Distinct values first: lower-casing a million strings is what would cost time.
         distinct = {str(v).strip().lower() for v in pd.unique(frame[c].dropna())}
-        if distinct and sum(v in wanted for v in distinct) * 2 >= len(distinct):
+        if distinct and sum(_names_classes(v, wanted) for v in distinct) * 2 >= len(distinct):
             found.append(c)
     return found
+
+
+def _names_classes(value: str, wanted: set[str]) -> bool:
+    if value in wanted:
+        return True
+    sep = next((s for s in TAG_SEPARATORS if s in value), None)
+    return sep is not None and all(p.strip() in wanted for p in value.split(sep) if p.strip())
 
 
 def _text_label_note(found: list[str], what: str) -> str:
