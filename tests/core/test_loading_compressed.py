@@ -130,3 +130,14 @@ def test_duckdb_sketches_gzipped_csv_as_loading_reads_it(tmp_path):
     _frame().to_csv(tmp_path / "preds.csv.bz2", index=False)
     with pytest.raises(DataError, match=r"a sketch reads gzipped CSV \(\.csv\.gz\) but not \.bz2"):
         sketch_files([str(tmp_path / "preds.csv.bz2")], n_bins=100)
+
+
+def test_a_zip_made_by_macos_finder(tmp_path):
+    frame = _frame()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("preds.csv", frame.to_csv(index=False))
+        archive.writestr("__MACOSX/._preds.csv", b"\x00\x05\x16\x07")
+    (tmp_path / "preds.csv.zip").write_bytes(buffer.getvalue())
+    frame.to_csv(tmp_path / "preds.csv", index=False)
+    _same(load(tmp_path / "preds.csv.zip"), load(tmp_path / "preds.csv"))

@@ -99,15 +99,53 @@ def test_numbers_beside_one_probability_are_not_a_second_output(tmp_path, binary
             "one model's two outputs: 'proba',") in " ".join(loaded.notes)
 
 
-def test_two_probabilities_that_are_not_one_models_outputs_ask_which_is_the_score(tmp_path, binary):
+def test_two_probabilities_alike_stay_binary_on_the_second(tmp_path, binary):
+    """Two sigmoid heads, neither named as the score: the input rules decide, as before."""
     y, p, _ = binary
-    frame = pd.DataFrame({"label": y, "head_a": p, "head_b": (1 - p) ** 2})
-    with pytest.raises(DataError, match=r"File 'preds.csv': the numeric columns 'head_a', 'head_b' "
-                                        r"are not one model's outputs for the two labels \(their "
-                                        r"rows do not sum to 1\), so which one is the score is "
-                                        r"unclear; choose it with --score-cols"):
-        _load(tmp_path, frame)
-    assert load(tmp_path / "preds.csv", score_cols=["head_a"]).columns["scores"] == ["head_a"]
+    loaded = _load(tmp_path, pd.DataFrame({"label": y, "head_a": p, "head_b": (1 - p) ** 2}))
+    assert loaded.task == "binary" and loaded.columns["scores"] == ["head_b"]
+
+
+def test_a_logit_beside_a_weight_is_the_score(tmp_path, binary):
+    y, p, _ = binary
+    logit = np.log(p) - np.log1p(-p)
+    loaded = _load(tmp_path, pd.DataFrame({"label": y, "logit": logit,
+                                           "weight": np.where(y == 1, 1.0, 0.6)}))
+    assert loaded.columns["scores"] == ["logit"] and loaded.score_kind == "logit"
+
+
+def test_the_predicted_class_probability_beside_the_score_is_left_out(tmp_path, binary):
+    y, p, _ = binary
+    loaded = _load(tmp_path, pd.DataFrame({"label": y, "prob": p,
+                                           "confidence": np.maximum(p, 1 - p)}))
+    _scores_as(loaded, y, p)
+    assert any(note.startswith("Column 'confidence' is the higher of 'prob' and 1 - 'prob'")
+               for note in loaded.notes)
+
+
+def test_a_multi_label_any_label_keeps_its_score(tmp_path):
+    """The score of an "any" label is the others' maximum, and it is a label's score."""
+    rng = np.random.default_rng(4)
+    p = rng.random((200, 2))
+    truth = rng.random((200, 2)) < 0.3
+    frame = pd.DataFrame({"y_cat": truth[:, 0], "y_dog": truth[:, 1], "y_any": truth.any(axis=1),
+                          "p_cat": p[:, 0], "p_dog": p[:, 1], "p_any": p.max(axis=1)})
+    loaded = _load(tmp_path, frame.astype({c: int for c in ("y_cat", "y_dog", "y_any")}))
+    assert loaded.task == "multilabel" and loaded.classes == ("cat", "dog", "any")
+
+
+@pytest.mark.parametrize("names, classes", [
+    ([f"p_{c}" for c in "ABCP"], ("A", "B", "C", "P")),
+    (["p_n", "p_y"], ("y",)),
+])
+def test_one_letter_classes_keep_their_prefix(tmp_path, names, classes):
+    rng = np.random.default_rng(5)
+    proba = rng.dirichlet(np.ones(len(names)), 40)
+    labels = (np.array([n[2:] for n in names])[proba.argmax(axis=1)] if len(names) > 2
+              else np.where(proba[:, 1] > 0.5, "y", "n"))
+    frame = pd.DataFrame(proba, columns=names)
+    frame["label"] = labels
+    assert _load(tmp_path, frame).classes == classes
 
 
 @pytest.mark.parametrize("kind", ["probabilities", "logits"])
@@ -158,3 +196,17 @@ def test_a_class_absent_from_the_labels_stays_a_class(tmp_path, iris):
                          columns=["cat", "dog", "fox", "owl"])
     frame["label"] = np.array(["cat", "dog", "fox"])[y]
     assert _load(tmp_path, frame).classes == ("cat", "dog", "fox", "owl")
+
+
+def test_the_top_class_rule_looks_at_every_row_before_it_drops_a_column():
+    """The first rows only find candidates: a column that is the row maximum there but not
+    further down is a score."""
+    from thresholdlab.loading.extra_columns import top_class_columns
+
+    rng = np.random.default_rng(3)
+    proba = rng.dirichlet([1, 1, 1], 5000)
+    frame = pd.DataFrame(proba, columns=["a", "b", "c"])
+    frame["top"] = proba.max(axis=1)
+    assert top_class_columns(frame, ["a", "b", "c", "top"]) == ["top"]
+    frame.loc[4000, "top"] = 0.0
+    assert top_class_columns(frame, ["a", "b", "c", "top"]) == []

@@ -251,3 +251,33 @@ def test_duckdb_sketches_refuse_layouts_duckdb_cannot_read_alike(tmp_path, text,
     load(path)  # exact mode reads it
     with pytest.raises(DataError, match=said):
         sketch_files([str(path)], n_bins=100)
+
+
+def test_ids_that_start_with_a_hash_are_no_comments(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("#id,label,p_a,p_b,p_c\n#1,0,.7,.2,.1\n#2,2,.1,.1,.8\n#3,1,.2,.6,.2\n")
+    loaded = load(path)
+    assert loaded.columns["scores"] == ["p_a", "p_b", "p_c"] and loaded.n_rows == 3
+
+
+def test_a_comment_above_a_header_of_class_numbers(tmp_path):
+    """The line below the comment names columns by numbers, over text labels."""
+    path = tmp_path / "numbers.csv"
+    path.write_text("# exported\nlabel,0,1,2\n0,0.1,0.2,0.7\n2,0.5,0.3,0.2\n")
+    loaded = load(path)
+    assert loaded.classes == ("0", "1", "2") and loaded.labels.tolist() == [0, 2]
+
+
+def test_a_hash_header_with_old_mac_line_ends(tmp_path):
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"# label,p_a,p_b,p_c\r0,.7,.2,.1\r2,.1,.1,.8\r")
+    assert load(path).labels.tolist() == [0, 2]
+
+
+def test_one_more_value_per_row_is_row_names_only_when_they_differ(tmp_path):
+    """An unquoted decimal comma under a comma delimiter also gives every row one more value;
+    its first values repeat, so they name no rows, and the ragged row is named as before."""
+    path = tmp_path / "euro.csv"
+    path.write_text("label,p\n1,0,9\n0,0,2\n1,0,7\n0,0,4\n")
+    with pytest.raises(DataError, match=r"row 1: 3 fields but the header has 2"):
+        load(path)

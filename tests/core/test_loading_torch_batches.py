@@ -36,15 +36,27 @@ def test_a_list_of_batch_outputs_is_their_rows_one_after_the_other(tmp_path):
     )
 
 
-def test_binary_batches_of_equal_size_are_not_read_as_classes(tmp_path):
-    """Eight batches of 32 sigmoid outputs: 256 binary rows, not 8 rows of 32 labels."""
+def test_binary_batches_with_a_short_last_one_are_not_read_as_classes(tmp_path):
+    """Sigmoid outputs in batches of 32, the last of 8: 232 binary rows."""
     rng = np.random.default_rng(1)
-    p = torch.from_numpy(rng.random(256))
-    y = torch.from_numpy(rng.integers(0, 2, 256))
+    p = torch.from_numpy(rng.random(232))
+    y = torch.from_numpy(rng.integers(0, 2, 232))
     torch.save({"scores": list(p.split(32)), "labels": list(y.split(32))}, tmp_path / "b.pt")
     loaded = load(tmp_path / "b.pt")
-    assert loaded.task == "binary" and loaded.n_rows == 256
+    assert loaded.task == "binary" and loaded.n_rows == 232
     np.testing.assert_array_equal(loaded.probabilities[:, 0], p.numpy())
+
+
+def test_one_tensor_per_sample_is_one_row_each(tmp_path):
+    """A list of each sample's scores (one-dimensional, all of one length) and labels."""
+    rng = np.random.default_rng(6)
+    proba = rng.dirichlet([1, 1, 1, 1], 40)
+    truth = rng.random((40, 4)) < 0.3
+    torch.save({"scores": [torch.from_numpy(r) for r in proba],
+                "labels": [torch.from_numpy(r.astype(np.int64)) for r in truth]}, tmp_path / "s.pt")
+    loaded = load(tmp_path / "s.pt")
+    assert loaded.task == "multilabel" and loaded.n_rows == 40
+    np.testing.assert_array_equal(loaded.labels, truth)
 
 
 def test_stacked_batches_are_named_in_a_note(tmp_path):
@@ -83,3 +95,12 @@ def test_sparse_and_meta_tensors(tmp_path):
     with pytest.raises(DataError, match=r"tensor 'scores' holds no values \(it is on the meta "
                                         r"device\); save the tensor computed"):
         load(tmp_path / "meta.pt")
+
+
+def test_equal_label_batches_beside_score_batches_are_joined_too(tmp_path):
+    scores, labels, _, _ = _batches(n=40)
+    torch.save({"scores": list(scores.split(8)), "labels": list(labels.split(8))},
+               tmp_path / "even.pt")
+    loaded = load(tmp_path / "even.pt")
+    assert loaded.n_rows == 40
+    np.testing.assert_array_equal(loaded.labels, labels.numpy())

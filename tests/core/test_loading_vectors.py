@@ -129,3 +129,16 @@ def test_a_list_of_one_number_is_that_number(tmp_path):
     assert loaded.columns["scores"] == ["p_a"]
     np.testing.assert_array_equal(loaded.scores[:, 0], [0.9, 0.2, 0.6])
     assert "Column 'p_a' holds one number per row in a list, read as that number." in loaded.notes
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_lists_not_named_as_scores_or_labels_are_not_spread(tmp_path, fmt):
+    """A bounding box or a list of warnings beside the score is no score vector."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"label": rng.integers(0, 2, 30), "score": rng.random(30).round(3)})
+    frame["bbox"] = [list(rng.integers(0, 100, 4)) for _ in range(30)]
+    frame["warnings"] = [[] for _ in range(30)]
+    path = tmp_path / f"boxes.{fmt}"
+    frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path, index=False)
+    loaded = load(path)
+    assert loaded.task == "binary" and loaded.columns["scores"] == ["score"]

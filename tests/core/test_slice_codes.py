@@ -26,7 +26,7 @@ def _load_as_before(path, monkeypatch, extras=True, **kw):
         m.setattr(roles, "_drop_category_codes", lambda frame, scores: (scores, []))
         if not extras:
             m.setattr(roles, "drop_extra_columns",
-                      lambda frame, label, scores, file: (scores, [], None))
+                      lambda frame, label, scores: (scores, [], None))
         return tl.load(path, **kw)
 
 

@@ -7,6 +7,7 @@ decided in :mod:`thresholdlab.loading.raw`.
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,9 @@ def read_pt(data: bytes, file: str, notes: list[str] | None = None) -> dict[str,
             "scores and labels as .npz."
         ) from None
     try:
-        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+        with warnings.catch_warnings():  # torch's own advice is for its API, not for users
+            warnings.simplefilter("ignore")
+            obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except MemoryError:
         raise
     except Exception as exc:
@@ -89,8 +92,11 @@ def read_pt(data: bytes, file: str, notes: list[str] | None = None) -> dict[str,
             "save {'scores': tensor, 'labels': tensor} with torch.save."
         )
     arrays = {}
+    # One list kept batch by batch makes every list of tensors one (labels batched as (B,)
+    # beside scores batched as (B, K)).
+    batched = any(_batches(value, torch) for value in obj.values())
     for key, value in obj.items():
-        if _batches(value, torch):
+        if batched and _tensor_list(value, torch):
             value = _joined(value, torch, file, str(key), notes)
         if isinstance(value, torch.Tensor):
             if value.is_meta:
@@ -111,7 +117,17 @@ def read_pt(data: bytes, file: str, notes: list[str] | None = None) -> dict[str,
 
 
 def _batches(value, torch) -> bool:
-    """A list of tensors of one or more dimensions: an evaluation loop's outputs per batch."""
+    """A list of tensors that an evaluation loop kept batch by batch: each of two or more
+    dimensions (a batch of rows), or of one dimension with lengths that differ (a batch of
+    binary scores, the last one shorter). One-dimensional tensors of one length are rows of
+    their own (one sample's scores each), read as numpy reads the list."""
+    if not _tensor_list(value, torch):
+        return False
+    return any(v.dim() > 1 for v in value) or len({v.shape[0] for v in value}) > 1
+
+
+def _tensor_list(value, torch) -> bool:
+    """A list of tensors of one dimension or more."""
     return (isinstance(value, (list, tuple)) and len(value) > 0
             and all(isinstance(v, torch.Tensor) and v.dim() >= 1 for v in value))
 

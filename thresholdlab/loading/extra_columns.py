@@ -16,8 +16,10 @@ only breaking ties:
 - with two label values, candidates whose rows do not sum to 1 and that are not named as the
   two classes (``neg, pos``, ``0, 1``) are not one model's outputs for the two labels: the one
   column of probabilities (within [0, 1], with fractions) among them is the score (``proba``
-  beside ``fold``, ``sample_weight``, ``age``), else the one whose name says score (``proba``
-  beside a ``weight`` of 0.6 and 1.0); failing both, the user is asked.
+  beside ``fold``, ``sample_weight``, ``age``) or the one whose name says score (``proba``
+  beside a ``weight`` of 0.6 and 1.0, ``logit`` beside ``weight``) is the score, and a column
+  equal to max(p, 1 - p) of the other is the predicted class's probability; failing that,
+  the input rules decide as before.
 
 Logits (any candidate outside [0, 1]) of a two-output model are left as they are.
 """
@@ -30,8 +32,11 @@ import numpy as np
 import pandas as pd
 
 from thresholdlab.loading.spelling import FALSE_NAMES, TRUE_NAMES, _quoted, _spell
-from thresholdlab.predictions import DataError
 
+SAMPLE_ROWS = 10_000
+"""Rows whose values decide what a column is, as role detection samples a column's values:
+the whole column is read only to confirm a column is the top class's probability."""
+_SCREEN_ROWS = 1000  # every file with several score columns is screened: a cheap look
 SUMS_TO_ONE = 0.01
 """How far from 1 a row of probabilities may sum (values rounded when written)."""
 _SUMMING_SHARE = 0.9
@@ -41,8 +46,8 @@ SCORE_WORDS = frozenset({"p", "prob", "probs", "proba", "probas", "probability",
 """Words that name a column as a score (``proba``, ``y_score``), not after a class."""
 
 
-def drop_extra_columns(frame: pd.DataFrame, label: str | None, scores: list[str],
-                       file: str) -> tuple[list[str], list[str], str | None]:
+def drop_extra_columns(frame: pd.DataFrame, label: str | None,
+                       scores: list[str]) -> tuple[list[str], list[str], str | None]:
     """(scores, extras, note): prefix-less candidate ``scores`` with the columns that are not
     the model's outputs left out, and the sentence that says so (None when none is)."""
     if label is None or len(scores) < 2:
@@ -65,20 +70,23 @@ def drop_extra_columns(frame: pd.DataFrame, label: str | None, scores: list[str]
     if len(labels) > 2 or all(c.strip().lower() in class_words for c in scores) \
             or _rows_sum_to_one(frame, scores):
         return scores, [], None  # named as the two classes (neg, pos), or one softmax
+    if len(scores) == 2:
+        confidence = _confidence_of(frame, scores)
+        if confidence is not None:
+            kept = [c for c in scores if c != confidence]
+            return kept, [confidence], (
+                f"Column '{confidence}' is the higher of '{kept[0]}' and 1 - '{kept[0]}' in "
+                "every row (the predicted class's probability), not a score, so it is not used.")
+    worded = [c for c in scores if _names_a_score(c)]
     probabilities = [c for c in scores if _holds_probabilities(frame[c])]
-    if not probabilities:
-        return scores, [], None  # logits, or whole numbers: left to the usual rules
-    if len(probabilities) == 1:
+    if len(worded) == 1:
+        score, why = worded[0], "the one named as a score"
+    elif len(probabilities) == 1:
         score, why = probabilities[0], "the one column of probabilities among them"
     else:
-        worded = [c for c in probabilities if _names_a_score(c)]
-        if len(worded) != 1:
-            raise DataError(
-                f"File '{file}': the numeric columns {_quoted(scores)} are not one model's "
-                "outputs for the two labels (their rows do not sum to 1), so which one is the "
-                "score is unclear; choose it with --score-cols (or in the sidebar)."
-            )
-        score, why = worded[0], "the column of probabilities named as a score"
+        # Logits, whole numbers, or probabilities alike: the input rules decide (SPEC: two
+        # columns with binary labels are binary on the second).
+        return scores, [], None
     extras = [c for c in scores if c != score]
     return [score], extras, (
         f"The numeric columns {_quoted(scores)} do not sum to 1 in each row, so they are not "
@@ -87,18 +95,40 @@ def drop_extra_columns(frame: pd.DataFrame, label: str | None, scores: list[str]
     )
 
 
+def _confidence_of(frame: pd.DataFrame, scores: list[str]) -> str | None:
+    """Of two candidates, the one equal to max(p, 1 - p) of the other in every first row."""
+    a, b = (_numbers(frame[c]) for c in scores)
+    for (c, mine), other in ((scores[0], a), b), ((scores[1], b), a):
+        if np.allclose(mine, np.maximum(other, 1 - other), rtol=0, atol=1e-9, equal_nan=True) \
+                and not np.allclose(mine, other, equal_nan=True):
+            return c
+    return None
+
+
 def top_class_columns(frame: pd.DataFrame, scores: list[str]) -> list[str]:
     """Candidates that hold, in every row, the highest of the other candidates' values: the
     top class's probability (``confidence``, ``max_prob``), which no class's score is."""
     if len(scores) < 3:
         return []
-    values = np.column_stack([_numbers(frame[c]) for c in scores])
-    tops = []
-    for j, c in enumerate(scores):
-        highest = np.fmax.reduce(np.delete(values, j, axis=1), axis=1)  # NaN-skipping max
-        if np.array_equal(values[:, j], highest, equal_nan=True):
-            tops.append(c)
+    # The first rows find the candidates; the whole column must agree.
+    tops = [scores[j] for j in _tops(frame, scores, _SCREEN_ROWS)]
+    if tops and len(frame) > _SCREEN_ROWS:
+        tops = [scores[j] for j in _tops(frame, scores, None) if scores[j] in tops]
     return tops if len(tops) < len(scores) - 1 else []
+
+
+def _tops(frame: pd.DataFrame, scores: list[str], rows: int | None) -> list[int]:
+    """Positions of the columns equal to the highest of the others in each of ``rows`` rows
+    without a missing value (every row: None)."""
+    values = np.column_stack([_numbers(frame[c], rows) for c in scores])
+    values = values[~np.isnan(values).any(axis=1)]
+    if not len(values):
+        return []
+    ranked = np.sort(values, axis=1)
+    first, second = ranked[:, -1], ranked[:, -2]
+    # The highest of the others: the second highest where the column holds the highest.
+    return [j for j in range(len(scores))
+            if np.array_equal(values[:, j], np.where(values[:, j] == first, second, first))]
 
 
 def top_class_note(tops: list[str]) -> str:
@@ -107,7 +137,7 @@ def top_class_note(tops: list[str]) -> str:
 
 
 def _rows_sum_to_one(frame: pd.DataFrame, columns: list[str]) -> bool:
-    """Whether most rows of ``columns`` are probabilities that sum to 1."""
+    """Whether most of the first rows of ``columns`` are probabilities that sum to 1."""
     values = np.column_stack([_numbers(frame[c]) for c in columns])
     with np.errstate(invalid="ignore"):
         off = np.abs(values.sum(axis=1) - 1.0)
@@ -115,15 +145,18 @@ def _rows_sum_to_one(frame: pd.DataFrame, columns: list[str]) -> bool:
 
 
 def _holds_probabilities(series: pd.Series) -> bool:
-    """Every value within [0, 1], and some not a whole number."""
+    """Every one of the first values within [0, 1], and some not a whole number."""
     values = _numbers(series)
     values = values[np.isfinite(values)]
     return bool(values.size and values.min() >= 0.0 and values.max() <= 1.0
                 and np.any(values != np.round(values)))
 
 
-def _numbers(series: pd.Series) -> np.ndarray:
-    """A candidate's values as float64, NaN where a cell is no number (its load names it)."""
+def _numbers(series: pd.Series, rows: int | None = SAMPLE_ROWS) -> np.ndarray:
+    """A candidate's first ``rows`` values (every one: None) as float64, NaN where a cell is
+    no number (its load names it)."""
+    if rows is not None:
+        series = series.iloc[:rows]
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         series = pd.to_numeric(series.astype(str), errors="coerce")
     return series.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from thresholdlab.loading.extra_columns import (
-    SCORE_WORDS, drop_extra_columns, top_class_columns, top_class_note,
+    drop_extra_columns, top_class_columns, top_class_note,
 )
 from thresholdlab.loading.spelling import _NA_TEXT, _quoted, _spell
 from thresholdlab.loading.tag_sets import SEPARATORS as TAG_SEPARATORS
@@ -124,9 +124,10 @@ def _prefix(column: str) -> tuple[str | None, str]:
         for p in prefixes:
             if low.startswith(p) and len(low) > len(p) and len(p) > best_len:
                 best_kind, best_len = kind, len(p)
-    if best_kind == "score" and low[best_len:] in SCORE_WORDS | _PREDICTED_WORDS:
+    if best_kind == "score" and low[:best_len] in ("pred_", "y_pred_") \
+            and low[best_len:] in _PREDICTION_SUFFIXES:
         # y_pred_proba, pred_score: a score of no class by name; y_pred_label, pred_class:
-        # predicted labels.
+        # predicted labels. (p_y, p_class name classes.)
         return None, column.strip()
     return best_kind, column.strip()[best_len:]
 
@@ -287,7 +288,8 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     codes: list[str] = []  # category codes among prefix-less numeric columns (not scores)
     if scores and not ov.score_cols:
         scores, classes, predicted = _drop_predicted_labels(frame, label, scores, classes)
-        tops = top_class_columns(frame, scores)
+        # One label per row: a multi-label "any" label's score may be the others' maximum.
+        tops = top_class_columns(frame, scores) if labels is None else []
         if tops:
             classes = [k for c, k in zip(scores, classes) if c not in tops]
             scores = [c for c in scores if c not in tops]
@@ -310,7 +312,7 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
         scores, codes = _drop_category_codes(frame, scores)
         if codes:
             notes.append(_category_code_note(codes))
-        scores, extras, extras_note = drop_extra_columns(frame, label, scores, file)
+        scores, extras, extras_note = drop_extra_columns(frame, label, scores)
         codes += extras  # kept as extra columns: they can slice the rows
         if extras_note:
             notes.append(extras_note)
@@ -436,6 +438,12 @@ def _holds_only(series: pd.Series, known: set[str]) -> bool:
 _PREDICTION_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "predicted",
                                "yhat", "hat", "decision", "decisions"})
 _PREDICTED_WORDS = frozenset({"y", "label", "labels", "class", "classes", "cls", "category"})
+
+
+_PREDICTION_SUFFIXES = frozenset({"prob", "probs", "proba", "probas", "probability",
+                                  "probabilities", "score", "scores", "logit", "logits", "conf",
+                                  "confidence", "label", "labels", "class", "classes", "cls"})
+"""What follows ``pred_`` or ``y_pred_`` in a name that says what it holds, not a class."""
 
 
 def _names_predictions(column: str) -> bool:

@@ -265,7 +265,10 @@ def unpacked_bytes(data: bytes, file: str, max_bytes: int) -> bytes:
     try:
         if kind == "zip":
             archive = zipfile.ZipFile(BytesIO(data))
-            members = [m for m in archive.infolist() if not m.is_dir()]
+            # macOS's Finder adds __MACOSX/ entries (resource forks) to every archive it makes.
+            members = [m for m in archive.infolist() if not m.is_dir()
+                       and not m.filename.startswith("__MACOSX/")
+                       and not Path(m.filename).name.startswith("._")]
             if len(members) != 1:
                 raise DataError(
                     f"File '{file}' is a zip archive of {len(members)} files; zip one "

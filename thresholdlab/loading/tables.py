@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from thresholdlab.loading.source import Source, release_arrow_memory
-from thresholdlab.loading.vectors import arrow_vectors, is_vector_type
+from thresholdlab.loading.vectors import arrow_vectors, is_vector_type, spread_by_name
 from thresholdlab.loading.text_layout import (
     SNIFF_BYTES, SPACES, TextLayout, split_line, text_layout,
 )
@@ -263,8 +263,9 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
     # One column at a time, on this thread: reading the whole table at once (or through pandas,
     # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
     # threads keep freed memory cached in their own allocator heaps afterwards.
+    # Lists named as scores or labels are read as (n, K) arrays; other lists (None) are not.
     vectors = {name: arrow_vectors(parquet.read(columns=[name], use_threads=False).column(0),
-                                   name, file)
+                                   name, file) if spread_by_name(name) else None
                for name, kind in zip(schema.names, schema.types) if is_vector_type(kind)}
     plain = [field for field in schema if field.name not in vectors]
     columns = [_decimals_as_numbers(parquet.read(columns=[f.name], use_threads=False).column(0))

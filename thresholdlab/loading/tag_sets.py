@@ -16,6 +16,7 @@ from thresholdlab.predictions import DataError
 
 SEPARATORS = ("|", ";", ",")
 """What joins a row's labels, in the order they are tried."""
+_HEAD_ROWS = 10_000
 
 
 def tag_sets(label: pd.Series, classes: list[str], file: str = "",
@@ -24,6 +25,11 @@ def tag_sets(label: pd.Series, classes: list[str], file: str = "",
     separator; None otherwise (the column is read as one label per row). Raises DataError for
     a tag that names no class among cells that otherwise join known classes."""
     if not (pd.api.types.is_string_dtype(label) or label.dtype == object) or len(classes) < 2:
+        return None
+    # Tag sets join classes in many rows: none among the first rows, and a label column of
+    # a million names is not factorized twice.
+    head = {str(v) for v in pd.unique(label.iloc[:_HEAD_ROWS].dropna())}
+    if not any(s in v for v in head for s in SEPARATORS):
         return None
     codes, uniques = pd.factorize(label, use_na_sentinel=True)
     texts = [str(u) for u in uniques]

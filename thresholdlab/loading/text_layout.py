@@ -72,8 +72,8 @@ class TextLayout:
         start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
         rest = data[start + self.skip:]
         if self.header is not None:
-            end = rest.find(b"\n")
-            rest = self.header.encode("utf-8") + b"\n" + (rest[end + 1:] if end >= 0 else b"")
+            end = re.search(rb"\r\n|\r|\n", rest)  # the '#' line, whatever ends it
+            rest = self.header.encode("utf-8") + b"\n" + (rest[end.end():] if end else b"")
         return rest
 
     def pandas_options(self) -> dict:
@@ -99,7 +99,10 @@ def text_layout(text: str, file: str, sep: str | None = None) -> TextLayout:
     comments = 0
     while comments < len(lines) and (_is_comment(lines[comments]) or not lines[comments].strip()):
         comments += 1
-    if not any(_is_comment(line) for line in lines[:comments]):
+    if not any(_is_comment(line) for line in lines[:comments]) or (
+            comments == len(lines) and _delimited(lines[0], sniff_dialect(text, sep)[0])):
+        # No '#' line, or every line starts with one and holds fields ('#id' over ids like
+        # '#17'): plain text.
         sep, decimal, notes = sniff_dialect(text, sep)
         return _with_extra(TextLayout(sep, decimal, notes), lines)
     hashed = [i for i in range(comments) if lines[i].strip()]
@@ -111,15 +114,19 @@ def text_layout(text: str, file: str, sep: str | None = None) -> TextLayout:
         )
     first, rest = below[0], below[1:]
     sep_here, decimal, notes = sniff_dialect("".join(below), sep)
-    if _names_columns(first, rest, sep_here, decimal):
+    header = lines[hashed[-1]].lstrip("#").strip()
+    hashed_sep = sniff_dialect("".join([header + "\n", *below]), sep)[0]
+    fits = len(split_line(header, hashed_sep)) == len(split_line(first, hashed_sep))
+    numbers = all(_is_number(v, decimal) for v in split_line(first, sep_here))
+    if _names_columns(first, rest, sep_here, decimal) or not (fits or numbers):
+        # The first line below is the header: the '#' lines are comments.
         notes.insert(0, _comments_note(len(hashed)))
         skip = _bytes(lines[:comments])
         return _with_extra(TextLayout(sep_here, decimal, notes, skip), lines[comments:])
     # The first line below the '#' lines is data: the last '#' line is the header, as
     # numpy.savetxt(..., header=...) writes it.
-    header = lines[hashed[-1]].lstrip("#").strip()
     sep_here, decimal, notes = sniff_dialect("".join([header + "\n", *below]), sep)
-    if len(split_line(header, sep_here)) != len(split_line(first, sep_here)):
+    if not fits:
         raise DataError(
             f"File '{file}' has no header naming its columns: the first line below the lines "
             "starting with '#' is already data; add a header line (for example "
@@ -207,12 +214,19 @@ def _with_extra(layout: TextLayout, lines: list[str]) -> TextLayout:
     if all(not v[-1].strip() for v in values):
         note = "Every row ends with a delimiter after its last value; the empty field is ignored."
         extra = "end"
+    elif len({v[0].strip() for v in values}) < len(values):
+        return layout  # repeated first values name no rows (a decimal comma, unquoted)
     else:
         note = ("Each row has one value more than the header names: the first is read as row "
                 "names, as R's write.table writes them.")
         extra = "row names"
     return TextLayout(layout.sep, layout.decimal, [*layout.notes, note], layout.skip,
                       layout.header, extra)
+
+
+def _delimited(line: str, sep: str) -> bool:
+    """Whether ``line`` holds fields between delimiters (spaces between words do not count)."""
+    return sep != SPACES and len(split_line(line, sep)) > 1
 
 
 def _is_comment(line: str) -> bool:

@@ -5,7 +5,8 @@ to the labels. Parquet stores such a column as a list of numbers per row; ``to_c
 each as text, ``[0.1 0.2 0.7]`` for a numpy array (wrapped over lines when long) or
 ``[0.1, 0.2, 0.7]`` for a list. Either becomes the columns ``p_0 .. p_{K-1}`` (classes 0 to
 K-1, which integer labels name by position), or, for a column named as labels are (a
-multi-label file's multi-hot truth), ``y_0 .. y_{K-1}``, which pair with them.
+multi-label file's multi-hot truth), ``y_0 .. y_{K-1}``, which pair with them. Only columns
+named as scores or labels are spread: a list of something else (a bounding box) is not used.
 """
 
 from __future__ import annotations
@@ -23,16 +24,21 @@ _VECTOR_TEXT = re.compile(r"\s*\[[-+0-9.eEinfaINFA,\s]*\]\s*")
 _NUMPY_SCALAR = re.compile(r"np\.[a-z]+[0-9]*\(\s*([^()]*?)\s*\)")
 """numpy 2 writes a list of its numbers as ``[np.float64(0.25), ...]``."""
 _SAMPLE = 200
+_SCORE_NAMES = frozenset({"p", "prob", "probs", "proba", "probas", "probability",
+                          "probabilities", "score", "scores", "logit", "logits", "output",
+                          "outputs", "pred", "preds", "prediction", "predictions", "yhat",
+                          "softmax", "sigmoid", "conf", "confidence"})
 LABEL_WORDS = ("label", "labels", "target", "targets", "y", "y_true", "true", "truth")
 """Names of a vector column of 0/1 truth (multi-hot labels), spread as ``y_`` columns."""
 
 
 def is_vector_type(kind: pa.DataType) -> bool:
-    """A Parquet column of numbers per row (list, large list or fixed-size list of numbers)."""
+    """A Parquet column of numbers per row (list, large list or fixed-size list of numbers, or
+    of nothing: pandas writes a column of empty lists so)."""
     return ((pa.types.is_list(kind) or pa.types.is_large_list(kind)
              or pa.types.is_fixed_size_list(kind))
             and (pa.types.is_floating(kind.value_type) or pa.types.is_integer(kind.value_type)
-                 or pa.types.is_boolean(kind.value_type)))
+                 or pa.types.is_boolean(kind.value_type) or pa.types.is_null(kind.value_type)))
 
 
 def arrow_vectors(column: pa.ChunkedArray, name: str, file: str) -> np.ndarray:
@@ -47,23 +53,29 @@ def arrow_vectors(column: pa.ChunkedArray, name: str, file: str) -> np.ndarray:
 
 
 def spread_vectors(frame: pd.DataFrame, file: str,
-                   vectors: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, list[str]]:
+                   vectors: dict[str, np.ndarray | None] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """``frame`` with each vector column replaced by one column per position, and a note for
-    each. ``vectors`` are columns already read as (n, K) arrays (Parquet lists); text columns
-    of the frame written as vectors (CSV) are found here."""
+    each. ``vectors`` are columns already read as (n, K) arrays (Parquet lists named as scores
+    or labels; None for other lists, which are not used); text columns of the frame written as
+    vectors (CSV) are found here."""
     vectors = dict(vectors or {})
+    notes = []
+    for name in list(vectors):
+        if vectors[name] is None:  # a list of something else (bounding boxes): not used
+            del vectors[name]
+            notes.append(f"Column '{name}' holds a list per row, which is neither scores nor "
+                         "labels by its name, so it is not used.")
     for name in frame.columns:
-        if name not in vectors and _written_as_vectors(frame[name]):
+        if name not in vectors and spread_by_name(name) and _written_as_vectors(frame[name]):
             vectors[name] = _text_vectors(frame[name], name, file)
     if not vectors:
-        return frame, []
+        return frame, notes
     scores = [n for n, v in vectors.items() if _normal(n) not in LABEL_WORDS and v.shape[1] > 1]
     if len(scores) > 1:
         raise DataError(
             f"File '{file}' has {len(scores)} columns holding a vector of scores per row "
             f"({', '.join(repr(n) for n in scores)}); keep one of them and load the file again."
         )
-    notes = []
     spread = {}
     for name, values in vectors.items():
         if values.shape[1] == 1:  # a list of one: that value
@@ -90,6 +102,13 @@ def spread_vectors(frame: pd.DataFrame, file: str,
     out = pd.concat(parts, axis=1)
     out.attrs.update(frame.attrs)
     return out, notes
+
+
+def spread_by_name(name: str) -> bool:
+    """Whether a vector column is spread by its name: scores (``probs``, ``logits``,
+    ``y_score``, ``outputs``, ``preds``) or labels (``labels``, ``y_true``)."""
+    words = set(_normal(name).split("_"))
+    return _normal(name) in LABEL_WORDS or bool(words & _SCORE_NAMES)
 
 
 def _written_as_vectors(series: pd.Series) -> bool:
