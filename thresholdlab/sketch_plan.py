@@ -92,6 +92,19 @@ def plan_from_head(head, file: str, *, label_col=None, label_cols=None, score_co
         raise DataError(str(e).replace(repr(shown), repr(file))) from None
     cols = dict(pset.columns or {})
     scores = tuple(cols.get("scores") or ())
+    spread = [c for c in (*scores, *(cols.get("labels") or ())) if c not in head.columns]
+    if spread:
+        raise DataError(
+            f"{file!r} holds its scores or labels as one vector per row (read as {spread[0]} and "
+            "so on), which a sketch cannot count; save one column per class, or load the file "
+            "itself (exact mode)."
+        )
+    if pset.task == "multilabel" and not cols.get("labels"):
+        raise DataError(
+            f"{file!r} holds each row's classes as tag sets in column {cols.get('label')!r}, "
+            "which a sketch cannot count; save one 0/1 truth column per class, or load the "
+            "file itself (exact mode)."
+        )
     if len(scores) != pset.n_classes:
         raise DataError(
             f"{file!r}: the scores of its {pset.n_classes} classes do not come one per column, "

@@ -87,3 +87,14 @@ def test_a_column_of_tag_sets_is_found_whatever_its_name(tmp_path):
     loaded = load(tmp_path / "g.csv")
     assert loaded.task == "multilabel" and loaded.columns["label"] == "genres"
     np.testing.assert_array_equal(loaded.labels, truth)
+
+
+def test_a_sketch_of_tag_sets_is_one_sentence(tmp_path):
+    from thresholdlab.sketch_duckdb import sketch_files
+
+    truth, scores = _multilabel()
+    truth[:, 0] = True  # no row without a tag
+    _frame(truth, scores).to_csv(tmp_path / "tags.csv", index=False)
+    with pytest.raises(DataError, match=r"'tags.csv' holds each row's classes as tag sets in "
+                                        r"column 'labels', which a sketch cannot count"):
+        sketch_files([str(tmp_path / "tags.csv")], n_bins=100)

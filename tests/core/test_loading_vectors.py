@@ -142,3 +142,16 @@ def test_lists_not_named_as_scores_or_labels_are_not_spread(tmp_path, fmt):
     frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path, index=False)
     loaded = load(path)
     assert loaded.task == "binary" and loaded.columns["scores"] == ["score"]
+
+
+def test_a_sketch_of_score_vectors_is_one_sentence(tmp_path, wine):
+    from thresholdlab.sketch_duckdb import sketch_files
+
+    y, proba = wine
+    frame = pd.DataFrame({"label": y})
+    frame["probs"] = list(proba)
+    frame.to_parquet(tmp_path / "lists.parquet", index=False)
+    with pytest.raises(DataError, match=r"'lists.parquet' holds its scores or labels as one "
+                                        r"vector per row \(read as p_0 and so on\), which a sketch "
+                                        r"cannot count"):
+        sketch_files([str(tmp_path / "lists.parquet")], n_bins=100)
