@@ -210,3 +210,11 @@ def test_the_top_class_rule_looks_at_every_row_before_it_drops_a_column():
     assert top_class_columns(frame, ["a", "b", "c", "top"]) == ["top"]
     frame.loc[4000, "top"] = 0.0
     assert top_class_columns(frame, ["a", "b", "c", "top"]) == []
+
+
+def test_a_prior_baseline_keeps_every_class(tmp_path):
+    """DummyClassifier(strategy="prior"): the same 0.4, 0.4, 0.1, 0.1 in every row. Two
+    columns tie for the top, and no column is the others' maximum."""
+    frame = pd.DataFrame({"label": [0, 2, 1, 3, 0, 1] * 5, "p_0": 0.4, "p_1": 0.4, "p_2": 0.1,
+                          "p_3": 0.1})
+    assert _load(tmp_path, frame).classes == ("0", "1", "2", "3")

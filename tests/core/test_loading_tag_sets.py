@@ -98,3 +98,63 @@ def test_a_sketch_of_tag_sets_is_one_sentence(tmp_path):
     with pytest.raises(DataError, match=r"'tags.csv' holds each row's classes as tag sets in "
                                         r"column 'labels', which a sketch cannot count"):
         sketch_files([str(tmp_path / "tags.csv")], n_bins=100)
+
+
+def test_a_class_whose_name_holds_the_separator_is_one_class(tmp_path):
+    rng = np.random.default_rng(3)
+    proba = rng.dirichlet([1, 1, 1], 60)
+    names = ["cat", "dog", "cat,dog"]
+    frame = pd.DataFrame(proba, columns=[f"p_{n}" for n in names])
+    frame.insert(0, "label", np.array(names)[proba.argmax(axis=1)])
+    frame.to_csv(tmp_path / "mixed.csv", index=False)
+    loaded = load(tmp_path / "mixed.csv")
+    assert loaded.task == "multiclass" and loaded.classes == tuple(names)
+    np.testing.assert_array_equal(loaded.labels, proba.argmax(axis=1))
+
+
+def test_labels_beside_a_softmax_are_never_tag_sets(tmp_path):
+    """Scores whose rows sum to 1 give one class per row: a stray joined cell is an error."""
+    rng = np.random.default_rng(4)
+    proba = rng.dirichlet([1, 1, 1], 60)
+    frame = pd.DataFrame(proba, columns=["p_cat", "p_dog", "p_bird"])
+    frame.insert(0, "label", np.array(["cat", "dog", "bird"])[proba.argmax(axis=1)])
+    frame.loc[5, "label"] = "cat,dog"
+    frame.to_csv(tmp_path / "softmax.csv", index=False)
+    with pytest.raises(DataError, match=r"row 6: label 'cat,dog' matches no class"):
+        load(tmp_path / "softmax.csv")
+
+
+def test_an_any_tag_whose_score_is_the_others_maximum_stays_a_class(tmp_path):
+    rng = np.random.default_rng(5)
+    p = rng.random((80, 2))
+    truth = rng.random((80, 2)) < 0.4
+    tags = ["|".join([t for t, on in zip(["cat", "dog"], row) if on] + (["any"] if row.any() else []))
+            for row in truth]
+    frame = pd.DataFrame({"label": tags, "p_cat": p[:, 0], "p_dog": p[:, 1],
+                          "p_any": p.max(axis=1)})
+    frame.to_csv(tmp_path / "any.csv", index=False)
+    loaded = load(tmp_path / "any.csv")
+    assert loaded.task == "multilabel" and loaded.classes == ("cat", "dog", "any")
+    np.testing.assert_array_equal(loaded.labels[:, 2], truth.any(axis=1))
+
+
+def test_a_column_of_single_class_names_is_the_label_before_one_of_tag_sets(tmp_path):
+    """A predicted top-2 column ('bird,cat') before the true class's column."""
+    rng = np.random.default_rng(6)
+    proba = rng.dirichlet([1, 1, 1], 60)
+    names = np.array(["cat", "dog", "bird"])
+    frame = pd.DataFrame({"top2": [",".join(names[np.argsort(-r)[:2]]) for r in proba],
+                          "animal": names[rng.integers(0, 3, 60)],
+                          **{f"p_{n}": proba[:, j] for j, n in enumerate(names)}})
+    frame.to_csv(tmp_path / "top2.csv", index=False)
+    loaded = load(tmp_path / "top2.csv")
+    assert loaded.task == "multiclass" and loaded.columns["label"] == "animal"
+
+
+def test_an_unknown_tag_is_named_as_written(tmp_path):
+    truth, scores = _multilabel(n=20)
+    frame = _frame(truth, scores)
+    frame.loc[2, "labels"] = "tech|Sprots"
+    frame.to_csv(tmp_path / "tags.csv", index=False)
+    with pytest.raises(DataError, match=r"row 3: 'Sprots' in 'tech\|Sprots' names no class"):
+        load(tmp_path / "tags.csv")

@@ -44,7 +44,7 @@ def test_a_parquet_list_column_is_one_score_column_per_class(tmp_path, wine):
     frame.to_parquet(tmp_path / "lists.parquet", index=False)
     loaded = load(tmp_path / "lists.parquet")
     _same(loaded, _columns_file(tmp_path, y, proba))
-    assert ("Column 'probs' holds 3 numbers per row, read as the scores columns p_0..p_2 "
+    assert ("Column 'probs' holds 3 numbers per row, read as the score columns p_0..p_2 "
             "(classes 0 to 2).") in loaded.notes
 
 
@@ -105,9 +105,6 @@ def test_multi_hot_label_vectors_pair_with_score_vectors(tmp_path):
      "keep one of them"),
     (lambda y, p: {"label": y, "probs": [list(r) if i != 2 else None for i, r in enumerate(p)]},
      "File 'bad.parquet', column 'probs', row 3: the vector is missing"),
-    (lambda y, p: {"label": y, "p_0": p[:, 0], "probs": list(p)},
-     "File 'bad.parquet', column 'probs': its vector would be read as columns p_0..p_2, but "
-     "column 'p_0' exists"),
 ])
 def test_vectors_that_cannot_be_spread_are_one_sentence(tmp_path, wine, make, message):
     y, proba = wine
@@ -128,7 +125,21 @@ def test_a_list_of_one_number_is_that_number(tmp_path):
     loaded = load(tmp_path / "one.parquet")
     assert loaded.columns["scores"] == ["p_a"]
     np.testing.assert_array_equal(loaded.scores[:, 0], [0.9, 0.2, 0.6])
-    assert "Column 'p_a' holds one number per row in a list, read as that number." in loaded.notes
+
+
+@pytest.mark.parametrize("other", ["preds", "output"])
+def test_a_vector_beside_score_columns_is_a_prediction_not_the_scores(tmp_path, wine, other):
+    """A top-2 prediction or an embedding kept beside p_cat, p_dog, ...: the columns are the
+    scores, and the list is not spread over them."""
+    y, proba = wine
+    frame = pd.DataFrame({"label": y, **{f"p_{j}": proba[:, j] for j in range(3)}})
+    frame[other] = [list(np.argsort(-row)[:2]) for row in proba]
+    frame.to_parquet(tmp_path / "side.parquet", index=False)
+    frame.to_csv(tmp_path / "side.csv", index=False)
+    for name in ("side.parquet", "side.csv"):
+        loaded = load(tmp_path / name)
+        assert loaded.columns["scores"] == ["p_0", "p_1", "p_2"]
+        np.testing.assert_array_equal(loaded.scores, proba)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

@@ -126,9 +126,14 @@ def _tops(frame: pd.DataFrame, scores: list[str], rows: int | None) -> list[int]
         return []
     ranked = np.sort(values, axis=1)
     first, second = ranked[:, -1], ranked[:, -2]
-    # The highest of the others: the second highest where the column holds the highest.
+    # The highest of the others: the second highest where the column holds the highest. A
+    # constant column, or one equal to another (a prior baseline: 0.4, 0.4, 0.1, 0.1 in
+    # every row), is a class's score however it compares.
     return [j for j in range(len(scores))
-            if np.array_equal(values[:, j], np.where(values[:, j] == first, second, first))]
+            if np.array_equal(values[:, j], np.where(values[:, j] == first, second, first))
+            and np.ptp(values[:, j]) > 0
+            and not any(np.array_equal(values[:, j], values[:, i])
+                        for i in range(len(scores)) if i != j)]
 
 
 def top_class_note(tops: list[str]) -> str:

@@ -144,7 +144,7 @@ def raw_from_table(
         raw.truth = [frame[c] for c in roles.labels]
         raw.truth_names = [f"column '{c}'" for c in roles.labels]
         return raw
-    sets = (tag_sets(frame[roles.label], roles.classes, file, roles.label)
+    sets = (tag_sets(frame[roles.label], roles.classes, scores, file, roles.label)
             if ov.task in (None, "multilabel") else None)
     if sets is not None:
         truth, sep = sets

@@ -18,6 +18,7 @@ from thresholdlab.loading.extra_columns import (
 )
 from thresholdlab.loading.spelling import _NA_TEXT, _quoted, _spell
 from thresholdlab.loading.tag_sets import SEPARATORS as TAG_SEPARATORS
+from thresholdlab.loading.tag_sets import joins_classes
 from thresholdlab.loading.tables import REPEATED_NAMES
 from thresholdlab.predictions import TASKS, DataError
 
@@ -288,8 +289,10 @@ def detect_roles(frame: pd.DataFrame, file: str, ov: Overrides) -> Roles:
     codes: list[str] = []  # category codes among prefix-less numeric columns (not scores)
     if scores and not ov.score_cols:
         scores, classes, predicted = _drop_predicted_labels(frame, label, scores, classes)
-        # One label per row: a multi-label "any" label's score may be the others' maximum.
-        tops = top_class_columns(frame, scores) if labels is None else []
+        # One label per row: a multi-label "any" label's score may be the others' maximum
+        # (truth columns, or tag sets such as 'cat|any').
+        one_label = labels is None and not (label is not None and joins_classes(frame[label]))
+        tops = top_class_columns(frame, scores) if one_label else []
         if tops:
             classes = [k for c, k in zip(scores, classes) if c not in tops]
             scores = [c for c in scores if c not in tops]
@@ -577,15 +580,24 @@ def _text_label_columns(frame, free, exclude, classes) -> list[str]:
     """Text columns most of whose distinct values name a class (ignoring case), or join
     classes (``tech|sports``, see :mod:`~thresholdlab.loading.tag_sets`), in file order."""
     wanted = {c.strip().lower() for c in classes}
-    found = []
+    found, joined = [], []
     for c in free:
         if c in exclude or not _is_text(frame[c]):
             continue
         # Distinct values first: lower-casing a million strings is what would cost time.
         distinct = {str(v).strip().lower() for v in pd.unique(frame[c].dropna())}
-        if distinct and sum(_names_classes(v, wanted) for v in distinct) * 2 >= len(distinct):
+        if not distinct:
+            continue
+        if sum(v in wanted for v in distinct) * 2 >= len(distinct):
             found.append(c)
-    return found
+            continue
+        sample = list(distinct)[:_TAG_SAMPLE]  # free text has many values: a look is enough
+        if sum(_names_classes(v, wanted) for v in sample) * 2 >= len(sample):
+            joined.append(c)
+    return found + joined  # a column of single class names before one of tag sets
+
+
+_TAG_SAMPLE = 1000
 
 
 def _names_classes(value: str, wanted: set[str]) -> bool:

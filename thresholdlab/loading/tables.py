@@ -19,7 +19,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from thresholdlab.loading.source import Source, release_arrow_memory
-from thresholdlab.loading.vectors import arrow_vectors, is_vector_type, spread_by_name
+from thresholdlab.loading.vectors import (
+    arrow_vectors, is_vector_type, single_values, spread_by_name,
+)
 from thresholdlab.loading.text_layout import (
     SNIFF_BYTES, SPACES, TextLayout, split_line, text_layout,
 )
@@ -263,12 +265,21 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
     # One column at a time, on this thread: reading the whole table at once (or through pandas,
     # which uses pyarrow's dataset scanner) holds more decoding buffers at its peak, and worker
     # threads keep freed memory cached in their own allocator heaps afterwards.
-    # Lists named as scores or labels are read as (n, K) arrays; other lists (None) are not.
-    vectors = {name: arrow_vectors(parquet.read(columns=[name], use_threads=False).column(0),
-                                   name, file) if spread_by_name(name) else None
-               for name, kind in zip(schema.names, schema.types) if is_vector_type(kind)}
+    # Lists named as scores or labels are read as (n, K) arrays; a list of one value per row
+    # is that value; other lists (None) are not used.
+    vectors, singles = {}, {}
+    for name, kind in zip(schema.names, schema.types):
+        if is_vector_type(kind):
+            column = parquet.read(columns=[name], use_threads=False).column(0)
+            if spread_by_name(name, schema.names):
+                vectors[name] = arrow_vectors(column, name, file)
+            elif (single := single_values(column)) is not None:
+                singles[name] = single
+            else:
+                vectors[name] = None
     plain = [field for field in schema if field.name not in vectors]
-    columns = [_decimals_as_numbers(parquet.read(columns=[f.name], use_threads=False).column(0))
+    columns = [singles[f.name] if f.name in singles else
+               _decimals_as_numbers(parquet.read(columns=[f.name], use_threads=False).column(0))
                for f in plain]
     schema = pa.schema([field.with_type(column.type) for field, column in zip(plain, columns)],
                        metadata=schema.metadata)

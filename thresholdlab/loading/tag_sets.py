@@ -3,10 +3,13 @@
 Multi-label datasets are often exported with each row's labels joined in one text cell, by
 ``|``, ``;`` or ``,`` (``"|".join(tags)``, a genres or topics column). When every part of
 every cell names a score column's class, and some cell holds two or more, the column is one
-0/1 truth column per class; an empty cell is a row with no label.
+0/1 truth column per class; an empty cell is a row with no label. Scores whose rows sum to 1
+are one softmax's, so one class per row: their label column is never read as tag sets.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,33 +20,42 @@ from thresholdlab.predictions import DataError
 SEPARATORS = ("|", ";", ",")
 """What joins a row's labels, in the order they are tried."""
 _HEAD_ROWS = 10_000
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
-def tag_sets(label: pd.Series, classes: list[str], file: str = "",
+def joins_classes(label: pd.Series) -> bool:
+    """Whether the first rows of a text label column join values by a separator (a cheap
+    look: a label column of a million names is not factorized twice)."""
+    if not (pd.api.types.is_string_dtype(label) or label.dtype == object):
+        return False
+    head = {str(v) for v in pd.unique(label.iloc[:_HEAD_ROWS].dropna())}
+    return any(s in v for v in head for s in SEPARATORS)
+
+
+def tag_sets(label: pd.Series, classes: list[str], scores: np.ndarray, file: str = "",
              column: str = "") -> tuple[np.ndarray, str] | None:
     """(bool (n, K) truth, separator) when ``label`` holds sets of the classes joined by a
-    separator; None otherwise (the column is read as one label per row). Raises DataError for
-    a tag that names no class among cells that otherwise join known classes."""
-    if not (pd.api.types.is_string_dtype(label) or label.dtype == object) or len(classes) < 2:
-        return None
-    # Tag sets join classes in many rows: none among the first rows, and a label column of
-    # a million names is not factorized twice.
-    head = {str(v) for v in pd.unique(label.iloc[:_HEAD_ROWS].dropna())}
-    if not any(s in v for v in head for s in SEPARATORS):
+    separator beside scores that are not one softmax (their rows do not sum to 1); None
+    otherwise (the column is read as one label per row). Raises DataError for a tag that names
+    no class among cells that otherwise join known classes."""
+    if len(classes) < 2 or not joins_classes(label) or _softmax(scores):
         return None
     codes, uniques = pd.factorize(label, use_na_sentinel=True)
     texts = [str(u) for u in uniques]
     sep = next((s for s in SEPARATORS if any(s in t for t in texts)), None)
-    if sep is None:
-        return None
+    if sep is None or (sep == "," and all(_DECIMAL_COMMA.fullmatch(t.strip()) for t in texts)):
+        return None  # numbers with a decimal comma
     index = {c.strip().lower(): j for j, c in enumerate(classes)}
     rows = np.zeros((len(texts) + 1, len(classes)), dtype=bool)  # the last: a missing cell
     joined, unknown = False, None
     for u, text in enumerate(texts):
-        parts = [p.strip().lower() for p in text.split(sep) if p.strip()]
-        known = [p for p in parts if p in index]
+        if text.strip().lower() in index:  # a class whose name holds the separator
+            rows[u, index[text.strip().lower()]] = True
+            continue
+        parts = [p.strip() for p in text.split(sep) if p.strip()]
+        known = [p.lower() for p in parts if p.lower() in index]
         if len(known) < len(parts):
-            unknown = unknown or (u, next(p for p in parts if p not in index))
+            unknown = unknown or (u, next(p for p in parts if p.lower() not in index))
             continue
         joined |= len(parts) > 1
         rows[u, [index[p] for p in known]] = True
@@ -60,6 +72,13 @@ def tag_sets(label: pd.Series, classes: list[str], file: str = "",
             "add its score column, and load the file again."
         )
     return rows[codes], sep  # code -1 (a missing cell) picks the last row: no label
+
+
+def _softmax(scores: np.ndarray) -> bool:
+    """Whether most of the first rows of ``scores`` sum to 1: one class per row."""
+    head = np.asarray(scores[:_HEAD_ROWS], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return bool(np.mean(np.abs(head.sum(axis=1) - 1.0) <= 0.01) >= 0.9)
 
 
 def _mostly_known(texts: list[str], sep: str, index: dict) -> bool:

@@ -214,8 +214,11 @@ def _with_extra(layout: TextLayout, lines: list[str]) -> TextLayout:
     if all(not v[-1].strip() for v in values):
         note = "Every row ends with a delimiter after its last value; the empty field is ignored."
         extra = "end"
-    elif len({v[0].strip() for v in values}) < len(values):
-        return layout  # repeated first values name no rows (a decimal comma, unquoted)
+    elif len({v[0].strip() for v in values}) < len(values) \
+            or not all(line.lstrip().startswith('"') for line in rows[1:]):
+        # R quotes each row's name; repeated or unquoted first values name no rows (a decimal
+        # comma under a comma delimiter, an id column beside it).
+        return layout
     else:
         note = ("Each row has one value more than the header names: the first is read as row "
                 "names, as R's write.table writes them.")

@@ -24,6 +24,7 @@ _VECTOR_TEXT = re.compile(r"\s*\[[-+0-9.eEinfaINFA,\s]*\]\s*")
 _NUMPY_SCALAR = re.compile(r"np\.[a-z]+[0-9]*\(\s*([^()]*?)\s*\)")
 """numpy 2 writes a list of its numbers as ``[np.float64(0.25), ...]``."""
 _SAMPLE = 200
+_PREFIX_WORDS = frozenset({"p", "prob", "proba", "score", "logit", "pred"})
 _SCORE_NAMES = frozenset({"p", "prob", "probs", "proba", "probas", "probability",
                           "probabilities", "score", "scores", "logit", "logits", "output",
                           "outputs", "pred", "preds", "prediction", "predictions", "yhat",
@@ -52,6 +53,14 @@ def arrow_vectors(column: pa.ChunkedArray, name: str, file: str) -> np.ndarray:
     return _rows(pc.list_flatten(column).to_numpy(zero_copy_only=False), lengths, name, file)
 
 
+def single_values(column: pa.ChunkedArray) -> pa.Array | None:
+    """A list column's values when every row's list holds exactly one; else None."""
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if column.null_count or not pc.all(pc.equal(pc.list_value_length(column), 1)).as_py():
+        return None
+    return pc.list_flatten(column)
+
+
 def spread_vectors(frame: pd.DataFrame, file: str,
                    vectors: dict[str, np.ndarray | None] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """``frame`` with each vector column replaced by one column per position, and a note for
@@ -66,7 +75,8 @@ def spread_vectors(frame: pd.DataFrame, file: str,
             notes.append(f"Column '{name}' holds a list per row, which is neither scores nor "
                          "labels by its name, so it is not used.")
     for name in frame.columns:
-        if name not in vectors and spread_by_name(name) and _written_as_vectors(frame[name]):
+        if name not in vectors and spread_by_name(name, frame.columns) \
+                and _written_as_vectors(frame[name]):
             vectors[name] = _text_vectors(frame[name], name, file)
     if not vectors:
         return frame, notes
@@ -93,7 +103,7 @@ def spread_vectors(frame: pd.DataFrame, file: str,
                 "the file again."
             )
         spread[name] = pd.DataFrame(values, columns=names, index=frame.index)
-        what = "scores" if name in scores else "0/1 truth"
+        what = "score" if name in scores else "0/1 truth"
         notes.append(f"Column '{name}' holds {values.shape[1]} numbers per row, read as the "
                      f"{what} columns {names[0]}..{names[-1]} (classes 0 to "
                      f"{values.shape[1] - 1}).")
@@ -104,11 +114,19 @@ def spread_vectors(frame: pd.DataFrame, file: str,
     return out, notes
 
 
-def spread_by_name(name: str) -> bool:
-    """Whether a vector column is spread by its name: scores (``probs``, ``logits``,
-    ``y_score``, ``outputs``, ``preds``) or labels (``labels``, ``y_true``)."""
-    words = set(_normal(name).split("_"))
-    return _normal(name) in LABEL_WORDS or bool(words & _SCORE_NAMES)
+def spread_by_name(name: str, columns=()) -> bool:
+    """Whether a vector column is spread by its name: labels (``labels``, ``y_true``), or
+    scores (``probs``, ``logits``, ``y_score``, ``outputs``) when none of the other
+    ``columns`` carries a score prefix (then the vector is a prediction, an embedding)."""
+    if _normal(name) in LABEL_WORDS:
+        return True
+    words = _normal(name).split("_")
+    if not set(words) & _SCORE_NAMES:
+        return False
+    if words[0] in _PREFIX_WORDS and not set(words[1:]) <= _SCORE_NAMES:
+        return False  # p_cat: a class's score, not a vector of every class's
+    return not any(_normal(c).split("_")[0] in _PREFIX_WORDS and len(_normal(c).split("_")) > 1
+                   for c in columns if c != name)
 
 
 def _written_as_vectors(series: pd.Series) -> bool:
@@ -125,19 +143,26 @@ def _bare(text: str) -> str:
 
 
 def _text_vectors(series: pd.Series, name: str, file: str) -> np.ndarray:
-    texts = [_bare(t) if isinstance(t, str) else t for t in series.to_numpy(dtype=object)]
-    for row, text in enumerate(texts, start=1):
-        if not isinstance(text, str) or not _VECTOR_TEXT.fullmatch(text):
-            raise DataError(f"File '{file}', column '{name}', row {row}: not a vector of numbers "
-                            "like the rows above; fix that cell and load the file again.")
-    cells = [t.strip().strip("[]").replace(",", " ").split() for t in texts]
-    lengths = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
+    """The (n, K) numbers of a text column of vectors, parsed by Arrow's string kernels (a
+    Python list per cell would cost more than the file)."""
+    text = pa.array(series.astype(object).where(series.notna(), None), type=pa.large_string())
+    if "np." in (series.iloc[0] if isinstance(series.iloc[0], str) else ""):
+        text = pc.replace_substring_regex(text, r"np\.[a-z]+[0-9]*\(\s*([^()]*?)\s*\)", r"\1")
+    ok = pc.fill_null(pc.match_substring_regex(text, "^" + _VECTOR_TEXT.pattern + "$"), False)
+    if not pc.all(ok).as_py():
+        row = int(np.flatnonzero(~ok.to_numpy(zero_copy_only=False))[0]) + 1
+        raise DataError(f"File '{file}', column '{name}', row {row}: not a vector of numbers "
+                        "like the rows above; fix that cell and load the file again.")
+    inner = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"[\[\],]", " "))
+    cells = pc.split_pattern_regex(inner, r"\s+")
+    lengths = pc.list_value_length(cells).to_numpy(zero_copy_only=False)
+    lengths = np.where(pc.equal(inner, "").to_numpy(zero_copy_only=False), 0, lengths)
     try:
-        flat = np.array([v for c in cells for v in c], dtype=np.float64)
-    except ValueError:
+        flat = pc.cast(pc.list_flatten(cells), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         raise DataError(f"File '{file}', column '{name}': a vector holds something that is "
                         "not a number; fix it and load the file again.") from None
-    return _rows(flat, lengths, name, file)
+    return _rows(flat.to_numpy(zero_copy_only=False), lengths, name, file)
 
 
 def _rows(flat: np.ndarray, lengths: np.ndarray, name: str, file: str) -> np.ndarray:
