@@ -120,7 +120,9 @@ def top_class_columns(frame: pd.DataFrame, scores: list[str]) -> list[str]:
 def _tops(frame: pd.DataFrame, scores: list[str], rows: int | None) -> list[int]:
     """Positions of the columns equal to the highest of the others in each of ``rows`` rows
     without a missing value (every row: None)."""
-    values = np.column_stack([_numbers(frame[c], rows) for c in scores])
+    values = np.empty((min(len(frame), rows or len(frame)), len(scores)))
+    for j, c in enumerate(scores):
+        values[:, j] = _numbers(frame[c], rows)
     values = values[~np.isnan(values).any(axis=1)]
     if not len(values):
         return []
@@ -129,9 +131,10 @@ def _tops(frame: pd.DataFrame, scores: list[str], rows: int | None) -> list[int]
     # The highest of the others: the second highest where the column holds the highest. A
     # constant column, or one equal to another (a prior baseline: 0.4, 0.4, 0.1, 0.1 in
     # every row), is a class's score however it compares.
-    return [j for j in range(len(scores))
-            if np.array_equal(values[:, j], np.where(values[:, j] == first, second, first))
-            and np.ptp(values[:, j]) > 0
+    highest = np.where(values == first[:, None], second[:, None], first[:, None])
+    candidates = np.flatnonzero((values == highest).all(axis=0))
+    return [int(j) for j in candidates
+            if np.ptp(values[:, j]) > 0
             and not any(np.array_equal(values[:, j], values[:, i])
                         for i in range(len(scores)) if i != j)]
 
