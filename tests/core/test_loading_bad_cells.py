@@ -117,7 +117,7 @@ def test_logits_as_a_whole_are_still_logits():
 @pytest.mark.parametrize(
     "column",
     [
-        pa.array([["a"], ["b"], ["a"]]),  # a list of numbers is a vector of scores
+        pa.array([[[1]], [[0]], [[1]]]),  # lists of numbers or of text are read (vectors, tags)
         pa.array([{"x": 1}, {"x": 0}, {"x": 1}]),
     ],
     ids=["list", "struct"],

@@ -158,3 +158,28 @@ def test_an_unknown_tag_is_named_as_written(tmp_path):
     frame.to_csv(tmp_path / "tags.csv", index=False)
     with pytest.raises(DataError, match=r"row 3: 'Sprots' in 'tech\|Sprots' names no class"):
         load(tmp_path / "tags.csv")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_lists_of_tags_as_to_csv_and_to_parquet_write_them(tmp_path, fmt):
+    """``df["labels"] = [[...], ...]`` (MultiLabelBinarizer.inverse_transform): Parquet keeps a
+    list of text per row, ``to_csv`` writes its text (``['tech', 'sports']``, ``[]``)."""
+    truth, scores = _multilabel(seed=7)
+    frame = pd.DataFrame({"labels": [[t for t, on in zip(TAGS, row) if on] for row in truth],
+                          **{f"p_{t}": scores[:, j] for j, t in enumerate(TAGS)}})
+    path = tmp_path / f"lists.{fmt}"
+    frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path, index=False)
+    loaded = load(path)
+    assert loaded.task == "multilabel" and loaded.classes == tuple(TAGS)
+    np.testing.assert_array_equal(loaded.labels, truth)
+    assert any("holds each row's classes as a list (such as ['politics', 'tech'])" in note
+               for note in loaded.notes)
+
+
+def test_a_parquet_list_of_text_beside_the_labels_is_not_in_the_way(tmp_path):
+    """A list of tokens per row used to refuse the whole file as nested values."""
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"label": rng.integers(0, 2, 30), "score": rng.random(30),
+                          "tokens": [["a", "b"]] * 30})
+    frame.to_parquet(tmp_path / "tokens.parquet", index=False)
+    assert load(tmp_path / "tokens.parquet").columns["scores"] == ["score"]

@@ -18,7 +18,7 @@ from thresholdlab.loading.extra_columns import (
 )
 from thresholdlab.loading.spelling import _NA_TEXT, _quoted, _spell
 from thresholdlab.loading.tag_sets import SEPARATORS as TAG_SEPARATORS
-from thresholdlab.loading.tag_sets import joins_classes
+from thresholdlab.loading.tag_sets import as_tags, joins_classes
 from thresholdlab.loading.tables import REPEATED_NAMES
 from thresholdlab.predictions import TASKS, DataError
 
@@ -603,6 +603,7 @@ _TAG_SAMPLE = 1000
 def _names_classes(value: str, wanted: set[str]) -> bool:
     if value in wanted:
         return True
+    value = as_tags(value)
     sep = next((s for s in TAG_SEPARATORS if s in value), None)
     return sep is not None and all(p.strip() in wanted for p in value.split(sep) if p.strip())
 

@@ -15,12 +15,13 @@ import re
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from thresholdlab.loading.source import Source, release_arrow_memory
 from thresholdlab.loading.vectors import (
-    arrow_vectors, is_vector_type, single_values, spread_by_name,
+    arrow_vectors, is_text_list, is_vector_type, single_values, spread_by_name,
 )
 from thresholdlab.loading.text_layout import (
     SNIFF_BYTES, SPACES, TextLayout, split_line, text_layout,
@@ -255,7 +256,7 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
             )
         first[name] = position
         kind = schema.field(position - 1).type
-        if pa.types.is_nested(kind) and not is_vector_type(kind):
+        if pa.types.is_nested(kind) and not is_vector_type(kind) and not is_text_list(kind):
             # A list or struct cell is no label, id or score; pandas would hand it on as an
             # array object that breaks far from here.
             raise DataError(
@@ -269,9 +270,12 @@ def _parquet_frame(handle: pa.NativeFile, file: str) -> pd.DataFrame:
     # is that value; other lists (None) are not used.
     vectors, singles = {}, {}
     for name, kind in zip(schema.names, schema.types):
-        if is_vector_type(kind):
+        if is_vector_type(kind) or is_text_list(kind):
             column = parquet.read(columns=[name], use_threads=False).column(0)
-            if spread_by_name(name, schema.names):
+            if is_text_list(kind):  # a row's tags: a list's text, as to_csv writes it
+                joined = pc.binary_join(column, "', '")
+                singles[name] = pc.binary_join_element_wise("['", joined, "']", "")
+            elif spread_by_name(name, schema.names):
                 vectors[name] = arrow_vectors(column, name, file)
             elif (single := single_values(column)) is not None:
                 singles[name] = single

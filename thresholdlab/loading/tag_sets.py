@@ -3,7 +3,8 @@
 Multi-label datasets are often exported with each row's labels joined in one text cell, by
 ``|``, ``;`` or ``,`` (``"|".join(tags)``, a genres or topics column). When every part of
 every cell names a score column's class, and some cell holds two or more, the column is one
-0/1 truth column per class; an empty cell is a row with no label. Scores whose rows sum to 1
+0/1 truth column per class; an empty cell (or ``[]``) is a row with no label. A column of
+lists written as text (``['tech', 'sports']``) reads the same. Scores whose rows sum to 1
 are one softmax's, so one class per row: their label column is never read as tag sets.
 """
 
@@ -21,6 +22,17 @@ SEPARATORS = ("|", ";", ",")
 """What joins a row's labels, in the order they are tried."""
 _HEAD_ROWS = 10_000
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+_QUOTED = r"""(?:'[^']*'|"[^"]*")"""
+_ITEM = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+_PYTHON_LIST = re.compile(rf"\s*\[\s*(?:{_QUOTED}\s*(?:,\s*{_QUOTED}\s*)*)?\]\s*")
+
+
+def as_tags(text: str) -> str:
+    """A cell as tag-set text: a Python list's text (``['tech', 'sports']``, as ``to_csv``
+    writes a column of lists) joined by ``|``; any other text as it is."""
+    if _PYTHON_LIST.fullmatch(text):
+        return "|".join(a or b for a, b in _ITEM.findall(text))
+    return text
 
 
 def joins_classes(label: pd.Series) -> bool:
@@ -42,6 +54,9 @@ def tag_sets(label: pd.Series, classes: list[str], scores: np.ndarray, file: str
         return None
     codes, uniques = pd.factorize(label, use_na_sentinel=True)
     texts = [str(u) for u in uniques]
+    listed = all(_PYTHON_LIST.fullmatch(t) for t in texts)  # str(list): "['tech', 'sports']"
+    if listed:
+        texts = [as_tags(t) for t in texts]
     sep = next((s for s in SEPARATORS if any(s in t for t in texts)), None)
     if sep is None or (sep == "," and all(_DECIMAL_COMMA.fullmatch(t.strip()) for t in texts)):
         return None  # numbers with a decimal comma
@@ -71,7 +86,8 @@ def tag_sets(label: pd.Series, classes: list[str], scores: np.ndarray, file: str
             f"class; the classes are the score columns' ({_quoted(classes)}): fix the tag or "
             "add its score column, and load the file again."
         )
-    return rows[codes], sep  # code -1 (a missing cell) picks the last row: no label
+    # code -1 (a missing cell) picks the last row: no label
+    return rows[codes], ("a list" if listed else sep)
 
 
 def _softmax(scores: np.ndarray) -> bool:
@@ -87,7 +103,10 @@ def _mostly_known(texts: list[str], sep: str, index: dict) -> bool:
 
 
 def tag_sets_note(column: str, sep: str, classes: list[str]) -> str:
-    example = sep.join(classes[:2])
-    return (f"Column '{column}' holds each row's classes joined by '{sep}' (such as "
-            f"'{example}'), so the task is multi-label, with one 0/1 truth column per class "
-            f"({_quoted(classes)}); an empty cell is a row with none.")
+    if sep == "a list":
+        how = f"as a list (such as {[str(c) for c in classes[:2]]})"
+    else:
+        how = f"joined by '{sep}' (such as '{sep.join(classes[:2])}')"
+    return (f"Column '{column}' holds each row's classes {how}, so the task is multi-label, "
+            f"with one 0/1 truth column per class ({_quoted(classes)}); an empty cell is a row "
+            "with none.")

@@ -42,6 +42,12 @@ def is_vector_type(kind: pa.DataType) -> bool:
                  or pa.types.is_boolean(kind.value_type) or pa.types.is_null(kind.value_type)))
 
 
+def is_text_list(kind: pa.DataType) -> bool:
+    """A Parquet column of a list of text per row (a row's tags)."""
+    return ((pa.types.is_list(kind) or pa.types.is_large_list(kind))
+            and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)))
+
+
 def arrow_vectors(column: pa.ChunkedArray, name: str, file: str) -> np.ndarray:
     """The (n, K) values of a Parquet column of equal-length vectors."""
     column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
