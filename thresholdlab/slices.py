@@ -151,7 +151,7 @@ def _extra_columns(source, raw: bytes | None, name: str, fmt: str, candidates: l
     # Only the candidate columns are parsed: the scores stay with the loader.
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                         usecols=lambda c: c in wanted, **layout.pandas_options())
-    return frame.reset_index(names="Unnamed: 0") if layout.extra == "row names" else frame
+    return layout.row_names_kept(frame)
 
 
 # ------------------------------------------------------------------------------ metrics

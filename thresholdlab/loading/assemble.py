@@ -7,11 +7,12 @@ from typing import Callable
 import numpy as np
 
 from thresholdlab.loading.labels import (
-    FALSE_NAMES, TRUE_NAMES, class_balance_warnings, label_base_warnings, map_binary_labels,
-    map_labels, map_truth_columns, one_hot_labels,
+    class_balance_warnings, label_base_warnings, map_binary_labels, map_labels,
+    map_truth_columns, one_hot_labels,
 )
 from thresholdlab.loading.raw import Raw
 from thresholdlab.loading.roles import Overrides
+from thresholdlab.loading.spelling import FALSE_NAMES, TRUE_NAMES
 from thresholdlab.loading.scores import (
     check_finite, decide_score_kind, percent_warnings, sum_warnings,
 )

@@ -146,9 +146,15 @@ def top_class_note(tops: list[str]) -> str:
 
 def _rows_sum_to_one(frame: pd.DataFrame, columns: list[str]) -> bool:
     """Whether most of the first rows of ``columns`` are probabilities that sum to 1."""
-    values = np.column_stack([_numbers(frame[c]) for c in columns])
+    return rows_sum_to_one(np.column_stack([_numbers(frame[c]) for c in columns]))
+
+
+def rows_sum_to_one(values: np.ndarray) -> bool:
+    """Whether most of the first :data:`SAMPLE_ROWS` rows of ``values`` (n, K) sum to 1: one
+    softmax's outputs, one class per row."""
+    head = np.asarray(values[:SAMPLE_ROWS], dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        off = np.abs(values.sum(axis=1) - 1.0)
+        off = np.abs(head.sum(axis=1) - 1.0)
     return bool(np.mean(off <= SUMS_TO_ONE) >= _SUMMING_SHARE)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from thresholdlab.loading.raw import Raw, _numbers
 from thresholdlab.loading.roles import _is_numeric
 from thresholdlab.loading.spelling import (
-    _FALSE_WORDS, _MAX_LISTED, _NA_TEXT, _TRUE_WORDS, _WORD_PAIRS, FALSE_NAMES, TRUE_NAMES,
+    _FALSE_WORDS, _MAX_LISTED, _NA_TEXT, _TRUE_WORDS, _WORD_PAIRS,
     _cell, _plain, _quoted, _spell,
 )
 from thresholdlab.predictions import DataError

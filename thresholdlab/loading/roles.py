@@ -16,9 +16,8 @@ import pandas as pd
 from thresholdlab.loading.extra_columns import (
     drop_extra_columns, top_class_columns, top_class_note,
 )
-from thresholdlab.loading.spelling import _NA_TEXT, _quoted, _spell
-from thresholdlab.loading.tag_sets import SEPARATORS as TAG_SEPARATORS
-from thresholdlab.loading.tag_sets import as_tags, joins_classes
+from thresholdlab.loading.spelling import _NA_TEXT, _normal, _quoted, _spell
+from thresholdlab.loading.tag_sets import joins_classes, names_classes
 from thresholdlab.loading.tables import REPEATED_NAMES
 from thresholdlab.predictions import TASKS, DataError
 
@@ -31,7 +30,6 @@ SCORE_PREFIXES = ("p_", "prob_", "proba_", "score_", "logit_", "pred_", "y_pred_
 # ``y_true_`` is not in the documented list of prefixes but is the obvious partner of ``y_pred_``; longest prefix
 # wins, so ``y_true_cat`` pairs with ``y_pred_cat`` instead of being read as ``y_`` + "true_cat".
 TRUTH_PREFIXES = ("y_", "true_", "label_", "target_", "y_true_")
-_SEPARATORS = re.compile(r"[ .\-]")
 _NUMERIC_SAMPLE = 1000
 
 
@@ -108,12 +106,6 @@ class Roles:
             "ignored": list(self.ignored),
         }
 
-
-def _normal(column: str) -> str:
-    """A column name as the naming rules compare it: no case, and a space, hyphen or dot in
-    place of an underscore ("Sample ID", "prob-cat" and R's "true.label" read as sample_id,
-    prob_cat and true_label). Same length as the stripped name, so suffixes can be cut from it."""
-    return _SEPARATORS.sub("_", column.strip().lower())
 
 
 def _prefix(column: str) -> tuple[str | None, str]:
@@ -592,20 +584,12 @@ def _text_label_columns(frame, free, exclude, classes) -> list[str]:
             found.append(c)
             continue
         sample = list(distinct)[:_TAG_SAMPLE]  # free text has many values: a look is enough
-        if sum(_names_classes(v, wanted) for v in sample) * 2 >= len(sample):
+        if sum(names_classes(v, wanted) for v in sample) * 2 >= len(sample):
             joined.append(c)
     return found + joined  # a column of single class names before one of tag sets
 
 
 _TAG_SAMPLE = 1000
-
-
-def _names_classes(value: str, wanted: set[str]) -> bool:
-    if value in wanted:
-        return True
-    value = as_tags(value)
-    sep = next((s for s in TAG_SEPARATORS if s in value), None)
-    return sep is not None and all(p.strip() in wanted for p in value.split(sep) if p.strip())
 
 
 def _text_label_note(found: list[str], what: str) -> str:

@@ -5,6 +5,8 @@ Shared by every step, so that a column list or a label reads the same in every s
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 _NA_TEXT = frozenset({
@@ -59,3 +61,13 @@ TRUE_NAMES = _TRUE_WORDS | {"1"}
 FALSE_NAMES = _FALSE_WORDS | {"0", "-1"}
 """Class names that say a class is the positive one, or the negative one (binary labels as
 words or numbers)."""
+
+
+_SEPARATORS = re.compile(r"[ .\-]")
+
+
+def _normal(column: str) -> str:
+    """A column name as the naming rules compare it: no case, and a space, hyphen or dot in
+    place of an underscore ("Sample ID", "prob-cat" and R's "true.label" read as sample_id,
+    prob_cat and true_label). Same length as the stripped name, so suffixes can be cut from it."""
+    return _SEPARATORS.sub("_", str(column).strip().lower())

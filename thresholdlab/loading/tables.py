@@ -439,8 +439,7 @@ def _read_csv(data: bytes, file: str, layout: TextLayout) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.BytesIO(data), engine="c", encoding="utf-8-sig",
                             low_memory=False, **layout.pandas_options(), **_NA_OPTIONS)
-        # Row names are unnamed, as R's write.csv leaves them: an id column like any other.
-        return frame.reset_index(names="Unnamed: 0") if layout.extra == "row names" else frame
+        return layout.row_names_kept(frame)
     except UnicodeDecodeError as exc:
         raise DataError(_not_utf8_message(file, data, exc.start)) from None
     except pd.errors.EmptyDataError:

@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from thresholdlab.loading.extra_columns import rows_sum_to_one
 from thresholdlab.loading.spelling import _quoted
 from thresholdlab.predictions import DataError
 
@@ -50,7 +51,7 @@ def tag_sets(label: pd.Series, classes: list[str], scores: np.ndarray, file: str
     separator beside scores that are not one softmax (their rows do not sum to 1); None
     otherwise (the column is read as one label per row). Raises DataError for a tag that names
     no class among cells that otherwise join known classes."""
-    if len(classes) < 2 or not joins_classes(label) or _softmax(scores):
+    if len(classes) < 2 or not joins_classes(label) or rows_sum_to_one(scores):
         return None
     codes, uniques = pd.factorize(label, use_na_sentinel=True)
     texts = [str(u) for u in uniques]
@@ -90,16 +91,18 @@ def tag_sets(label: pd.Series, classes: list[str], scores: np.ndarray, file: str
     return rows[codes], ("a list" if listed else sep)
 
 
-def _softmax(scores: np.ndarray) -> bool:
-    """Whether most of the first rows of ``scores`` sum to 1: one class per row."""
-    head = np.asarray(scores[:_HEAD_ROWS], dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        return bool(np.mean(np.abs(head.sum(axis=1) - 1.0) <= 0.01) >= 0.9)
-
-
 def _mostly_known(texts: list[str], sep: str, index: dict) -> bool:
     parts = [p.strip().lower() for t in texts for p in t.split(sep) if p.strip()]
     return sum(p in index for p in parts) * 2 > len(parts)
+
+
+def names_classes(value: str, wanted: set[str]) -> bool:
+    """Whether a cell (lower-cased) names a class or joins class names (``tech|sports``)."""
+    if value in wanted:
+        return True
+    value = as_tags(value)
+    sep = next((s for s in SEPARATORS if s in value), None)
+    return sep is not None and all(p.strip() in wanted for p in value.split(sep) if p.strip())
 
 
 def tag_sets_note(column: str, sep: str, classes: list[str]) -> str:

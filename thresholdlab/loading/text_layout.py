@@ -76,6 +76,12 @@ class TextLayout:
             rest = self.header.encode("utf-8") + b"\n" + (rest[end.end():] if end else b"")
         return rest
 
+    def row_names_kept(self, frame):
+        """``frame`` as ``pandas.read_csv`` parsed it with :meth:`pandas_options`, its row
+        names (the index) a column again: unnamed, as R's write.csv leaves them, so an id
+        column like any other."""
+        return frame.reset_index(names="Unnamed: 0") if self.extra == "row names" else frame
+
     def pandas_options(self) -> dict:
         """``pandas.read_csv`` options (C engine) that parse the text as laid out."""
         sep = r"\s+" if self.sep == SPACES else self.sep

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from thresholdlab.loading.spelling import _normal
 from thresholdlab.predictions import DataError
 
 _VECTOR_TEXT = re.compile(r"\s*\[[-+0-9.eEinfaINFA,\s]*\]\s*")
@@ -185,7 +186,3 @@ def _rows(flat: np.ndarray, lengths: np.ndarray, name: str, file: str) -> np.nda
                         "per class in each row.")
     values = flat.reshape(len(lengths), width)
     return values.astype(np.float64) if values.dtype == bool else values
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[ .\-]", "_", str(name).strip().lower())
