@@ -243,9 +243,7 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
         how = {0: "0/1", -1: "-1/1", 1: "1/2"}[min(allowed)]
     elif not names or (len(names) == 1 and not named):
         # Text labels, none naming the class, and no score prefix to say which one is positive.
-        if arrays:
-            raise _unnamed_classes_error(spelled, file, where, arrays, binary=True)
-        raise _no_positive_error(spelled, file, where)
+        raise _no_positive_error(spelled, file, where, arrays)
     else:
         positive, is_pos = _binary_by_name(codes, spelled, lowered, classes, file, where, arrays)
         how = "name"
@@ -289,7 +287,11 @@ def map_binary_labels(values: pd.Series, classes, *, named: bool, file: str, whe
     return positive, lookup[codes], mapping, notes
 
 
-def _no_positive_error(spelled, file, where) -> DataError:
+def _no_positive_error(spelled, file, where, arrays: str = "") -> DataError:
+    """Binary text labels none of which says it is the positive one; arrays have no score
+    column to name after it, so their sentence asks for class names instead."""
+    if arrays:
+        return _unnamed_classes_error(spelled, file, where, arrays, binary=True)
     return DataError(
         f"File '{file}', {where}: cannot tell which of the labels "
         f"{_quoted(sorted(set(spelled)))} is the positive class; use 0/1, True/False or -1/1 "
@@ -315,9 +317,7 @@ def _binary_by_name(codes, spelled, lowered, classes, file, where, arrays=""):
     others = list(dict.fromkeys(s for s in lowered if s != names[0]))
     if len(others) > 1 and len(others) == len(set(lowered)):
         # No label names the class.
-        if arrays:
-            raise _unnamed_classes_error(spelled, file, where, arrays, binary=True)
-        raise _no_positive_error(spelled, file, where)
+        raise _no_positive_error(spelled, file, where, arrays)
     if len(others) > 1:
         row = _first_row(codes, [u for u, s in enumerate(lowered) if s == others[1]])
         raise DataError(

@@ -489,10 +489,8 @@ def _drop_category_codes(frame, scores) -> tuple[list[str], list[str]]:
     fractional = []
     for c in scores:
         series = frame[c]
-        if c not in codes and pd.api.types.is_float_dtype(series):
-            values = series.dropna()
-            if len(values) and bool((values != values.round()).any()):
-                fractional.append(values)
+        if c not in codes and pd.api.types.is_float_dtype(series) and _has_fraction(series):
+            fractional.append(series.dropna())
     if not fractional:
         return scores, []
     low = min(float(v.min()) for v in fractional)

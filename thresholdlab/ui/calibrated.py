@@ -217,12 +217,15 @@ def _on_cost(name: str) -> None:
     ss = st.session_state
     weight = ss.get(W_WEIGHT) or None
     fp, fn = float(ss[W_FP]), float(ss[W_FN])
-    if not weight and fp + fn <= 0:
-        # No error costs anything: every threshold would be a least-cost one.
-        ss[COSTS_REFUSED] = (name, f"Both costs of class '{name}' are 0, so no threshold costs "
-                                   "less than another; make at least one above 0. The previous "
-                                   "costs stay.")
-        return
+    if not weight:
+        try:
+            ClassCost(fp, fn)  # the core's rule: the inputs allow no negative cost, so both 0
+        except ValueError:
+            # No error costs anything: every threshold would be a least-cost one.
+            ss[COSTS_REFUSED] = (name, f"Both costs of class '{name}' are 0, so no threshold "
+                                       "costs less than another; make at least one above 0. "
+                                       "The previous costs stay.")
+            return
     ss[COSTS_REFUSED] = None
     ss[COSTS][name] = (fp, fn, float(weight) if weight else None)
 
